@@ -1,0 +1,18 @@
+# Builds the recovery engine image used by docker-compose.yml.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+ENV GOTOOLCHAIN=local CGO_ENABLED=1
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN go build -trimpath -o /out/recovery ./cmd/recovery && go build -trimpath -o /out/casectl ./cmd/casectl
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /var/lib/recovery --create-home recovery
+COPY --from=build /out/recovery /out/casectl /usr/local/bin/
+USER recovery
+WORKDIR /var/lib/recovery
+EXPOSE 8080
+ENTRYPOINT ["recovery"]
+CMD ["worker"]

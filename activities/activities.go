@@ -1,0 +1,66 @@
+// Package activities holds the side effects of a recovery case: chain
+// look-ups now, ledger and signing later. Activities is a struct carrying
+// its dependencies so that the worker wires real adapters and tests wire
+// real local nodes.
+package activities
+
+import (
+	"context"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// Activities are registered with the worker by their method names.
+type Activities struct {
+	Registry *chains.Registry
+	Scanner  *chains.Scanner
+}
+
+// LookupDeposit finds a transaction on the chains and picks out the transfer
+// to the address the user named. Invalid input is a non-retryable business
+// error; a node outage is returned as is so that Temporal retries it.
+func (a *Activities) LookupDeposit(ctx context.Context, req workflows.LookupRequest) (*workflows.LookupResult, error) {
+	res, err := a.Scanner.Find(ctx, req.TxHash, req.Network)
+	if err != nil {
+		if recovery.ErrorCode(err) == recovery.EInvalid {
+			return nil, temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), "InvalidInput", err)
+		}
+		return nil, err
+	}
+	out := &workflows.LookupResult{Scanned: res.Scanned}
+	if len(res.Found) == 0 {
+		return out, nil
+	}
+	// A hash found on several networks (the same signed transaction replayed
+	// on another EVM chain) is resolved in favour of the one that pays the
+	// address the user named.
+	out.Found = true
+	out.Tx = res.Found[0]
+	for _, tx := range res.Found {
+		if d := a.depositTo(tx, req.ToAddress); d != nil {
+			out.Tx, out.Deposit = tx, d
+			break
+		}
+	}
+	return out, nil
+}
+
+func (a *Activities) depositTo(tx *chains.Tx, to string) *chains.Transfer {
+	n, ok := a.Registry.Get(tx.Network)
+	if !ok {
+		return nil
+	}
+	to = strings.TrimSpace(to)
+	for i := range tx.Transfers {
+		if chains.SameAddress(n.Family, tx.Transfers[i].To, to) {
+			t := tx.Transfers[i]
+			return &t
+		}
+	}
+	return nil
+}

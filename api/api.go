@@ -1,0 +1,175 @@
+// Package api serves the public appeal API, the staff API and the health
+// and metrics endpoints over HTTP. Handlers translate between JSON and the
+// workflows; they hold no case state of their own.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// Staff is a person behind a staff token.
+type Staff struct {
+	Person string
+	Roles  []string
+}
+
+// Deps are what the API needs.
+type Deps struct {
+	Temporal  client.Client
+	Namespace string
+	Registry  *chains.Registry
+	// Scanner finds the deposit at filing time so that the case id names
+	// the exact output; nil files every appeal unresolved.
+	Scanner *chains.Scanner
+	// StaffTokens maps bearer tokens to staff.
+	StaffTokens map[string]Staff
+	Timing      workflows.Timing
+	// DepositAddress answers GET /v1/deposit-address; only set in dev.
+	DepositAddress func(userID, network string) (string, error)
+	// Demo lists the demo mis-deposits of the local chains; only set in dev.
+	Demo   func() any
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ResolveTimeout bounds the chain look-up done while filing.
+	ResolveTimeout time.Duration
+}
+
+type server struct {
+	Deps
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// NewServer returns the API handler.
+func NewServer(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ResolveTimeout == 0 {
+		d.ResolveTimeout = 3 * time.Second
+	}
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/appeals", s.createAppeal)
+	mux.HandleFunc("GET /v1/appeals/{id}", s.getAppeal)
+	mux.HandleFunc("POST /v1/appeals/{id}/withdraw", s.withdrawAppeal)
+	mux.HandleFunc("GET /v1/networks", s.listNetworks)
+	mux.HandleFunc("GET /v1/cases", s.staff(s.listCases))
+	mux.HandleFunc("GET /v1/cases/{id}", s.staff(s.getCase))
+	mux.HandleFunc("GET /v1/deposit-address", s.depositAddress)
+	mux.HandleFunc("GET /v1/demo", s.staff(s.demo))
+	mux.HandleFunc("GET /healthz", s.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return s.instrument(mux)
+}
+
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		s.log.Warn("health check: temporal unreachable", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "temporal": "unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "temporal": "ok"})
+}
+
+type networkView struct {
+	chains.Network
+	Lookup bool `json:"lookup"` // the engine has a node for it
+}
+
+func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
+	var out []networkView
+	for _, n := range s.Registry.Networks() {
+		v := networkView{Network: n}
+		v.RPC = nil // node URLs may carry credentials
+		if s.Scanner != nil {
+			_, v.Lookup = s.Scanner.Lookup(n.ID)
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"networks": out})
+}
+
+func (s *server) depositAddress(w http.ResponseWriter, r *http.Request) {
+	if s.DepositAddress == nil {
+		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "deposit addresses are served in dev mode only"))
+		return
+	}
+	user := r.URL.Query().Get("user_id")
+	network := r.URL.Query().Get("network")
+	if !userIDPattern.MatchString(user) {
+		s.writeError(w, r, recovery.FieldError("user_id", "user_id is required: 1 to 128 letters, digits or . _ @ : -"))
+		return
+	}
+	if _, err := s.Registry.Lookup(network); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	addr, err := s.DepositAddress(user, network)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"user_id": user, "network": network, "address": addr})
+}
+
+func (s *server) demo(w http.ResponseWriter, r *http.Request, _ Staff) {
+	if s.Demo == nil {
+		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "demo deposits exist in dev mode only"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deposits": s.Demo()})
+}
+
+// staff wraps a handler that needs a staff bearer token.
+func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		who, known := s.StaffTokens[strings.TrimSpace(token)]
+		if !ok || !known {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="staff"`)
+			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "a valid staff token is required (Authorization: Bearer ...)"))
+			return
+		}
+		h(w, r, who)
+	}
+}
+
+func shortHash(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:5]
+}
+
+// temporalError turns a Temporal client error into a domain error.
+func temporalError(err error) error {
+	var re *recovery.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &recovery.Error{Code: recovery.EUnavailable, Message: "the workflow service did not answer in time; try again"}
+	}
+	return err
+}

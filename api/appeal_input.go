@@ -1,0 +1,202 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/shopspring/decimal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+)
+
+// appealRequest is the body of POST /v1/appeals.
+type appealRequest struct {
+	Network   string `json:"network"`
+	TxHash    string `json:"tx_hash"`
+	Asset     string `json:"asset"`
+	Amount    string `json:"amount"`
+	ToAddress string `json:"to_address"`
+	Memo      string `json:"memo"`
+	UserID    string `json:"user_id"`
+	Contact   string `json:"contact"`
+	Lang      string `json:"lang"`
+	Urgent    bool   `json:"urgent"`
+}
+
+// appeal is a validated appealRequest.
+type appeal struct {
+	appealRequest
+	hash    string // 64 lower-case hex digits
+	network *chains.Network
+}
+
+var (
+	userIDPattern  = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+	assetPattern   = regexp.MustCompile(`^[A-Za-z0-9.-]{1,20}$`)
+	addressPattern = regexp.MustCompile(`^[A-Za-z0-9:]{14,128}$`)
+)
+
+// Languages the timeline and errors are written in.
+var languages = []string{"en", "zh", "fr", "hu"}
+
+const maxBody = 64 << 10
+
+// decodeAppeal reads and validates an appeal. Every field a user can send is
+// checked; an unknown field is refused rather than dropped.
+func decodeAppeal(body io.Reader, reg *chains.Registry) (*appeal, error) {
+	var req appealRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	return validateAppeal(req, reg)
+}
+
+// decodeStrict reads one JSON object of at most maxBody bytes into v,
+// refusing unknown fields.
+func decodeStrict(body io.Reader, v any) error {
+	raw, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	if err != nil {
+		return recovery.Errorf(recovery.EInvalid, "could not read the request body")
+	}
+	if len(raw) > maxBody {
+		return recovery.Errorf(recovery.ETooLarge, "the request body is larger than %d bytes", maxBody)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return recovery.Errorf(recovery.EInvalid, "the body must hold one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return recovery.FieldError(typeErr.Field, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Field))
+	case errors.As(err, &syntaxErr):
+		return recovery.Errorf(recovery.EInvalid, "the body is not valid JSON (at byte %d)", syntaxErr.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return recovery.FieldError(field, "unknown field %q", field)
+	case errors.Is(err, io.EOF):
+		return recovery.Errorf(recovery.EInvalid, "the body is empty; send a JSON object")
+	default:
+		return recovery.Errorf(recovery.EInvalid, "the body is not valid JSON")
+	}
+}
+
+func jsonKind(field string) string {
+	if field == "urgent" || field == "accept" {
+		return "boolean"
+	}
+	return "string"
+}
+
+func validateAppeal(req appealRequest, reg *chains.Registry) (*appeal, error) {
+	a := &appeal{appealRequest: req}
+	a.Network = strings.TrimSpace(strings.ToLower(req.Network))
+	if a.Network != "" {
+		n, err := reg.Lookup(a.Network)
+		if err != nil {
+			return nil, err
+		}
+		a.network = &n
+	}
+	h, err := chains.ParseTxHash(req.TxHash)
+	if err != nil {
+		return nil, err
+	}
+	a.hash = h
+
+	a.ToAddress = strings.TrimSpace(req.ToAddress)
+	if err := validateAddress(a.ToAddress, a.network); err != nil {
+		return nil, err
+	}
+	if a.UserID = strings.TrimSpace(req.UserID); !userIDPattern.MatchString(a.UserID) {
+		return nil, recovery.FieldError("user_id", "user_id is required: 1 to 128 letters, digits or . _ @ : -")
+	}
+	if a.Asset = strings.ToUpper(strings.TrimSpace(req.Asset)); a.Asset != "" && !assetPattern.MatchString(a.Asset) {
+		return nil, recovery.FieldError("asset", "asset is a ticker of up to 20 letters, digits, dots or dashes")
+	}
+	if a.Amount = strings.TrimSpace(req.Amount); a.Amount != "" {
+		if err := validateAmount(a.Amount); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateText("memo", req.Memo, 128); err != nil {
+		return nil, err
+	}
+	if err := validateText("contact", req.Contact, 256); err != nil {
+		return nil, err
+	}
+	a.Lang = strings.ToLower(strings.TrimSpace(req.Lang))
+	if a.Lang != "" && !slices.Contains(languages, a.Lang) {
+		return nil, recovery.FieldError("lang", "lang must be one of %s", strings.Join(languages, ", "))
+	}
+	return a, nil
+}
+
+var decimalPattern = regexp.MustCompile(`^[0-9]{1,40}(\.[0-9]{1,36})?$`)
+
+func validateAmount(s string) error {
+	if !decimalPattern.MatchString(s) {
+		return recovery.FieldError("amount", "amount is a plain decimal number such as 12.5 (no sign, exponent or thousands separator)")
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil || !d.IsPositive() {
+		return recovery.FieldError("amount", "amount must be greater than zero")
+	}
+	return nil
+}
+
+func validateAddress(s string, n *chains.Network) error {
+	if s == "" {
+		return recovery.FieldError("to_address", "to_address is required: the deposit address the funds were sent to")
+	}
+	if n != nil && n.Family == chains.EVM {
+		if !common.IsHexAddress(s) || !strings.HasPrefix(strings.ToLower(s), "0x") {
+			return recovery.FieldError("to_address", "to_address is not an address on %s: expected 0x and 40 hexadecimal digits", n.Name)
+		}
+		return nil
+	}
+	if !addressPattern.MatchString(s) {
+		return recovery.FieldError("to_address", "to_address must be 14 to 128 letters or digits")
+	}
+	return nil
+}
+
+func validateText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return recovery.FieldError(field, "%s is not valid UTF-8", field)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return recovery.FieldError(field, "%s is longer than %d characters", field, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return recovery.FieldError(field, "%s contains a control character", field)
+		}
+	}
+	return nil
+}
+
+// fingerprint stands in for the output index while the deposit is not
+// found on chain, so that the same claim joins the same case.
+func fingerprint(a *appeal) string {
+	return fmt.Sprintf("to-%x", shortHash(strings.ToLower(a.ToAddress)+"|"+a.Memo))
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// appealIDPattern is the shape of a case id: network.hash.index, where index
+// names the output ("o1"), log ("l3"), native value ("v") or internal call
+// ("c2") of the deposit, or "to-…" while the deposit is not found yet.
+var appealIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
+
+// DepositID returns the case id of a deposit: a second appeal for the same
+// deposit gets the same id and so joins the first case.
+func DepositID(network, hex64 string, t chains.Transfer) string {
+	var idx string
+	switch t.Kind {
+	case chains.KindNative:
+		idx = "v"
+	case chains.KindToken:
+		idx = fmt.Sprintf("l%d", t.Index)
+	case chains.KindInternal:
+		idx = fmt.Sprintf("c%d", t.Index)
+	default:
+		idx = fmt.Sprintf("o%d", t.Index)
+	}
+	return network + "." + hex64 + "." + idx
+}
+
+type appealCreated struct {
+	AppealID string `json:"appeal_id"`
+	Status   string `json:"status"`
+	Existing bool   `json:"existing"`
+}
+
+func (s *server) createAppeal(w http.ResponseWriter, r *http.Request) {
+	a, err := decodeAppeal(r.Body, s.Registry)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, network := s.resolve(r.Context(), a)
+	in := workflows.AppealInput{
+		AppealID:  id,
+		Network:   network,
+		TxHash:    a.hash,
+		Asset:     a.Asset,
+		Amount:    a.Amount,
+		ToAddress: a.ToAddress,
+		Memo:      a.Memo,
+		UserID:    a.UserID,
+		Contact:   a.Contact,
+		Lang:      a.Lang,
+		Urgent:    a.Urgent,
+		FiledAt:   s.Now().UTC(),
+		Timing:    s.Timing,
+	}
+	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: workflows.TaskQueue,
+		// A deposit is recovered at most once: a closed case is never
+		// started again, a running one is joined.
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes:    workflows.InitialSearchAttributes(network),
+	}, workflows.AppealWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		st, qerr := s.queryState(r.Context(), id)
+		status := ""
+		if qerr == nil {
+			status = st.Status
+		}
+		s.metrics.appeals.WithLabelValues("joined").Inc()
+		writeJSON(w, http.StatusOK, appealCreated{AppealID: id, Status: status, Existing: true})
+	case err != nil:
+		s.writeError(w, r, temporalError(err))
+	default:
+		s.metrics.appeals.WithLabelValues("new").Inc()
+		writeJSON(w, http.StatusAccepted, appealCreated{AppealID: id, Status: workflows.StatusReceived})
+	}
+}
+
+// resolve finds the deposit on chain to name the case after its exact
+// output. When the nodes are slow or the hash is unknown the case is named
+// after the claim instead and the workflow keeps looking.
+func (s *server) resolve(ctx context.Context, a *appeal) (id, network string) {
+	network = a.Network
+	fallback := func() (string, string) {
+		n := network
+		if n == "" {
+			n = "any"
+		}
+		return n + "." + a.hash + "." + fingerprint(a), network
+	}
+	if s.Scanner == nil {
+		return fallback()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.ResolveTimeout)
+	defer cancel()
+	res, err := s.Scanner.Find(ctx, a.hash, a.Network)
+	if err != nil {
+		s.log.Info("deposit not resolved at filing", "code", recovery.ErrorCode(err))
+		return fallback()
+	}
+	for _, tx := range res.Found {
+		n, _ := s.Registry.Get(tx.Network)
+		for _, t := range tx.Transfers {
+			if chains.SameAddress(n.Family, t.To, a.ToAddress) {
+				return DepositID(tx.Network, a.hash, t), tx.Network
+			}
+		}
+	}
+	if len(res.Found) > 0 {
+		network = res.Found[0].Network
+	}
+	return fallback()
+}
+
+func (s *server) queryState(ctx context.Context, id string) (*workflows.AppealState, error) {
+	if !appealIDPattern.MatchString(id) {
+		return nil, recovery.Errorf(recovery.ENotFound, "no appeal with this id")
+	}
+	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.StatusQuery)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, recovery.Errorf(recovery.ENotFound, "no appeal with this id")
+		}
+		return nil, temporalError(err)
+	}
+	var st workflows.AppealState
+	if err := v.Get(&st); err != nil {
+		return nil, fmt.Errorf("decode appeal state: %w", err)
+	}
+	return &st, nil
+}
+
+func (s *server) getAppeal(w http.ResponseWriter, r *http.Request) {
+	st, err := s.queryState(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry))
+}
+
+func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := s.queryState(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req workflows.WithdrawRequest
+	if r.ContentLength != 0 {
+		if err := decodeStrict(r.Body, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   workflows.WithdrawUpdate,
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var st workflows.AppealState
+		if err = h.Get(r.Context(), &st); err == nil {
+			writeJSON(w, http.StatusOK, publicView(&st, pickLang(r), s.Registry))
+			return
+		}
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrClosed {
+		s.writeError(w, r, recovery.Errorf(recovery.EConflict, "this appeal is already closed"))
+		return
+	}
+	if errors.As(err, &appErr) {
+		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "%s", appErr.Message()))
+		return
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed") {
+		s.writeError(w, r, recovery.Errorf(recovery.EConflict, "this appeal is already closed"))
+		return
+	}
+	s.writeError(w, r, temporalError(err))
+}

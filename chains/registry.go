@@ -1,0 +1,158 @@
+package chains
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/misdeposit/recovery"
+)
+
+// Tier is how a network is recoverable under the default policy.
+type Tier string
+
+const (
+	Direct      Tier = "direct"      // recoverable without extra conditions
+	Conditional Tier = "conditional" // recoverable under conditions (minimum value, sign-off, batching, fee)
+)
+
+// Network is one entry of the registry.
+type Network struct {
+	ID     string `json:"id" yaml:"id"`
+	Name   string `json:"name" yaml:"name"`
+	Family Family `json:"family" yaml:"family"`
+	// ChainID is the EIP-155 chain id of an EVM network (0 otherwise).
+	ChainID uint64 `json:"chain_id,omitempty" yaml:"chain_id,omitempty"`
+	// Params names the address parameters of a UTXO network (btc, ltc, bch,
+	// doge, dash, zec); see chains/utxo.
+	Params        string   `json:"params,omitempty" yaml:"params,omitempty"`
+	Confirmations uint64   `json:"confirmations" yaml:"confirmations"`
+	NativeAsset   string   `json:"native_asset" yaml:"native_asset"`
+	Decimals      int32    `json:"decimals" yaml:"decimals"`
+	Tier          Tier     `json:"tier" yaml:"tier"`
+	RPC           []string `json:"rpc,omitempty" yaml:"rpc,omitempty"`
+}
+
+func evm(id, name string, chainID, conf uint64, asset string, tier Tier) Network {
+	return Network{ID: id, Name: name, Family: EVM, ChainID: chainID, Confirmations: conf, NativeAsset: asset, Decimals: 18, Tier: tier}
+}
+
+func utxo(id, name, params string, conf uint64, asset string, tier Tier) Network {
+	return Network{ID: id, Name: name, Family: UTXO, Params: params, Confirmations: conf, NativeAsset: asset, Decimals: 8, Tier: tier}
+}
+
+func memo(id, name string, conf uint64, asset string, decimals int32, tier Tier) Network {
+	return Network{ID: id, Name: name, Family: Memo, Confirmations: conf, NativeAsset: asset, Decimals: decimals, Tier: tier}
+}
+
+// DefaultNetworks returns the 32 networks of the default policy: 16 directly
+// recoverable and 16 recoverable under conditions. No RPC endpoints are set;
+// they come from configuration.
+func DefaultNetworks() []Network {
+	return []Network{
+		evm("eth", "Ethereum", 1, 12, "ETH", Direct),
+		evm("bsc", "BNB Smart Chain", 56, 15, "BNB", Direct),
+		evm("polygon", "Polygon PoS", 137, 128, "POL", Direct),
+		evm("arbitrum", "Arbitrum One", 42161, 20, "ETH", Direct),
+		evm("optimism", "OP Mainnet", 10, 20, "ETH", Direct),
+		evm("base", "Base", 8453, 20, "ETH", Direct),
+		evm("avax-c", "Avalanche C-Chain", 43114, 12, "AVAX", Direct),
+		evm("opbnb", "opBNB", 204, 20, "BNB", Direct),
+		evm("linea", "Linea", 59144, 20, "ETH", Direct),
+		evm("scroll", "Scroll", 534352, 20, "ETH", Direct),
+		evm("zksync", "zkSync Era", 324, 20, "ETH", Direct),
+		utxo("btc", "Bitcoin", "btc", 2, "BTC", Direct),
+		utxo("ltc", "Litecoin", "ltc", 6, "LTC", Direct),
+		utxo("bch", "Bitcoin Cash", "bch", 6, "BCH", Direct),
+		utxo("doge", "Dogecoin", "doge", 20, "DOGE", Direct),
+		memo("xrp", "XRP Ledger", 1, "XRP", 6, Direct),
+
+		evm("etc", "Ethereum Classic", 61, 120, "ETC", Conditional),
+		evm("sonic", "Sonic", 146, 20, "S", Conditional),
+		evm("celo", "Celo", 42220, 20, "CELO", Conditional),
+		evm("gnosis", "Gnosis", 100, 20, "XDAI", Conditional),
+		evm("cronos", "Cronos", 25, 20, "CRO", Conditional),
+		evm("moonbeam", "Moonbeam", 1284, 20, "GLMR", Conditional),
+		evm("kava", "Kava EVM", 2222, 20, "KAVA", Conditional),
+		evm("kaia", "Kaia", 8217, 20, "KAIA", Conditional),
+		evm("mantle", "Mantle", 5000, 20, "MNT", Conditional),
+		evm("blast", "Blast", 81457, 20, "ETH", Conditional),
+		evm("metis", "Metis Andromeda", 1088, 20, "METIS", Conditional),
+		evm("polygon-zkevm", "Polygon zkEVM", 1101, 20, "ETH", Conditional),
+		utxo("dash", "Dash", "dash", 6, "DASH", Conditional),
+		utxo("zec", "Zcash (transparent)", "zec", 10, "ZEC", Conditional),
+		memo("xlm", "Stellar", 1, "XLM", 7, Conditional),
+		memo("atom", "Cosmos Hub", 1, "ATOM", 6, Conditional),
+	}
+}
+
+// Registry is an ordered, validated set of networks.
+type Registry struct {
+	list []Network
+	byID map[string]int
+}
+
+var networkIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+
+// NewRegistry validates networks and returns a registry keeping their order.
+func NewRegistry(networks []Network) (*Registry, error) {
+	r := &Registry{byID: make(map[string]int, len(networks))}
+	for i, n := range networks {
+		if err := n.validate(); err != nil {
+			return nil, fmt.Errorf("network %d (%q): %w", i, n.ID, err)
+		}
+		if _, dup := r.byID[n.ID]; dup {
+			return nil, fmt.Errorf("network %q is listed twice", n.ID)
+		}
+		r.byID[n.ID] = len(r.list)
+		r.list = append(r.list, n)
+	}
+	return r, nil
+}
+
+func (n Network) validate() error {
+	switch {
+	case !networkIDPattern.MatchString(n.ID):
+		return fmt.Errorf("id must be 2-32 lower-case letters, digits or dashes")
+	case n.Family != EVM && n.Family != UTXO && n.Family != Memo:
+		return fmt.Errorf("family %q is not one of evm, utxo, memo", n.Family)
+	case n.Family == EVM && n.ChainID == 0:
+		return fmt.Errorf("an evm network needs a chain_id")
+	case n.Family == UTXO && n.Params == "":
+		return fmt.Errorf("a utxo network needs params")
+	case n.Confirmations == 0:
+		return fmt.Errorf("confirmations must be at least 1")
+	case n.Decimals < 0 || n.Decimals > 36:
+		return fmt.Errorf("decimals must be between 0 and 36")
+	case n.Tier != Direct && n.Tier != Conditional:
+		return fmt.Errorf("tier %q is not direct or conditional", n.Tier)
+	}
+	for _, u := range n.RPC {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("rpc endpoint %q must be an http(s) URL", u)
+		}
+	}
+	return nil
+}
+
+// Networks returns the networks in registry order.
+func (r *Registry) Networks() []Network { return slices.Clone(r.list) }
+
+// Get returns the network with the given id.
+func (r *Registry) Get(id string) (Network, bool) {
+	i, ok := r.byID[id]
+	if !ok {
+		return Network{}, false
+	}
+	return r.list[i], true
+}
+
+// Lookup is Get with a clear error for an unknown id.
+func (r *Registry) Lookup(id string) (Network, error) {
+	n, ok := r.Get(id)
+	if !ok {
+		return Network{}, &recovery.Error{Code: recovery.EInvalid, Message: fmt.Sprintf("unknown network %q", id), Field: "network"}
+	}
+	return n, nil
+}

@@ -1,0 +1,156 @@
+package chains
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/misdeposit/recovery"
+)
+
+var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ParseTxHash checks a user-supplied transaction hash and returns its 64
+// lower-case hex digits without any 0x prefix.
+func ParseTxHash(s string) (string, error) {
+	h := strings.ToLower(strings.TrimSpace(s))
+	h = strings.TrimPrefix(h, "0x")
+	switch {
+	case h == "":
+		return "", recovery.FieldError("tx_hash", "a transaction hash is required")
+	case len(h) != 64:
+		return "", recovery.FieldError("tx_hash", "a transaction hash has 64 hexadecimal digits, this one has %d", len(h))
+	case !hexHash.MatchString(h):
+		return "", recovery.FieldError("tx_hash", "a transaction hash has only the digits 0-9 and a-f")
+	}
+	return h, nil
+}
+
+// HashFor writes a parsed hash the way a family's nodes expect it.
+func HashFor(f Family, hex64 string) string {
+	if f == EVM {
+		return "0x" + hex64
+	}
+	return hex64
+}
+
+// SameAddress compares addresses the way the family writes them: EVM
+// addresses are case-insensitive hex, others are compared exactly.
+func SameAddress(f Family, a, b string) bool {
+	if f == EVM {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
+}
+
+// Scanner looks a hash up on every configured network at once.
+type Scanner struct {
+	reg     *Registry
+	lookups map[string]Lookup
+	order   []string
+	// PerNetwork bounds each network's answer so one slow node cannot hold
+	// up the scan.
+	PerNetwork time.Duration
+}
+
+// NewScanner returns a scanner over the networks that have a Lookup.
+func NewScanner(reg *Registry, lookups map[string]Lookup) *Scanner {
+	s := &Scanner{reg: reg, lookups: lookups, PerNetwork: 5 * time.Second}
+	for _, n := range reg.Networks() {
+		if _, ok := lookups[n.ID]; ok {
+			s.order = append(s.order, n.ID)
+		}
+	}
+	return s
+}
+
+// Networks lists the networks the scanner can ask, in registry order.
+func (s *Scanner) Networks() []string { return append([]string(nil), s.order...) }
+
+// Lookup returns the adapter of one network.
+func (s *Scanner) Lookup(network string) (Lookup, bool) {
+	l, ok := s.lookups[network]
+	return l, ok
+}
+
+// ScanResult says where a hash was found.
+type ScanResult struct {
+	Found   []*Tx
+	Scanned []string
+}
+
+// Find looks hash up on the preferred network first, when given, and on
+// every configured network when that finds nothing. A network whose node
+// fails makes Find fail with EUnavailable when no other network knows the
+// hash, so that an outage is retried instead of reported as "not found".
+func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, error) {
+	hex64, err := ParseTxHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	if prefer != "" {
+		if _, ok := s.reg.Get(prefer); !ok {
+			return nil, recovery.FieldError("network", "unknown network %q", prefer)
+		}
+		if _, ok := s.lookups[prefer]; ok {
+			tx, err := s.one(ctx, prefer, hex64)
+			if err == nil {
+				return &ScanResult{Found: []*Tx{tx}, Scanned: []string{prefer}}, nil
+			}
+			if recovery.ErrorCode(err) != recovery.ENotFound {
+				return nil, err
+			}
+		}
+	}
+	return s.all(ctx, hex64)
+}
+
+func (s *Scanner) all(ctx context.Context, hex64 string) (*ScanResult, error) {
+	type answer struct {
+		tx  *Tx
+		err error
+	}
+	answers := make([]answer, len(s.order))
+	var wg sync.WaitGroup
+	for i, id := range s.order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tx, err := s.one(ctx, id, hex64)
+			answers[i] = answer{tx, err}
+		}()
+	}
+	wg.Wait()
+	res := &ScanResult{Scanned: s.Networks()}
+	var silent []string
+	for i, a := range answers {
+		switch {
+		case a.err == nil:
+			res.Found = append(res.Found, a.tx)
+		case recovery.ErrorCode(a.err) != recovery.ENotFound:
+			silent = append(silent, s.order[i])
+		}
+	}
+	if len(res.Found) == 0 && len(silent) > 0 {
+		return nil, recovery.Errorf(recovery.EUnavailable, "no answer from %s; try again later", strings.Join(silent, ", "))
+	}
+	return res, nil
+}
+
+func (s *Scanner) one(ctx context.Context, network, hex64 string) (*Tx, error) {
+	n, _ := s.reg.Get(network)
+	ctx, cancel := context.WithTimeout(ctx, s.PerNetwork)
+	defer cancel()
+	tx, err := s.lookups[network].LookupTx(ctx, HashFor(n.Family, hex64))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && recovery.ErrorCode(err) == recovery.EInternal {
+			return nil, &recovery.Error{Code: recovery.EUnavailable, Message: network + " node timed out"}
+		}
+		return nil, err
+	}
+	tx.Network = network
+	return tx, nil
+}

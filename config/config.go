@@ -1,0 +1,233 @@
+// Package config loads the engine's configuration: embedded defaults, then a
+// YAML file (--config), then RECOVERY_* environment variables, then flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/misdeposit/recovery/chains"
+)
+
+// Defaults every part of the engine and docker-compose.yml agree on.
+const (
+	DefaultAPIAddr         = ":8080"
+	DefaultTemporalPort    = 7233
+	DefaultTemporalAddress = "127.0.0.1:7233"
+	DefaultUIPort          = 8233
+	DefaultNamespace       = "default"
+	DefaultDataDir         = ".recovery"
+	DefaultLogLevel        = "info"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	DataDir         string          `yaml:"data_dir"`
+	APIAddr         string          `yaml:"api_addr"`
+	TemporalAddress string          `yaml:"temporal_address"`
+	Namespace       string          `yaml:"namespace"`
+	UIPort          int             `yaml:"ui_port"` // dev only; -1 disables the Web UI
+	LogLevel        string          `yaml:"log_level"`
+	LogFormat       string          `yaml:"log_format"` // text or json
+	Networks        []NetworkConfig `yaml:"networks"`
+	StaffTokens     []StaffToken    `yaml:"staff_tokens"`
+	Dev             DevConfig       `yaml:"dev"`
+}
+
+// NetworkConfig points a network at nodes or adjusts it. A network not in
+// the default registry needs family and the fields its family requires.
+type NetworkConfig struct {
+	ID            string        `yaml:"id"`
+	RPC           []string      `yaml:"rpc"`
+	ChainID       uint64        `yaml:"chain_id"`
+	Params        string        `yaml:"params"`
+	Confirmations uint64        `yaml:"confirmations"`
+	Family        chains.Family `yaml:"family"`
+	NativeAsset   string        `yaml:"native_asset"`
+	Decimals      *int32        `yaml:"decimals"`
+	Tier          chains.Tier   `yaml:"tier"`
+}
+
+// StaffToken maps a bearer token to a person and roles.
+type StaffToken struct {
+	Token  string   `yaml:"token"`
+	Person string   `yaml:"person"`
+	Roles  []string `yaml:"roles"`
+}
+
+// DevConfig tunes `recovery dev`.
+type DevConfig struct {
+	// BlockPeriod is how often the local chains make a block.
+	BlockPeriod time.Duration `yaml:"block_period"`
+	// Recheck is the wait before each new look-up of an unknown hash.
+	Recheck []time.Duration `yaml:"recheck"`
+	// ConfirmationPoll is the wait between look-ups of an unconfirmed deposit.
+	ConfirmationPoll time.Duration `yaml:"confirmation_poll"`
+}
+
+// Default returns the embedded defaults.
+func Default() Config {
+	return Config{
+		DataDir:         DefaultDataDir,
+		APIAddr:         DefaultAPIAddr,
+		TemporalAddress: DefaultTemporalAddress,
+		Namespace:       DefaultNamespace,
+		UIPort:          DefaultUIPort,
+		LogLevel:        DefaultLogLevel,
+		LogFormat:       "text",
+		Dev: DevConfig{
+			BlockPeriod:      2 * time.Second,
+			Recheck:          []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second},
+			ConfirmationPoll: 2 * time.Second,
+		},
+	}
+}
+
+// Load returns the defaults overlaid with the file at path (when not "")
+// and the RECOVERY_* variables getenv answers.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	str := map[string]*string{
+		"RECOVERY_DATA_DIR":         &cfg.DataDir,
+		"RECOVERY_API_ADDR":         &cfg.APIAddr,
+		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
+		"RECOVERY_NAMESPACE":        &cfg.Namespace,
+		"RECOVERY_LOG_LEVEL":        &cfg.LogLevel,
+		"RECOVERY_LOG_FORMAT":       &cfg.LogFormat,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	if v := getenv("RECOVERY_UI_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return cfg, fmt.Errorf("config: RECOVERY_UI_PORT %q is not a number", v)
+		}
+		cfg.UIPort = p
+	}
+	// RECOVERY_RPC_<NETWORK>=url[,url] points one network at nodes, e.g.
+	// RECOVERY_RPC_AVAX_C for avax-c.
+	for _, n := range chains.DefaultNetworks() {
+		key := "RECOVERY_RPC_" + strings.ToUpper(strings.ReplaceAll(n.ID, "-", "_"))
+		if v := getenv(key); v != "" {
+			cfg.setRPC(n.ID, strings.Split(v, ","))
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func (c *Config) setRPC(id string, urls []string) {
+	for i := range c.Networks {
+		if c.Networks[i].ID == id {
+			c.Networks[i].RPC = urls
+			return
+		}
+	}
+	c.Networks = append(c.Networks, NetworkConfig{ID: id, RPC: urls})
+}
+
+// Validate checks what Load cannot check while decoding.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("config: data_dir must not be empty")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		return fmt.Errorf("config: log_level %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: log_format %q is not text or json", c.LogFormat)
+	}
+	seen := map[string]bool{}
+	for _, t := range c.StaffTokens {
+		switch {
+		case len(t.Token) < 16:
+			return fmt.Errorf("config: staff token of %q is shorter than 16 characters", t.Person)
+		case t.Person == "":
+			return errors.New("config: a staff token has no person")
+		case seen[t.Token]:
+			return fmt.Errorf("config: staff token of %q is listed twice", t.Person)
+		}
+		seen[t.Token] = true
+	}
+	_, err := c.Registry()
+	return err
+}
+
+// ExternalNodes reports whether the file points any network at nodes, in
+// which case `recovery dev` uses them instead of starting local chains.
+func (c *Config) ExternalNodes() bool {
+	for _, n := range c.Networks {
+		if len(n.RPC) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Registry builds the network registry: the defaults with the configured
+// overrides and additions.
+func (c *Config) Registry() (*chains.Registry, error) {
+	nets := chains.DefaultNetworks()
+	for _, o := range c.Networks {
+		i := slices.IndexFunc(nets, func(n chains.Network) bool { return n.ID == o.ID })
+		if i < 0 {
+			if o.Family == "" {
+				return nil, fmt.Errorf("config: network %q is not a default network; give its family to add it", o.ID)
+			}
+			nets = append(nets, chains.Network{ID: o.ID, Name: o.ID, Family: o.Family, Tier: chains.Conditional})
+			i = len(nets) - 1
+		}
+		n := &nets[i]
+		if o.RPC != nil {
+			n.RPC = o.RPC
+		}
+		if o.ChainID != 0 {
+			n.ChainID = o.ChainID
+		}
+		if o.Params != "" {
+			n.Params = o.Params
+		}
+		if o.Confirmations != 0 {
+			n.Confirmations = o.Confirmations
+		}
+		if o.Family != "" {
+			n.Family = o.Family
+		}
+		if o.NativeAsset != "" {
+			n.NativeAsset = o.NativeAsset
+		}
+		if o.Decimals != nil {
+			n.Decimals = *o.Decimals
+		}
+		if o.Tier != "" {
+			n.Tier = o.Tier
+		}
+	}
+	reg, err := chains.NewRegistry(nets)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return reg, nil
+}

@@ -1,0 +1,328 @@
+// Package workflows holds the deterministic orchestration of a recovery
+// case: one AppealWorkflow per deposit. Side effects live in activities.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/misdeposit/recovery/chains"
+)
+
+// Names registered with the worker and used by clients.
+const (
+	AppealWorkflowName = "AppealWorkflow"
+	StatusQuery        = "status"
+	WithdrawUpdate     = "withdraw"
+	TaskQueue          = "recovery"
+)
+
+// Case statuses, shown to users and used as the RecoveryStatus search
+// attribute.
+const (
+	StatusReceived       = "received"
+	StatusLookingUp      = "looking_up"
+	StatusNotFound       = "not_found"
+	StatusConfirming     = "awaiting_confirmations"
+	StatusUnderReview    = "under_review"
+	StatusNotRecoverable = "not_recoverable"
+	StatusWithdrawn      = "withdrawn"
+)
+
+// Categories decided from chain facts alone. The rest of DESIGN §2 needs the
+// address book and policy.
+const (
+	CategoryUnclassified = "unclassified"
+	CategoryNotFound     = "not_found"
+	CategoryPending      = "pending"
+	CategoryFailedTx     = "failed_tx"
+)
+
+// AppealInput is what the user filed, normalised by the API.
+type AppealInput struct {
+	AppealID string `json:"appeal_id"`
+	// Network is where the deposit was found or the network the user named;
+	// "" when neither is known yet.
+	Network   string    `json:"network,omitempty"`
+	TxHash    string    `json:"tx_hash"`
+	Asset     string    `json:"asset,omitempty"`
+	Amount    string    `json:"amount,omitempty"` // decimal text as the user wrote it
+	ToAddress string    `json:"to_address"`
+	Memo      string    `json:"memo,omitempty"`
+	UserID    string    `json:"user_id"`
+	Contact   string    `json:"contact,omitempty"`
+	Lang      string    `json:"lang,omitempty"`
+	Urgent    bool      `json:"urgent,omitempty"`
+	FiledAt   time.Time `json:"filed_at"`
+	Timing    Timing    `json:"timing"`
+}
+
+// Timing holds the waits of the workflow. It travels in the input so that a
+// running case keeps the schedule it started with across deployments.
+type Timing struct {
+	// NotFoundRechecks are the waits before each new look-up of a hash no
+	// node knows yet (node lag, a user filing before broadcasting).
+	NotFoundRechecks []time.Duration `json:"not_found_rechecks"`
+	// ConfirmationPoll is the wait between look-ups while a deposit gathers
+	// confirmations.
+	ConfirmationPoll time.Duration `json:"confirmation_poll"`
+	// MaxConfirmationPolls bounds that wait; past it a specialist looks.
+	MaxConfirmationPolls int `json:"max_confirmation_polls"`
+}
+
+// DefaultTiming suits public networks.
+func DefaultTiming() Timing {
+	return Timing{
+		NotFoundRechecks:     []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 12 * time.Hour},
+		ConfirmationPoll:     time.Minute,
+		MaxConfirmationPolls: 24 * 60,
+	}
+}
+
+// Event is one line of a case's timeline. Code selects the localised text;
+// Params fill it in.
+type Event struct {
+	At     time.Time         `json:"at"`
+	Code   string            `json:"code"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// AppealState is what the status query answers.
+type AppealState struct {
+	AppealID string `json:"appeal_id"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+	Network  string `json:"network,omitempty"`
+	TxHash   string `json:"tx_hash"`
+	// Tx is the latest chain look-up, nil until the hash is found.
+	Tx *chains.Tx `json:"tx,omitempty"`
+	// Deposit is the transfer to the address the user named, when found.
+	Deposit  *chains.Transfer `json:"deposit,omitempty"`
+	Scanned  []string         `json:"scanned,omitempty"`
+	Timeline []Event          `json:"timeline"`
+	Closed   bool             `json:"closed"`
+}
+
+// LookupRequest asks the chains where a hash is.
+type LookupRequest struct {
+	Network   string `json:"network,omitempty"`
+	TxHash    string `json:"tx_hash"`
+	ToAddress string `json:"to_address"`
+	Memo      string `json:"memo,omitempty"`
+}
+
+// LookupResult is the answer of the lookup activity. Not finding the hash is
+// an answer, not an error.
+type LookupResult struct {
+	Found   bool             `json:"found"`
+	Tx      *chains.Tx       `json:"tx,omitempty"`
+	Deposit *chains.Transfer `json:"deposit,omitempty"`
+	// Scanned lists the networks asked when no network was named or the
+	// named one did not know the hash.
+	Scanned []string `json:"scanned,omitempty"`
+}
+
+// LookupActivityName is the registered name of the lookup activity.
+const LookupActivityName = "LookupDeposit"
+
+// WithdrawRequest is the user's withdrawal.
+type WithdrawRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ErrClosed is returned by updates on a case that already ended.
+const ErrClosed = "CaseClosed"
+
+// AppealWorkflow runs one case from filing to its end.
+func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) {
+	c := &appeal{in: in, st: &AppealState{
+		AppealID: in.AppealID,
+		Status:   StatusReceived,
+		Category: CategoryUnclassified,
+		Network:  in.Network,
+		TxHash:   in.TxHash,
+	}}
+	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (*AppealState, error) { return c.st, nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, WithdrawUpdate, c.withdraw, workflow.UpdateHandlerOptions{Validator: c.validateWithdraw}); err != nil {
+		return nil, err
+	}
+	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
+	c.setStatus(ctx, StatusLookingUp)
+
+	err := c.lookUp(ctx)
+	if errors.Is(err, errWithdrawn) {
+		return c.st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Wait for a decision that later steps bring; until then the user may
+	// withdraw. Every wait is cut short by a withdrawal.
+	if !c.st.Closed {
+		if err := workflow.Await(ctx, func() bool { return c.st.Closed }); err != nil {
+			return nil, err
+		}
+	}
+	// Handlers may still be running when the case closes; let them finish so
+	// their callers get an answer.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
+	}
+	return c.st, nil
+}
+
+var errWithdrawn = errors.New("case withdrawn")
+
+type appeal struct {
+	in AppealInput
+	st *AppealState
+}
+
+func (c *appeal) lookUp(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		// Node outages are retried with backoff for a long time; a business
+		// refusal (bad hash) is non-retryable and ends the case.
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Minute,
+			MaximumAttempts:    0,
+		},
+		ScheduleToCloseTimeout: 24 * time.Hour,
+	})
+	req := LookupRequest{Network: c.in.Network, TxHash: c.in.TxHash, ToAddress: c.in.ToAddress, Memo: c.in.Memo}
+	rechecks := 0
+	polls := 0
+	for {
+		var res LookupResult
+		if err := workflow.ExecuteActivity(actx, LookupActivityName, req).Get(ctx, &res); err != nil {
+			// Returned as is so the failure keeps the activity's error type
+			// (InvalidInput) for whoever reads the closed case.
+			return err
+		}
+		if c.st.Closed {
+			return errWithdrawn
+		}
+		c.st.Scanned = res.Scanned
+		if !res.Found {
+			c.setCategory(ctx, CategoryNotFound)
+			if rechecks >= len(c.in.Timing.NotFoundRechecks) {
+				c.event(ctx, "not_found_final", nil)
+				c.setStatus(ctx, StatusNotFound)
+				return nil
+			}
+			wait := c.in.Timing.NotFoundRechecks[rechecks]
+			rechecks++
+			c.event(ctx, "not_found_retry", map[string]string{"wait": wait.String(), "attempt": fmt.Sprint(rechecks)})
+			c.setStatus(ctx, StatusNotFound)
+			if c.sleep(ctx, wait) {
+				return errWithdrawn
+			}
+			continue
+		}
+
+		tx := res.Tx
+		firstSight := c.st.Tx == nil
+		c.st.Tx, c.st.Deposit = tx, res.Deposit
+		if tx.Network != c.st.Network {
+			c.st.Network = tx.Network
+			c.upsert(ctx, networkKey.ValueSet(tx.Network))
+		}
+		if firstSight {
+			c.event(ctx, "found", map[string]string{"network": tx.Network, "status": string(tx.Status)})
+		}
+		if tx.Status == chains.StatusFailed {
+			c.setCategory(ctx, CategoryFailedTx)
+			c.event(ctx, "failed_tx", map[string]string{"network": tx.Network})
+			c.setStatus(ctx, StatusNotRecoverable)
+			c.st.Closed = true
+			return nil
+		}
+		if !tx.Final() {
+			c.setCategory(ctx, CategoryPending)
+			if polls == 0 {
+				c.event(ctx, "confirming", map[string]string{"confirmations": fmt.Sprint(tx.Confirmations), "required": fmt.Sprint(tx.Required)})
+			}
+			c.setStatus(ctx, StatusConfirming)
+			if polls >= c.in.Timing.MaxConfirmationPolls {
+				c.event(ctx, "confirmation_timeout", nil)
+				c.setStatus(ctx, StatusUnderReview)
+				return nil
+			}
+			polls++
+			if c.sleep(ctx, c.in.Timing.ConfirmationPoll) {
+				return errWithdrawn
+			}
+			continue
+		}
+		c.setCategory(ctx, CategoryUnclassified)
+		params := map[string]string{"network": tx.Network, "confirmations": fmt.Sprint(tx.Confirmations), "block": fmt.Sprint(tx.BlockNumber)}
+		if d := res.Deposit; d != nil {
+			params["amount"] = d.Amount.String()
+			params["to"] = d.To
+			c.event(ctx, "confirmed", params)
+		} else {
+			c.event(ctx, "confirmed_no_transfer", params)
+		}
+		c.setStatus(ctx, StatusUnderReview)
+		return nil
+	}
+}
+
+// sleep waits d or until the case is withdrawn, and says which happened.
+func (c *appeal) sleep(ctx workflow.Context, d time.Duration) (withdrawn bool) {
+	ok, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return c.st.Closed })
+	return ok || err != nil
+}
+
+func (c *appeal) validateWithdraw(ctx workflow.Context, req WithdrawRequest) error {
+	if c.st.Closed {
+		return temporal.NewNonRetryableApplicationError("the case is already closed", ErrClosed, nil)
+	}
+	if len(req.Reason) > 2000 {
+		return temporal.NewNonRetryableApplicationError("reason is longer than 2000 characters", "InvalidInput", nil)
+	}
+	return nil
+}
+
+func (c *appeal) withdraw(ctx workflow.Context, req WithdrawRequest) (*AppealState, error) {
+	c.event(ctx, "withdrawn", nil)
+	c.setStatus(ctx, StatusWithdrawn)
+	c.st.Closed = true
+	return c.st, nil
+}
+
+func (c *appeal) event(ctx workflow.Context, code string, params map[string]string) {
+	c.st.Timeline = append(c.st.Timeline, Event{At: workflow.Now(ctx).UTC(), Code: code, Params: params})
+}
+
+func (c *appeal) setStatus(ctx workflow.Context, s string) {
+	if c.st.Status == s {
+		return
+	}
+	c.st.Status = s
+	c.upsert(ctx, statusKey.ValueSet(s))
+}
+
+func (c *appeal) setCategory(ctx workflow.Context, cat string) {
+	if c.st.Category == cat {
+		return
+	}
+	c.st.Category = cat
+	c.upsert(ctx, categoryKey.ValueSet(cat))
+}
+
+func (c *appeal) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {
+	// Visibility is an index for queues, never the source of truth: a failed
+	// upsert is logged and the case goes on.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, u); err != nil {
+		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "err", err)
+	}
+}

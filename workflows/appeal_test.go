@@ -1,0 +1,202 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/misdeposit/recovery/chains"
+)
+
+func lookupStub(ctx context.Context, req LookupRequest) (*LookupResult, error) {
+	return nil, errors.New("replaced by OnActivity")
+}
+
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowName})
+	env.RegisterActivityWithOptions(lookupStub, activity.RegisterOptions{Name: LookupActivityName})
+	return env
+}
+
+func input() AppealInput {
+	return AppealInput{
+		AppealID:  "eth." + hash + ".v",
+		Network:   "eth",
+		TxHash:    hash,
+		ToAddress: "0x00000000000000000000000000000000000000aa",
+		UserID:    "u1",
+		FiledAt:   time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		Timing: Timing{
+			NotFoundRechecks:     []time.Duration{time.Minute, time.Hour},
+			ConfirmationPoll:     30 * time.Second,
+			MaxConfirmationPolls: 10,
+		},
+	}
+}
+
+const hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+func found(status chains.Status, conf uint64) *LookupResult {
+	amount := big.NewInt(1_500_000_000)
+	return &LookupResult{
+		Found: true,
+		Tx: &chains.Tx{
+			Network: "eth", Hash: "0x" + hash, Status: status,
+			BlockNumber: 10, Confirmations: conf, Required: 3,
+			Transfers: []chains.Transfer{{Kind: chains.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount}},
+		},
+		Deposit: &chains.Transfer{Kind: chains.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount},
+		Scanned: []string{"eth"},
+	}
+}
+
+func codes(st *AppealState) []string {
+	var out []string
+	for _, e := range st.Timeline {
+		out = append(out, e.Code)
+	}
+	return out
+}
+
+func query(t *testing.T, env *testsuite.TestWorkflowEnvironment) *AppealState {
+	t.Helper()
+	v, err := env.QueryWorkflow(StatusQuery)
+	require.NoError(t, err)
+	var st AppealState
+	require.NoError(t, v.Get(&st))
+	return &st
+}
+
+func TestConfirmedDepositWaitsForReview(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+	var st *AppealState
+	env.RegisterDelayedCallback(func() {
+		st = query(t, env)
+		env.UpdateWorkflow(WithdrawUpdate, "w1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Fatalf("withdraw rejected: %v", err) },
+			OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, WithdrawRequest{})
+	}, time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, []string{"received", "found", "confirmed"}, codes(st))
+	require.Equal(t, "1500000000", st.Deposit.Amount.String())
+	require.Equal(t, "1500000000", st.Timeline[2].Params["amount"])
+}
+
+func TestUnknownHashIsLookedUpAgainThenFound(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(&LookupResult{Scanned: []string{"eth", "bsc"}}, nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
+	var st *AppealState
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, CategoryUnclassified, st.Category)
+	require.Equal(t, []string{"received", "not_found_retry", "found", "confirmed"}, codes(st))
+	require.Equal(t, "1m0s", st.Timeline[1].Params["wait"])
+}
+
+func TestHashNeverFoundEndsAsNotFound(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(&LookupResult{Scanned: []string{"eth"}}, nil).Times(3)
+	var st *AppealState
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 3*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.Equal(t, StatusNotFound, st.Status)
+	require.Equal(t, CategoryNotFound, st.Category)
+	require.Equal(t, []string{"received", "not_found_retry", "not_found_retry", "not_found_final"}, codes(st))
+	env.AssertExpectations(t)
+}
+
+func TestPendingDepositWaitsForConfirmations(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusPending, 0), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 1), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
+	var during, after *AppealState
+	env.RegisterDelayedCallback(func() { during = query(t, env) }, 10*time.Second)
+	env.RegisterDelayedCallback(func() { after = query(t, env); env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.Equal(t, StatusConfirming, during.Status)
+	require.Equal(t, CategoryPending, during.Category)
+	require.Equal(t, StatusUnderReview, after.Status)
+	require.Equal(t, []string{"received", "found", "confirming", "confirmed"}, codes(after))
+}
+
+func TestFailedTransactionClosesTheCase(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusFailed, 5), nil).Once()
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	require.True(t, env.IsWorkflowCompleted())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, StatusNotRecoverable, st.Status)
+	require.Equal(t, CategoryFailedTx, st.Category)
+	require.True(t, st.Closed)
+}
+
+func TestWithdrawDuringRecheckEndsTheCase(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(&LookupResult{}, nil).Once()
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(WithdrawUpdate, "w1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { t.Fatalf("withdraw rejected: %v", err) },
+			OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, WithdrawRequest{Reason: "found it in my other account"})
+	}, 30*time.Second)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.True(t, env.IsWorkflowCompleted())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, StatusWithdrawn, st.Status)
+	require.True(t, st.Closed)
+	require.Equal(t, []string{"received", "not_found_retry", "withdrawn"}, codes(&st))
+	// Only the first look-up ran: the withdrawal cut the wait short.
+	env.AssertExpectations(t)
+}
+
+func TestWithdrawRefusesAnOverlongReason(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+	var rejected error
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(WithdrawUpdate, "w1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err },
+			OnAccept: func() { t.Fatal("overlong reason accepted") }, OnComplete: func(any, error) {},
+		}, WithdrawRequest{Reason: string(make([]byte, 2001))})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Minute)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	require.Error(t, rejected)
+	require.Contains(t, rejected.Error(), "2000 characters")
+}
+
+func TestInvalidHashFailsTheCase(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).
+		Return(nil, temporal.NewNonRetryableApplicationError("bad hash", "InvalidInput", nil)).Once()
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	err := env.GetWorkflowError()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, "InvalidInput", appErr.Type())
+}
