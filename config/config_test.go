@@ -1,0 +1,88 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIAddr != ":8080" || cfg.TemporalAddress != "127.0.0.1:7233" || cfg.UIPort != 8233 || cfg.DataDir != ".recovery" {
+		t.Fatalf("defaults changed: %+v", cfg)
+	}
+	if cfg.ExternalNodes() {
+		t.Fatal("defaults point at external nodes")
+	}
+}
+
+func TestFileEnvAndOverrides(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "recovery.yaml")
+	err := os.WriteFile(path, []byte(`
+api_addr: ":9090"
+networks:
+  - id: eth
+    rpc: ["http://10.0.0.1:8545"]
+    chain_id: 1337
+    confirmations: 3
+  - id: mychain
+    family: evm
+    chain_id: 777
+    confirmations: 5
+    native_asset: MY
+staff_tokens:
+  - {token: "0123456789abcdef", person: ann, roles: [specialist]}
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, env(map[string]string{"RECOVERY_API_ADDR": ":7070", "RECOVERY_RPC_AVAX_C": "http://a:1,http://b:2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIAddr != ":7070" {
+		t.Errorf("env did not win over the file: %s", cfg.APIAddr)
+	}
+	reg, err := cfg.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eth, _ := reg.Get("eth")
+	if eth.ChainID != 1337 || eth.Confirmations != 3 || eth.RPC[0] != "http://10.0.0.1:8545" {
+		t.Errorf("eth override not applied: %+v", eth)
+	}
+	if avax, _ := reg.Get("avax-c"); len(avax.RPC) != 2 {
+		t.Errorf("RECOVERY_RPC_AVAX_C not applied: %+v", avax)
+	}
+	if my, ok := reg.Get("mychain"); !ok || my.ChainID != 777 {
+		t.Errorf("added network missing: %+v", my)
+	}
+	if len(reg.Networks()) != 33 {
+		t.Errorf("%d networks, want 33", len(reg.Networks()))
+	}
+}
+
+func TestBadConfigIsRefusedWithAReason(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"unknown key":     {"api_adr: x\n", "api_adr"},
+		"unknown network": {"networks: [{id: nowhere, rpc: ['http://x']}]\n", "nowhere"},
+		"short token":     {"staff_tokens: [{token: abc, person: ann}]\n", "shorter than 16"},
+		"bad rpc":         {"networks: [{id: eth, rpc: ['ws://x']}]\n", "http(s)"},
+		"bad log level":   {"log_level: loud\n", "log_level"},
+	} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path, env(nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
+		}
+	}
+}
