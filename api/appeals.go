@@ -75,7 +75,10 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request) {
 		// started again, a running one is joined.
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes:    workflows.InitialSearchAttributes(network),
+		// Without this the SDK hands back the running case silently; the
+		// error is how a join is told apart from a new case.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    workflows.InitialSearchAttributes(network),
 	}, workflows.AppealWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {

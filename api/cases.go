@@ -45,7 +45,9 @@ func casesQuery(q map[string]string) (string, error) {
 		}
 		parts = append(parts, fmt.Sprintf("%s = '%s'", f.attr, v))
 	}
-	return strings.Join(parts, " AND ") + " ORDER BY StartTime DESC", nil
+	// No ORDER BY: SQL visibility (SQLite, Postgres) refuses it and already
+	// lists the newest cases first.
+	return strings.Join(parts, " AND "), nil
 }
 
 func (s *server) listCases(w http.ResponseWriter, r *http.Request, _ Staff) {

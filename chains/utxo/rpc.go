@@ -1,0 +1,85 @@
+package utxo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/rpcclient"
+)
+
+// RPC is the part of a node's JSON-RPC interface the adapter uses, with the
+// context btcd's rpcclient does not take.
+type RPC interface {
+	// GetRawTransactionVerbose is getrawtransaction with verbose=1: the
+	// raw hex plus the block hash and confirmations (the node needs a
+	// transaction index for transactions outside its mempool).
+	GetRawTransactionVerbose(ctx context.Context, txid *chainhash.Hash) (*btcjson.TxRawResult, error)
+	// GetBlockHeaderVerbose is getblockheader with verbose=true, for the
+	// height of the block a transaction is in.
+	GetBlockHeaderVerbose(ctx context.Context, block *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error)
+}
+
+// connRPC runs every call on its own short-lived rpcclient.Client.
+//
+// A shared client in HTTP POST mode pushes all requests through one
+// goroutine, and retries a refused connection ten times over about 20 s: one
+// call to a dead node, even abandoned by its caller, would hold up every
+// other lookup behind it. A client per call costs little (rpcclient closes
+// its HTTP connection after every request anyway), runs calls in parallel,
+// and its Shutdown aborts the request and its retries when ctx ends.
+type connRPC struct {
+	cfg rpcclient.ConnConfig
+}
+
+// NewRPC returns an RPC that talks to the node cfg describes. HTTP POST mode
+// is forced: the websocket mode needs notifications this adapter never uses.
+func NewRPC(cfg rpcclient.ConnConfig) RPC {
+	cfg.HTTPPostMode = true
+	return &connRPC{cfg: cfg}
+}
+
+func (r *connRPC) GetRawTransactionVerbose(ctx context.Context, txid *chainhash.Hash) (*btcjson.TxRawResult, error) {
+	return callRPC(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.TxRawResult, error) {
+		return c.GetRawTransactionVerbose(txid)
+	})
+}
+
+func (r *connRPC) GetBlockHeaderVerbose(ctx context.Context, block *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error) {
+	return callRPC(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.GetBlockHeaderVerboseResult, error) {
+		return c.GetBlockHeaderVerbose(block)
+	})
+}
+
+// callRPC runs call on a fresh client and returns when it answers or ctx
+// ends, whichever comes first.
+func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rpcclient.Client) (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	c, err := rpcclient.New(&cfg, nil)
+	if err != nil {
+		return zero, fmt.Errorf("rpc client for %s: %w", cfg.Host, err)
+	}
+	// Shutdown cancels the request in flight, so the goroutine below ends
+	// soon after an abandoned call too.
+	defer c.Shutdown()
+
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := call(c)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func (g *globals) baseURL() string {
+	for _, v := range []string{g.api, g.getenv("CASECTL_API")} {
+		if v != "" {
+			return strings.TrimRight(v, "/")
+		}
+	}
+	return "http://127.0.0.1:8080"
+}
+
+func (g *globals) bearer() (string, error) {
+	for _, v := range []string{g.token, g.getenv("CASECTL_TOKEN")} {
+		if v != "" {
+			return v, nil
+		}
+	}
+	dir := g.getenv("RECOVERY_DATA_DIR")
+	if dir == "" {
+		dir = ".recovery"
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "staff-token"))
+	if err != nil {
+		return "", errors.New("no staff token: pass --token, set CASECTL_TOKEN, or run from the directory where recovery dev runs")
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// apiError is the engine's error body.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"error"`
+}
+
+// get fetches path with query into out and returns the raw body for -o json.
+func (g *globals) get(ctx context.Context, path string, query url.Values, out any) ([]byte, error) {
+	token, err := g.bearer()
+	if err != nil {
+		return nil, err
+	}
+	u := g.baseURL() + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("engine API at %s: %w", g.baseURL(), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		var e apiError
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			if e.Error.Field != "" {
+				return nil, fmt.Errorf("%s (%s, field %s)", e.Error.Message, e.Error.Code, e.Error.Field)
+			}
+			return nil, fmt.Errorf("%s (%s)", e.Error.Message, e.Error.Code)
+		}
+		return nil, fmt.Errorf("engine API answered %s", resp.Status)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			return nil, fmt.Errorf("engine API answered something unexpected: %w", err)
+		}
+	}
+	return body, nil
+}
+
+// emit writes raw JSON for -o json, else calls table.
+func (g *globals) emit(raw []byte, table func(w io.Writer)) error {
+	if g.output == "json" {
+		_, err := g.stdout.Write(raw)
+		return err
+	}
+	table(g.stdout)
+	return nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/misdeposit/recovery/activities"
+	"github.com/misdeposit/recovery/api"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.Namespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// ensureSearchAttributes registers the engine's search attributes that the
+// namespace does not have yet, so that a namespace created by an older
+// version (or by an operator) gets the new ones at start.
+func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// buildLookups connects an adapter to every network that has a node. A
+// node that does not answer now is logged and skipped: the rest of the
+// engine must still start, and its cases wait with a clear status.
+func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, error) {
+	lookups := map[string]chains.Lookup{}
+	for _, n := range reg.Networks() {
+		if len(n.RPC) == 0 {
+			continue
+		}
+		l, err := dialNetwork(ctx, n)
+		if err != nil {
+			log.Warn("network node unavailable; look-ups on it will fail until it answers", "network", n.ID, "err", err)
+			continue
+		}
+		lookups[n.ID] = l
+	}
+	return lookups, nil
+}
+
+func dialNetwork(ctx context.Context, n chains.Network) (chains.Lookup, error) {
+	endpoint := n.RPC[0]
+	switch n.Family {
+	case chains.EVM:
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return evm.Dial(ctx, n, endpoint)
+	case chains.UTXO:
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("rpc endpoint of %s: %w", n.ID, err)
+		}
+		pass, _ := u.User.Password()
+		return utxo.Dial(n, u.Host, u.User.Username(), pass)
+	default:
+		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
+	}
+}
+
+func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
+	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})
+	return w
+}
+
+func staffTokens(cfg config.Config) map[string]api.Staff {
+	out := map[string]api.Staff{}
+	for _, t := range cfg.StaffTokens {
+		out[t.Token] = api.Staff{Person: t.Person, Roles: t.Roles}
+	}
+	return out
+}
+
+// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, l net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := srv.Shutdown(shutCtx)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+			err = errors.Join(err, e)
+		}
+		return err
+	}
+}
+
+func listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("API address %s: %w", addr, err)
+	}
+	return l, nil
+}

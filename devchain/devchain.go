@@ -1,0 +1,245 @@
+// Package devchain runs the local chains of `recovery dev` and puts real
+// demo mis-deposits on them: an EVM dev chain standing for eth, a second
+// one for bsc, and btcd regtest standing for btc, each with the chain id or
+// parameters it really has.
+package devchain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/devchain/btcdnode"
+	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/devchain/keystore"
+)
+
+// Chain ids of the local EVM chains: real dev chain ids, never the ids of
+// the public networks they stand for.
+const (
+	EthChainID = 1337
+	BscChainID = 1338
+	btcParams  = "btc-regtest"
+)
+
+// Config configures the local chains.
+type Config struct {
+	DataDir     string
+	Keystore    *keystore.Keystore
+	BlockPeriod time.Duration
+	Logger      *slog.Logger
+}
+
+// Chains are the running local chains.
+type Chains struct {
+	cfg Config
+	eth *evmnode.Node
+	bsc *evmnode.Node
+	btc *btcdnode.Node
+	// wallet is the outside sender's bitcoin wallet; block rewards pay it.
+	wallet     *btcdnode.Wallet
+	stopMining context.CancelFunc
+	mining     sync.WaitGroup
+	demo       []Deposit
+}
+
+// Deposit is one demo mis-deposit, ready to be appealed.
+type Deposit struct {
+	Name      string `json:"name"`
+	Category  string `json:"category"` // what the engine should find it to be
+	Network   string `json:"network"`
+	TxHash    string `json:"tx_hash"`
+	ToAddress string `json:"to_address"`
+	UserID    string `json:"user_id"`
+	Asset     string `json:"asset,omitempty"`
+	Amount    string `json:"amount,omitempty"` // base units
+	Note      string `json:"note"`
+}
+
+// Start starts the chains, funds the demo wallets on first start and
+// creates the demo deposits once; later starts reuse both.
+func Start(ctx context.Context, cfg Config) (_ *Chains, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BlockPeriod <= 0 {
+		cfg.BlockPeriod = 2 * time.Second
+	}
+	c := &Chains{cfg: cfg}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, c.Stop())
+		}
+	}()
+
+	faucet, err := cfg.Keystore.EVMAddress(keystore.PurposeFaucet, 0)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := cfg.Keystore.EVMAddress(keystore.PurposeSender, 0)
+	if err != nil {
+		return nil, err
+	}
+	ether := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+	alloc := map[common.Address]*big.Int{
+		faucet: new(big.Int).Mul(big.NewInt(1_000_000), ether),
+		sender: new(big.Int).Mul(big.NewInt(1_000), ether),
+	}
+	for _, ch := range []struct {
+		dst *(*evmnode.Node)
+		id  string
+		cid uint64
+	}{{&c.eth, "eth", EthChainID}, {&c.bsc, "bsc", BscChainID}} {
+		n, err := evmnode.Start(evmnode.Config{
+			DataDir:     filepath.Join(cfg.DataDir, ch.id),
+			ChainID:     ch.cid,
+			HTTPAddr:    "127.0.0.1:0",
+			BlockPeriod: cfg.BlockPeriod,
+			Alloc:       alloc,
+			Logger:      cfg.Logger.With("chain", ch.id),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s chain: %w", ch.id, err)
+		}
+		*ch.dst = n
+	}
+
+	senderKey, err := cfg.Keystore.Key(keystore.CoinUTXO, keystore.PurposeSender, 0)
+	if err != nil {
+		return nil, err
+	}
+	if c.wallet, err = btcdnode.NewWallet(senderKey); err != nil {
+		return nil, err
+	}
+	c.btc, err = btcdnode.Start(ctx, btcdnode.Config{
+		DataDir:    filepath.Join(cfg.DataDir, "btc"),
+		RPCAddr:    "127.0.0.1:0",
+		MiningAddr: c.wallet.MiningAddr(),
+		Logger:     cfg.Logger.With("chain", "btc"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("btc chain: %w", err)
+	}
+
+	if err := c.loadOrSeedDemo(ctx); err != nil {
+		return nil, fmt.Errorf("demo deposits: %w", err)
+	}
+	c.mineBitcoin()
+	return c, nil
+}
+
+// mineBitcoin makes btc regtest blocks at a steady pace so that deposits
+// gather confirmations as on a live network.
+func (c *Chains) mineBitcoin() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopMining = cancel
+	period := max(c.cfg.BlockPeriod, 5*time.Second)
+	c.mining.Add(1)
+	go func() {
+		defer c.mining.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := c.btc.Generate(ctx, 1); err != nil && ctx.Err() == nil {
+					c.cfg.Logger.Warn("btc regtest: block not generated", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// Networks points the registry's eth, bsc and btc at the local chains.
+func (c *Chains) Networks() []config.NetworkConfig {
+	return []config.NetworkConfig{
+		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3},
+		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3},
+		{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2},
+	}
+}
+
+// Demo lists the demo deposits.
+func (c *Chains) Demo() []Deposit { return append([]Deposit(nil), c.demo...) }
+
+// DepositAddress is the dev deposit address of a user on a network: the
+// same EVM address on every EVM network, a regtest address on btc.
+func (c *Chains) DepositAddress(userID, network string) (string, error) {
+	switch network {
+	case "eth", "bsc":
+		a, err := c.cfg.Keystore.EVMAddress(keystore.PurposeUser, keystore.UserIndex(userID))
+		if err != nil {
+			return "", err
+		}
+		return a.Hex(), nil
+	case "btc":
+		a, err := c.utxoKeyAddress(keystore.PurposeUser, keystore.UserIndex(userID))
+		if err != nil {
+			return "", err
+		}
+		return a.EncodeAddress(), nil
+	}
+	return "", recovery.FieldError("network", "recovery dev issues deposit addresses on eth, bsc and btc only, not %q", network)
+}
+
+// utxoKeyAddress is the regtest P2PKH address of a dev key.
+func (c *Chains) utxoKeyAddress(p keystore.Purpose, index uint32) (*address.AddressPubKeyHash, error) {
+	key, err := c.cfg.Keystore.Key(keystore.CoinUTXO, p, index)
+	if err != nil {
+		return nil, err
+	}
+	return address.NewAddressPubKeyHash(address.Hash160(key.PubKey().SerializeCompressed()), &chaincfg.RegressionNetParams)
+}
+
+// Stop stops every chain that started.
+func (c *Chains) Stop() error {
+	if c.stopMining != nil {
+		c.stopMining()
+		c.mining.Wait()
+	}
+	var errs []error
+	if c.btc != nil {
+		errs = append(errs, c.btc.Stop())
+	}
+	for _, n := range []*evmnode.Node{c.eth, c.bsc} {
+		if n != nil {
+			errs = append(errs, n.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Chains) demoFile() string { return filepath.Join(c.cfg.DataDir, "demo.json") }
+
+func (c *Chains) loadOrSeedDemo(ctx context.Context) error {
+	raw, err := os.ReadFile(c.demoFile())
+	if err == nil {
+		return json.Unmarshal(raw, &c.demo)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if c.demo, err = c.seed(ctx); err != nil {
+		return err
+	}
+	raw, err = json.MarshalIndent(c.demo, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.demoFile(), raw, 0o644)
+}
