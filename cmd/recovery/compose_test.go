@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/misdeposit/recovery/config"
+)
+
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       string            `yaml:"build"`
+		Command     []string          `yaml:"command"`
+		Ports       []string          `yaml:"ports"`
+		Environment map[string]string `yaml:"environment"`
+		Volumes     []string          `yaml:"volumes"`
+	} `yaml:"services"`
+}
+
+// TestComposeMatchesTheCode checks docker-compose.yml against the code's
+// defaults and commands, since no Docker engine runs the file here.
+func TestComposeMatchesTheCode(t *testing.T) {
+	raw, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c composeFile
+	if err := yaml.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	for _, name := range []string{"postgresql", "temporal", "temporal-ui", "recovery-worker", "recovery-api"} {
+		if _, ok := c.Services[name]; !ok {
+			t.Errorf("service %s is missing", name)
+		}
+	}
+	_, apiPort, _ := net.SplitHostPort(config.DefaultAPIAddr)
+	publishes := func(service string, port int) {
+		t.Helper()
+		for _, p := range c.Services[service].Ports {
+			if strings.HasPrefix(p, strconv.Itoa(port)+":") {
+				return
+			}
+		}
+		t.Errorf("%s does not publish port %d (ports %v)", service, port, c.Services[service].Ports)
+	}
+	publishes("temporal", config.DefaultTemporalPort)
+	publishes("temporal-ui", config.DefaultUIPort)
+	port, _ := strconv.Atoi(apiPort)
+	publishes("recovery-api", port)
+
+	for _, name := range []string{"recovery-worker", "recovery-api"} {
+		s := c.Services[name]
+		if s.Build != "." {
+			t.Errorf("%s is not built from the repository's Dockerfile", name)
+		}
+		if !strings.HasSuffix(s.Environment["RECOVERY_TEMPORAL_ADDRESS"], ":"+strconv.Itoa(config.DefaultTemporalPort)) {
+			t.Errorf("%s points at Temporal %q", name, s.Environment["RECOVERY_TEMPORAL_ADDRESS"])
+		}
+		// The command must be one the binary accepts, flags included.
+		args := append(append([]string{}, s.Command...), "--help")
+		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+			t.Errorf("%s command %v is not a recovery command: %v", name, s.Command, err)
+		}
+		// The config file it mounts must load.
+		for i, a := range s.Command {
+			if a == "--config" && i+1 < len(s.Command) {
+				local := strings.Replace(s.Command[i+1], "/etc/recovery", "../../deploy", 1)
+				if _, err := config.Load(local, func(string) string { return "" }); err != nil {
+					t.Errorf("%s config: %v", name, err)
+				}
+			}
+		}
+	}
+	if !strings.HasSuffix(c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], ":"+apiPort) {
+		t.Errorf("recovery-api listens on %q, not the default port %s", c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], apiPort)
+	}
+	if ui := c.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; !strings.HasSuffix(ui, ":"+strconv.Itoa(config.DefaultTemporalPort)) {
+		t.Errorf("temporal-ui points at %q", ui)
+	}
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil || !strings.Contains(string(dockerfile), "./cmd/recovery") {
+		t.Errorf("Dockerfile does not build ./cmd/recovery: %v", err)
+	}
+}

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// syncBuffer collects what the engine prints while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+type engine struct {
+	api    string
+	cancel context.CancelFunc
+	done   chan error
+	stderr *syncBuffer
+}
+
+var apiLine = regexp.MustCompile(`API and appeal form\s+(http://\S+)/`)
+
+// startEngine runs `recovery dev` in-process, exactly as a user starts it,
+// and returns once the API is up.
+func startEngine(t *testing.T, args []string) *engine {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	e := &engine{cancel: cancel, done: make(chan error, 1), stderr: errOut}
+	noEnv := func(string) string { return "" }
+	go func() { e.done <- run(ctx, args, noEnv, out, errOut) }()
+	deadline := time.After(4 * time.Minute)
+	for e.api == "" {
+		select {
+		case err := <-e.done:
+			t.Fatalf("engine stopped during start: %v\n%s", err, errOut)
+		case <-deadline:
+			cancel()
+			t.Fatalf("engine did not start in time\nstdout:\n%s\nstderr:\n%s", out, errOut)
+		case <-time.After(200 * time.Millisecond):
+			if m := apiLine.FindStringSubmatch(out.String()); m != nil {
+				e.api = m[1]
+			}
+		}
+	}
+	return e
+}
+
+func (e *engine) stop(t *testing.T) {
+	t.Helper()
+	e.cancel()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			t.Fatalf("engine stopped with an error: %v\n%s", err, e.stderr)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("engine did not stop within a minute of Ctrl-C")
+	}
+}
+
+func call(t *testing.T, method, url, token string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type demoDeposit struct {
+	Name, Category, Network, TxHash, ToAddress, UserID, Amount string
+}
+
+func (d *demoDeposit) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Name      string `json:"name"`
+		Category  string `json:"category"`
+		Network   string `json:"network"`
+		TxHash    string `json:"tx_hash"`
+		ToAddress string `json:"to_address"`
+		UserID    string `json:"user_id"`
+		Amount    string `json:"amount"`
+	}
+	err := json.Unmarshal(b, &v)
+	*d = demoDeposit{v.Name, v.Category, v.Network, v.TxHash, v.ToAddress, v.UserID, v.Amount}
+	return err
+}
+
+type appealStatus struct {
+	AppealID string `json:"appeal_id"`
+	Status   string `json:"status"`
+	Category string `json:"category"`
+	Network  string `json:"network"`
+	Closed   bool   `json:"closed"`
+	Deposit  *struct {
+		Amount string `json:"amount"`
+		To     string `json:"to"`
+		Kind   string `json:"kind"`
+	} `json:"deposit"`
+	Timeline []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"timeline"`
+}
+
+func (a appealStatus) codes() []string {
+	var out []string
+	for _, e := range a.Timeline {
+		out = append(out, e.Code)
+	}
+	return out
+}
+
+func waitStatus(t *testing.T, api, id, status string) appealStatus {
+	t.Helper()
+	var st appealStatus
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && st.Status == status {
+			return st
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("appeal %s never reached %s; last seen %+v", id, status, st)
+	return st
+}
+
+// TestDevEndToEnd starts the engine as `recovery dev` does (embedded
+// Temporal, Web UI, worker, API, real local chains with demo deposits),
+// files appeals for demo deposits, follows them to the chain look-up,
+// works them with casectl, restarts the engine and finds every case again.
+func TestDevEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole engine with real local chains")
+	}
+	dir := t.TempDir()
+	uiPort := freePort(t)
+	args := []string{"dev", "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", uiPort, "--log-level", "warn"}
+	e := startEngine(t, args)
+	api := e.api
+
+	var health map[string]string
+	if code := call(t, "GET", api+"/healthz", "", nil, &health); code != 200 || health["temporal"] != "ok" {
+		t.Fatalf("healthz %d %v", code, health)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + uiPort + "/")
+	if err != nil {
+		t.Fatalf("Temporal Web UI: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("Temporal Web UI answered %d", resp.StatusCode)
+	}
+
+	tokenRaw, err := os.ReadFile(filepath.Join(dir, "staff-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tokenRaw))
+	var demo struct{ Deposits []demoDeposit }
+	if code := call(t, "GET", api+"/v1/demo", token, nil, &demo); code != 200 || len(demo.Deposits) < 5 {
+		t.Fatalf("demo deposits: %d %+v", code, demo)
+	}
+	byName := map[string]demoDeposit{}
+	for _, d := range demo.Deposits {
+		byName[d.Name] = d
+	}
+
+	// A bitcoin deposit filed without naming the network: the engine finds
+	// it on btc by itself and names the case after the exact output.
+	btc := byName["btc-deposit"]
+	var created struct {
+		AppealID string `json:"appeal_id"`
+		Status   string `json:"status"`
+		Existing bool   `json:"existing"`
+	}
+	appeal := map[string]any{"tx_hash": btc.TxHash, "to_address": btc.ToAddress, "user_id": btc.UserID, "lang": "fr"}
+	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 202 || created.Existing {
+		t.Fatalf("first appeal: %d %+v", code, created)
+	}
+	btcID := created.AppealID
+	if !strings.HasPrefix(btcID, "btc."+btc.TxHash+".o") {
+		t.Fatalf("case id %q does not name the btc output", btcID)
+	}
+	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
+		t.Fatalf("the same deposit again did not join the case: %d %+v", code, created)
+	}
+	st := waitStatus(t, api, btcID, workflows.StatusUnderReview)
+	if st.Network != "btc" || st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Deposit.To != btc.ToAddress {
+		t.Fatalf("looked-up deposit is wrong: %+v (demo %+v)", st, btc)
+	}
+	// The deposit may still be gathering its confirmations when filed.
+	if got := st.codes(); !slices.Equal(got, []string{"received", "found", "confirmed"}) &&
+		!slices.Equal(got, []string{"received", "found", "confirming", "confirmed"}) {
+		t.Fatalf("timeline %v", got)
+	}
+
+	// An ERC-20 deposit of an unlisted token: the case names the log.
+	tok := byName["unlisted-token"]
+	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": tok.TxHash, "to_address": tok.ToAddress, "user_id": tok.UserID}, &created); code != 202 {
+		t.Fatalf("token appeal: %d", code)
+	}
+	tokID := created.AppealID
+	st = waitStatus(t, api, tokID, workflows.StatusUnderReview)
+	if st.Deposit == nil || st.Deposit.Kind != "token" || st.Deposit.Amount != tok.Amount {
+		t.Fatalf("token deposit: %+v", st.Deposit)
+	}
+
+	// A reverted transaction is not recoverable and the case closes.
+	failed := byName["failed-tx"]
+	call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
+	st = waitStatus(t, api, created.AppealID, workflows.StatusNotRecoverable)
+	if st.Category != workflows.CategoryFailedTx || !st.Closed {
+		t.Fatalf("failed tx: %+v", st)
+	}
+
+	// Bad input is refused with the field named.
+	var apiErr struct {
+		Error struct{ Code, Message, Field string }
+	}
+	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": "0x12", "to_address": btc.ToAddress, "user_id": "dave"}, &apiErr); code != 400 || apiErr.Error.Field != "tx_hash" {
+		t.Fatalf("bad hash: %d %+v", code, apiErr)
+	}
+
+	// casectl, the specialists' CLI, sees the cases through the staff API.
+	casectl := filepath.Join(t.TempDir(), "casectl")
+	if out, err := exec.Command("go", "build", "-o", casectl, "../casectl").CombinedOutput(); err != nil {
+		t.Fatalf("build casectl: %v\n%s", err, out)
+	}
+	out, err := exec.Command(casectl, "--api", api, "--token", token, "cases", "list").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), btcID) || !strings.Contains(string(out), "under_review") {
+		t.Fatalf("casectl cases list: %v\n%s", err, out)
+	}
+	out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "list", "--category", "failed_tx", "-o", "json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("casectl cases list --category: %v\n%s", err, out)
+	}
+	var listed struct{ Cases []struct{ ID, Category string } }
+	if err := json.Unmarshal(out, &listed); err != nil || len(listed.Cases) != 1 || listed.Cases[0].Category != "failed_tx" {
+		t.Fatalf("failed_tx queue: %v %s", err, out)
+	}
+
+	// The user withdraws the token appeal; a second withdrawal conflicts.
+	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
+		t.Fatalf("withdraw: %d %+v", code, st)
+	}
+	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", nil, &apiErr); code != 409 {
+		t.Fatalf("second withdraw: %d %+v", code, apiErr)
+	}
+
+	if path := os.Getenv("RECOVERY_RECORD_HISTORY"); path != "" {
+		recordHistory(t, args[6], btcID, path)
+	}
+
+	// Ctrl-C, start again on the same data directory: every case is there.
+	e.stop(t)
+	e = startEngine(t, args)
+	defer e.stop(t)
+	st = waitStatus(t, e.api, btcID, workflows.StatusUnderReview)
+	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
+		t.Fatalf("after restart: %+v", st)
+	}
+	waitStatus(t, e.api, tokID, workflows.StatusWithdrawn)
+	var again struct{ Deposits []demoDeposit }
+	call(t, "GET", e.api+"/v1/demo", token, nil, &again)
+	if !slices.Equal(again.Deposits, demo.Deposits) {
+		t.Fatalf("demo deposits changed across a restart")
+	}
+}
+
+// recordHistory saves a case's event history for the replay test in
+// workflows/ (RECOVERY_RECORD_HISTORY=path go test -run TestDevEndToEnd).
+func recordHistory(t *testing.T, temporalAddr, id, path string) {
+	c, err := client.Dial(client.Options{HostPort: temporalAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	iter := c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	var h historypb.History
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
