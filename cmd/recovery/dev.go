@@ -191,7 +191,7 @@ func printBanner(out io.Writer, apiAddr string, srv *temporaldev.Server, dataDir
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Recovery engine (dev) is running.")
-	fmt.Fprintf(tw, "  API and appeal form\thttp://%s/\n", host)
+	fmt.Fprintf(tw, "  API\thttp://%s/\n", host)
 	fmt.Fprintf(tw, "  Health / metrics\thttp://%s/healthz  http://%s/metrics\n", host, host)
 	fmt.Fprintf(tw, "  Temporal frontend\t%s\n", srv.FrontendAddress())
 	if ui := srv.UIAddress(); ui != "" {

@@ -60,7 +60,7 @@ type engine struct {
 	stderr *syncBuffer
 }
 
-var apiLine = regexp.MustCompile(`API and appeal form\s+(http://\S+)/`)
+var apiLine = regexp.MustCompile(`(?m)^\s+API\s+(http://\S+)/`)
 
 // startEngine runs `recovery dev` in-process, exactly as a user starts it,
 // and returns once the API is up.
