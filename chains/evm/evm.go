@@ -1,0 +1,451 @@
+// Package evm is the chain adapter for EVM networks: it answers
+// chains.Lookup from a node's JSON-RPC (go-ethereum's rpc client), turning a
+// transaction, its receipt and, when needed, its call trace into the value
+// transfers the engine classifies.
+//
+// A plain lookup costs one HTTP round trip (transaction, receipt and head
+// block number in one batch); a transaction that ran contract code costs a
+// second one, for debug_traceTransaction. Tx.Traced is true when the
+// transfer list is known to include every internal transfer: after a
+// successful trace, or when the receipt proves no contract code ran.
+package evm
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+)
+
+// ErrWrongChain is returned by Dial when the node serves another chain id
+// than the network it was configured for.
+var ErrWrongChain = errors.New("evm: node serves another chain")
+
+// transferTopic is keccak256("Transfer(address,address,uint256)").
+var transferTopic = crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
+
+// plainTransferGas is what a value transfer to an account without code
+// costs. A receipt using exactly this much gas, with no input and no logs,
+// proves no contract code ran, so there is nothing for a trace to find.
+const plainTransferGas = 21_000
+
+// defaultTimeout bounds a lookup whose context has no deadline, so that a
+// node that accepts the connection and never answers cannot hang a worker.
+const defaultTimeout = 30 * time.Second
+
+// Client looks transactions up on one EVM network.
+type Client struct {
+	rc      *rpc.Client
+	network chains.Network
+}
+
+var _ chains.Lookup = (*Client)(nil)
+
+// Dial connects to the node at url and checks that it serves network's
+// chain id: a node pointed at the wrong chain would answer "not found" for
+// every deposit, which is worse than failing at start-up.
+func Dial(ctx context.Context, network chains.Network, url string) (*Client, error) {
+	rc, err := rpc.DialContext(ctx, url)
+	if err != nil {
+		return nil, unavailable(network, "connect", err)
+	}
+	c := New(rc, network)
+	if err := c.checkChainID(ctx); err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// New returns a client on an existing RPC connection. It does not check
+// the chain id; Dial does.
+func New(rc *rpc.Client, network chains.Network) *Client {
+	return &Client{rc: rc, network: network}
+}
+
+// Close closes the underlying RPC connection, also when it was given to New.
+func (c *Client) Close() { c.rc.Close() }
+
+func (c *Client) checkChainID(ctx context.Context) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	var id hexutil.Big
+	if err := c.rc.CallContext(ctx, &id, "eth_chainId"); err != nil {
+		return unavailable(c.network, "eth_chainId", err)
+	}
+	got := (*big.Int)(&id)
+	if !got.IsUint64() || got.Uint64() != c.network.ChainID {
+		return fmt.Errorf("%w: network %s expects chain id %d, the node reports %s", ErrWrongChain, c.network.ID, c.network.ChainID, got)
+	}
+	return nil
+}
+
+// ParseTxHash validates a transaction hash as a user types it: 0x and 64
+// hex digits, either case, surrounding spaces ignored.
+func ParseTxHash(s string) (common.Hash, error) {
+	s = strings.TrimSpace(s)
+	if len(s) != 66 || (s[:2] != "0x" && s[:2] != "0X") {
+		return common.Hash{}, recovery.FieldError("tx_hash", "a transaction hash is 0x followed by 64 hex digits")
+	}
+	b, err := hex.DecodeString(s[2:])
+	if err != nil {
+		return common.Hash{}, recovery.FieldError("tx_hash", "a transaction hash is 0x followed by 64 hex digits")
+	}
+	return common.BytesToHash(b), nil
+}
+
+// LookupTx implements chains.Lookup.
+func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+	h, err := ParseTxHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+
+	// One batch, one round trip: a plain transfer needs nothing more, and
+	// the three answers reach the node together, which keeps a load
+	// balancer from splitting them across nodes at different heights.
+	var (
+		tx      *rpcTx
+		receipt *rpcReceipt
+		head    hexutil.Uint64
+	)
+	batch := []rpc.BatchElem{
+		{Method: "eth_getTransactionByHash", Args: []any{h}, Result: &tx},
+		{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &receipt},
+		{Method: "eth_blockNumber", Result: &head},
+	}
+	if err := c.rc.BatchCallContext(ctx, batch); err != nil {
+		return nil, unavailable(c.network, "batch", err)
+	}
+	if err := batch[0].Error; err != nil {
+		// Includes geth's "transaction indexing is in progress": the node
+		// does not know yet whether it knows the hash.
+		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
+	}
+	if tx == nil {
+		return nil, fmt.Errorf("%s on %s: %w", h, c.network.ID, chains.ErrTxNotFound)
+	}
+	if err := tx.check(h); err != nil {
+		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
+	}
+
+	out := &chains.Tx{
+		Network:   c.network.ID,
+		Hash:      h.Hex(),
+		Required:  c.network.Confirmations,
+		From:      tx.From.Hex(),
+		Transfers: []chains.Transfer{},
+	}
+	if tx.BlockNumber == nil {
+		// Known to the node, not mined: report what it will move so the
+		// engine can tell the user a deposit to us is on its way.
+		out.Status = chains.StatusPending
+		if t, ok := nativeTransfer(tx, nil); ok {
+			out.Transfers = append(out.Transfers, t)
+		}
+		return out, nil
+	}
+
+	if err := batch[1].Error; err != nil {
+		return nil, unavailable(c.network, "eth_getTransactionReceipt", err)
+	}
+	if receipt == nil {
+		// A mined transaction without a receipt: the node's receipt index
+		// lags its transaction index. The caller retries.
+		return nil, unavailable(c.network, "eth_getTransactionReceipt", errors.New("mined transaction has no receipt yet"))
+	}
+	if err := receipt.check(h, tx); err != nil {
+		return nil, unavailable(c.network, "eth_getTransactionReceipt", err)
+	}
+	if err := batch[2].Error; err != nil {
+		return nil, unavailable(c.network, "eth_blockNumber", err)
+	}
+
+	block := uint64(*tx.BlockNumber)
+	out.BlockNumber = block
+	out.BlockHash = tx.BlockHash.Hex()
+	// A load-balanced endpoint may answer the head from a node a block
+	// behind the one that had the receipt; the block exists, so it counts.
+	out.Confirmations = 1
+	if uint64(head) >= block {
+		out.Confirmations = uint64(head) - block + 1
+	}
+	if !receipt.succeeded() {
+		// Reverted: no value moved, not even the native value.
+		out.Status = chains.StatusFailed
+		return out, nil
+	}
+	out.Status = chains.StatusSuccess
+
+	if t, ok := nativeTransfer(tx, receipt); ok {
+		out.Transfers = append(out.Transfers, t)
+	}
+	out.Transfers = append(out.Transfers, tokenTransfers(receipt.Logs)...)
+
+	if !ranCode(tx, receipt) {
+		// Nothing but a value transfer happened, so there are no internal
+		// transfers: the list is complete without a trace.
+		out.Traced = true
+		return out, nil
+	}
+	internal, traced, err := c.trace(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	out.Traced = traced
+	out.Transfers = append(out.Transfers, internal...)
+	return out, nil
+}
+
+// ranCode reports whether the transaction may have executed contract code,
+// judged from what the batch already returned instead of an eth_getCode
+// round trip: input data, logs, a contract creation, or gas beyond a plain
+// transfer's (an access list also costs gas; such a transaction is traced
+// for nothing, which is only slower).
+func ranCode(tx *rpcTx, r *rpcReceipt) bool {
+	return tx.To == nil || len(tx.Input) > 0 || len(r.Logs) > 0 || uint64(*r.GasUsed) > plainTransferGas
+}
+
+// trace returns the value moved by internal calls. A node that answers the
+// trace with a JSON-RPC error (debug_* not served, historical state pruned,
+// tracer timeout) leaves the transaction untraced instead of failing the
+// lookup: the rest of the answer is still right. A transport failure or an
+// unreadable answer fails the lookup, to be retried.
+func (c *Client) trace(ctx context.Context, h common.Hash) ([]chains.Transfer, bool, error) {
+	var top *callFrame
+	err := c.rc.CallContext(ctx, &top, "debug_traceTransaction", h, map[string]any{"tracer": "callTracer"})
+	switch {
+	case refused(err):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, unavailable(c.network, "debug_traceTransaction", err)
+	case top == nil:
+		return nil, false, unavailable(c.network, "debug_traceTransaction", errors.New("empty trace"))
+	}
+	var (
+		out   []chains.Transfer
+		index uint32
+	)
+	// The top frame is the transaction itself, already reported as the
+	// native transfer; its sub-calls are numbered depth first from 1.
+	for i := range top.Calls {
+		walkCalls(&top.Calls[i], &index, &out)
+	}
+	return out, true, nil
+}
+
+// refused reports whether the node answered a call with a refusal rather
+// than failing to answer: a JSON-RPC error, or an HTTP 4xx from a provider
+// that filters methods (408 and 429 are about load, not the method).
+func refused(err error) bool {
+	var rpcErr rpc.Error
+	if errors.As(err, &rpcErr) {
+		return true
+	}
+	var httpErr rpc.HTTPError
+	return errors.As(err, &httpErr) && httpErr.StatusCode >= 400 && httpErr.StatusCode < 500 &&
+		httpErr.StatusCode != 408 && httpErr.StatusCode != 429
+}
+
+// walkCalls appends the value-moving frames under f in depth-first order,
+// numbering every frame, failed ones included, so that an index names the
+// same call in the trace whatever succeeded. A frame that failed undid its
+// own transfer and all of its sub-calls'.
+func walkCalls(f *callFrame, index *uint32, out *[]chains.Transfer) {
+	walk(f, index, out, false)
+}
+
+func walk(f *callFrame, index *uint32, out *[]chains.Transfer, undone bool) {
+	*index++
+	undone = undone || f.Error != ""
+	switch strings.ToUpper(f.Type) {
+	// DELEGATECALL and STATICCALL move no value; CALLCODE only to itself.
+	case "CALL", "CREATE", "CREATE2", "SELFDESTRUCT":
+		if !undone && f.Value != nil && f.To != nil && f.Value.ToInt().Sign() > 0 {
+			*out = append(*out, chains.Transfer{
+				Kind:   chains.KindInternal,
+				Index:  *index,
+				From:   f.From.Hex(),
+				To:     f.To.Hex(),
+				Amount: new(big.Int).Set(f.Value.ToInt()),
+			})
+		}
+	}
+	for i := range f.Calls {
+		walk(&f.Calls[i], index, out, undone)
+	}
+}
+
+// nativeTransfer is the transaction's own value. A contract creation pays
+// the created contract, which only the receipt names.
+func nativeTransfer(tx *rpcTx, r *rpcReceipt) (chains.Transfer, bool) {
+	value := tx.Value.ToInt()
+	if value.Sign() <= 0 {
+		return chains.Transfer{}, false
+	}
+	to := ""
+	switch {
+	case tx.To != nil:
+		to = tx.To.Hex()
+	case r != nil && r.ContractAddress != nil:
+		to = r.ContractAddress.Hex()
+	}
+	return chains.Transfer{Kind: chains.KindNative, Index: 0, From: tx.From.Hex(), To: to, Amount: new(big.Int).Set(value)}, true
+}
+
+// tokenTransfers reads ERC-20 Transfer logs. ERC-721 uses the same topic0
+// with the token id as a fourth topic, so exactly three topics and a
+// 32-byte amount is what tells a fungible transfer apart.
+func tokenTransfers(logs []rpcLog) []chains.Transfer {
+	var out []chains.Transfer
+	for _, l := range logs {
+		if l.Removed || len(l.Topics) != 3 || l.Topics[0] != transferTopic || len(l.Data) != 32 {
+			continue
+		}
+		from, ok1 := topicAddress(l.Topics[1])
+		to, ok2 := topicAddress(l.Topics[2])
+		amount := new(big.Int).SetBytes(l.Data)
+		if !ok1 || !ok2 || amount.Sign() == 0 {
+			continue
+		}
+		out = append(out, chains.Transfer{
+			Kind:   chains.KindToken,
+			Index:  uint32(l.LogIndex),
+			From:   from.Hex(),
+			To:     to.Hex(),
+			Token:  l.Address.Hex(),
+			Amount: amount,
+		})
+	}
+	return out
+}
+
+// topicAddress decodes an indexed address; a topic with bits above the
+// low 20 bytes is not an address, so the log is not a standard Transfer.
+func topicAddress(t common.Hash) (common.Address, bool) {
+	for _, b := range t[:12] {
+		if b != 0 {
+			return common.Address{}, false
+		}
+	}
+	return common.BytesToAddress(t[12:]), true
+}
+
+// rpcTx holds the fields of eth_getTransactionByHash the adapter reads. It
+// is decoded here rather than as types.Transaction, which refuses the
+// transaction types of L2 networks (deposit, system) it does not know.
+type rpcTx struct {
+	Hash        common.Hash     `json:"hash"`
+	From        *common.Address `json:"from"`
+	To          *common.Address `json:"to"`
+	Value       *hexutil.Big    `json:"value"`
+	Input       hexutil.Bytes   `json:"input"`
+	BlockNumber *hexutil.Uint64 `json:"blockNumber"`
+	BlockHash   *common.Hash    `json:"blockHash"`
+}
+
+func (tx *rpcTx) check(want common.Hash) error {
+	switch {
+	case tx.Hash != want:
+		return fmt.Errorf("asked for transaction %s, got %s", want, tx.Hash)
+	case tx.From == nil:
+		return errors.New("transaction without sender")
+	case tx.Value == nil:
+		return errors.New("transaction without value")
+	case (tx.BlockNumber == nil) != (tx.BlockHash == nil || *tx.BlockHash == common.Hash{}):
+		return errors.New("transaction with a block number but no block hash, or the reverse")
+	}
+	return nil
+}
+
+type rpcReceipt struct {
+	TransactionHash common.Hash     `json:"transactionHash"`
+	BlockHash       common.Hash     `json:"blockHash"`
+	BlockNumber     *hexutil.Uint64 `json:"blockNumber"`
+	Status          *hexutil.Uint64 `json:"status"`
+	Root            hexutil.Bytes   `json:"root"`
+	GasUsed         *hexutil.Uint64 `json:"gasUsed"`
+	ContractAddress *common.Address `json:"contractAddress"`
+	Logs            []rpcLog        `json:"logs"`
+}
+
+func (r *rpcReceipt) check(want common.Hash, tx *rpcTx) error {
+	switch {
+	case r.TransactionHash != want:
+		return fmt.Errorf("asked for the receipt of %s, got %s", want, r.TransactionHash)
+	case r.BlockNumber == nil || *r.BlockNumber != *tx.BlockNumber || r.BlockHash != *tx.BlockHash:
+		// Between the two reads the node switched to a chain where the
+		// transaction sits in another block (a reorg); read again.
+		return errors.New("receipt and transaction name different blocks")
+	case r.GasUsed == nil:
+		return errors.New("receipt without gasUsed")
+	case r.Status == nil && len(r.Root) != 32:
+		return errors.New("receipt with neither status nor state root")
+	case r.Status != nil && *r.Status > 1:
+		return fmt.Errorf("receipt status %d", uint64(*r.Status))
+	}
+	return nil
+}
+
+// succeeded reads the receipt status. Receipts from before Byzantium carry a
+// state root instead and no way to tell a failure; they count as success.
+func (r *rpcReceipt) succeeded() bool {
+	return r.Status == nil || *r.Status == 1
+}
+
+type rpcLog struct {
+	Address  common.Address `json:"address"`
+	Topics   []common.Hash  `json:"topics"`
+	Data     hexutil.Bytes  `json:"data"`
+	LogIndex hexutil.Uint   `json:"logIndex"`
+	Removed  bool           `json:"removed"`
+}
+
+// callFrame is one frame of go-ethereum's callTracer output.
+type callFrame struct {
+	Type  string          `json:"type"`
+	From  common.Address  `json:"from"`
+	To    *common.Address `json:"to"`
+	Value *hexutil.Big    `json:"value"`
+	Error string          `json:"error"`
+	Calls []callFrame     `json:"calls"`
+}
+
+// unavailable builds the EUnavailable error of a failed node call: a
+// message fit for a user, and the cause for the logs. The cause is stripped
+// of the endpoint URL, which often embeds a provider's API key.
+func unavailable(network chains.Network, call string, cause error) error {
+	var ue *url.Error
+	if errors.As(cause, &ue) {
+		cause = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	var syntax *json.SyntaxError
+	if errors.As(cause, &syntax) {
+		cause = fmt.Errorf("unreadable answer: %w", syntax)
+	}
+	return fmt.Errorf("%w: %s: %w",
+		recovery.Errorf(recovery.EUnavailable, "the %s node did not give a usable answer; try again later", network.ID),
+		call, cause)
+}
+
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultTimeout)
+}
