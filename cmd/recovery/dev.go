@@ -65,6 +65,13 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	// Take the API port first so that a port in use fails at once, not
+	// after the chains and Temporal have started.
+	l, err := listen(cfg.APIAddr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
 	ks, err := keystore.Open(filepath.Join(dataDir, "keystore"))
 	if err != nil {
 		return err
@@ -157,10 +164,6 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	if local != nil {
 		deps.DepositAddress = local.DepositAddress
 		deps.Demo = func() any { return local.Demo() }
-	}
-	l, err := listen(cfg.APIAddr)
-	if err != nil {
-		return err
 	}
 	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
 	return serveHTTP(ctx, l, api.NewServer(deps))

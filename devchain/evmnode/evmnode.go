@@ -108,7 +108,10 @@ func Start(cfg Config) (*Node, error) {
 	nodeConf.HTTPModules = modules
 	// A dev chain never talks to peers: no listening socket, no dialling,
 	// no discovery, as geth --dev does.
-	nodeConf.P2P = p2p.Config{MaxPeers: 0, NoDiscovery: true, NoDial: true, ListenAddr: ""}
+	// MaxPeers 0 already rules out dialling; NoDial is left unset only
+	// because with it go-ethereum warns at every start that the server is
+	// useless.
+	nodeConf.P2P = p2p.Config{MaxPeers: 0, NoDiscovery: true, ListenAddr: ""}
 	nodeConf.Logger = gethlog.NewLogger(warnHandler(cfg.Logger))
 
 	stack, err := node.New(&nodeConf)

@@ -170,6 +170,8 @@ func (s *Server) Stop() {
 func (o Options) sqlConfig() (*config.SQL, error) {
 	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
 	if o.DatabaseFile == "" {
+		// The SQLite plugin creates the schema of an in-memory database
+		// itself.
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = fmt.Sprintf("recovery-%d", time.Now().UnixNano())
 	} else {
@@ -191,11 +193,6 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 			}
 		} else if err != nil {
 			return nil, fmt.Errorf("temporal database: %w", err)
-		}
-	}
-	if o.DatabaseFile == "" {
-		if err := sqliteschema.SetupSchema(conf); err != nil {
-			return nil, fmt.Errorf("temporal schema: %w", err)
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)

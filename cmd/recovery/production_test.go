@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/temporaldev"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// TestWorkerAndAPIAgainstExternalTemporal runs `recovery worker` and
+// `recovery api` as production does: separate commands against a Temporal
+// they do not start, with networks pointed at nodes by a config file.
+func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Temporal and a chain")
+	}
+	port, _ := strconv.Atoi(freePort(t))
+	srv, err := temporaldev.Start(temporaldev.Options{FrontendPort: port, SearchAttributes: workflows.SearchAttributes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+
+	key, _ := crypto.GenerateKey()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	node, err := evmnode.Start(evmnode.Config{ChainID: 1337, Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	ec, err := ethclient.Dial(node.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	to := crypto.PubkeyToAddress(mustKey(t).PublicKey)
+	hash, err := evmnode.SendValue(context.Background(), ec, key, to, big.NewInt(123_456_789))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two more blocks so the deposit has the confirmations eth asks here.
+	for range 2 {
+		if _, err := evmnode.SendValue(context.Background(), ec, key, from, big.NewInt(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	token := "prod-test-token-0123456789"
+	cfgPath := filepath.Join(t.TempDir(), "recovery.yaml")
+	cfgText := fmt.Sprintf("networks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nlog_level: warn\n", node.URL(), token)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	apiAddr := "127.0.0.1:" + freePort(t)
+	common := []string{"--config", cfgPath, "--temporal-address", srv.FrontendAddress()}
+	ctx, cancel := context.WithCancel(context.Background())
+	noEnv := func(string) string { return "" }
+	done := make(chan error, 2)
+	go func() { done <- run(ctx, append([]string{"worker"}, common...), noEnv, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, append([]string{"api", "--api-addr", apiAddr}, common...), noEnv, io.Discard, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Errorf("command stopped with %v", err)
+			}
+		}
+	}()
+
+	api := "http://" + apiAddr
+	deadline := time.Now().Add(30 * time.Second)
+	for !healthy(api) {
+		if time.Now().After(deadline) {
+			t.Fatal("API did not become healthy")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var created struct {
+		AppealID string `json:"appeal_id"`
+	}
+	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": hash.Hex(), "to_address": strings.ToLower(to.Hex()), "user_id": "u-42"}, &created); code != 202 {
+		t.Fatalf("appeal: %d", code)
+	}
+	st := waitStatus(t, api, created.AppealID, workflows.StatusUnderReview)
+	if st.Deposit == nil || st.Deposit.Amount != "123456789" {
+		t.Fatalf("deposit %+v", st.Deposit)
+	}
+	var cases struct{ Cases []struct{ ID string } }
+	if code := call(t, "GET", api+"/v1/cases?network=eth", token, nil, &cases); code != 200 || len(cases.Cases) != 1 || cases.Cases[0].ID != created.AppealID {
+		t.Fatalf("staff queue: %d %+v", code, cases)
+	}
+}
+
+func mustKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func healthy(api string) bool {
+	resp, err := http.Get(api + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
