@@ -298,7 +298,9 @@ func TestDevEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("casectl cases list --category: %v\n%s", err, out)
 	}
-	var listed struct{ Cases []struct{ ID, Category string } }
+	var listed struct {
+		Cases []struct{ ID, Category string }
+	}
 	if err := json.Unmarshal(out, &listed); err != nil || len(listed.Cases) != 1 || listed.Cases[0].Category != "failed_tx" {
 		t.Fatalf("failed_tx queue: %v %s", err, out)
 	}
