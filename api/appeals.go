@@ -54,19 +54,20 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request) {
 	}
 	id, network := s.resolve(r.Context(), a)
 	in := workflows.AppealInput{
-		AppealID:  id,
-		Network:   network,
-		TxHash:    a.hash,
-		Asset:     a.Asset,
-		Amount:    a.Amount,
-		ToAddress: a.ToAddress,
-		Memo:      a.Memo,
-		UserID:    a.UserID,
-		Contact:   a.Contact,
-		Lang:      a.Lang,
-		Urgent:    a.Urgent,
-		FiledAt:   s.Now().UTC(),
-		Timing:    s.Timing,
+		AppealID:       id,
+		Network:        network,
+		ClaimedNetwork: a.Network,
+		TxHash:         a.hash,
+		Asset:          a.Asset,
+		Amount:         a.Amount,
+		ToAddress:      a.ToAddress,
+		Memo:           a.Memo,
+		UserID:         a.UserID,
+		Contact:        a.Contact,
+		Lang:           a.Lang,
+		Urgent:         a.Urgent,
+		FiledAt:        s.Now().UTC(),
+		Timing:         s.Timing,
 	}
 	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:        id,

@@ -47,18 +47,21 @@ type AppealInput struct {
 	AppealID string `json:"appeal_id"`
 	// Network is where the deposit was found or the network the user named;
 	// "" when neither is known yet.
-	Network   string    `json:"network,omitempty"`
-	TxHash    string    `json:"tx_hash"`
-	Asset     string    `json:"asset,omitempty"`
-	Amount    string    `json:"amount,omitempty"` // decimal text as the user wrote it
-	ToAddress string    `json:"to_address"`
-	Memo      string    `json:"memo,omitempty"`
-	UserID    string    `json:"user_id"`
-	Contact   string    `json:"contact,omitempty"`
-	Lang      string    `json:"lang,omitempty"`
-	Urgent    bool      `json:"urgent,omitempty"`
-	FiledAt   time.Time `json:"filed_at"`
-	Timing    Timing    `json:"timing"`
+	Network string `json:"network,omitempty"`
+	// ClaimedNetwork is the network the user named, kept to tell them when
+	// the deposit was found on another one.
+	ClaimedNetwork string    `json:"claimed_network,omitempty"`
+	TxHash         string    `json:"tx_hash"`
+	Asset          string    `json:"asset,omitempty"`
+	Amount         string    `json:"amount,omitempty"` // decimal text as the user wrote it
+	ToAddress      string    `json:"to_address"`
+	Memo           string    `json:"memo,omitempty"`
+	UserID         string    `json:"user_id"`
+	Contact        string    `json:"contact,omitempty"`
+	Lang           string    `json:"lang,omitempty"`
+	Urgent         bool      `json:"urgent,omitempty"`
+	FiledAt        time.Time `json:"filed_at"`
+	Timing         Timing    `json:"timing"`
 }
 
 // Timing holds the waits of the workflow. It travels in the input so that a
@@ -236,7 +239,11 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 			c.upsert(ctx, networkKey.ValueSet(tx.Network))
 		}
 		if firstSight {
-			c.event(ctx, "found", map[string]string{"network": tx.Network, "status": string(tx.Status)})
+			if claimed := c.in.ClaimedNetwork; claimed != "" && claimed != tx.Network {
+				c.event(ctx, "found_elsewhere", map[string]string{"network": tx.Network, "claimed": claimed})
+			} else {
+				c.event(ctx, "found", map[string]string{"network": tx.Network, "status": string(tx.Status)})
+			}
 		}
 		if tx.Status == chains.StatusFailed {
 			c.setCategory(ctx, CategoryFailedTx)

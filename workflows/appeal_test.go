@@ -200,3 +200,15 @@ func TestInvalidHashFailsTheCase(t *testing.T) {
 	require.ErrorAs(t, err, &appErr)
 	require.Equal(t, "InvalidInput", appErr.Type())
 }
+
+func TestDepositOnAnotherNetworkThanNamedIsSaid(t *testing.T) {
+	env := newEnv(t)
+	in := input()
+	in.ClaimedNetwork = "bsc"
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+	var st *AppealState
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, in)
+	require.Equal(t, []string{"received", "found_elsewhere", "confirmed"}, codes(st))
+	require.Equal(t, map[string]string{"network": "eth", "claimed": "bsc"}, st.Timeline[1].Params)
+}

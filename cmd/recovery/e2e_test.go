@@ -269,6 +269,18 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("token deposit: %+v", st.Deposit)
 	}
 
+	// Sent on bsc to an address issued for eth, filed as eth: the engine
+	// finds it on bsc and tells the user so.
+	wrong := byName["wrong-network"]
+	call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": wrong.TxHash, "to_address": wrong.ToAddress, "user_id": wrong.UserID}, &created)
+	if !strings.HasPrefix(created.AppealID, "bsc.") {
+		t.Fatalf("wrong-network case id %q is not on bsc", created.AppealID)
+	}
+	st = waitStatus(t, api, created.AppealID, workflows.StatusUnderReview)
+	if got := st.codes(); len(got) < 2 || got[1] != "found_elsewhere" || !strings.Contains(st.Timeline[1].Message, "bsc") {
+		t.Fatalf("wrong-network timeline: %+v", st.Timeline)
+	}
+
 	// A reverted transaction is not recoverable and the case closes.
 	failed := byName["failed-tx"]
 	call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
