@@ -1,0 +1,175 @@
+package addressbook
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/misdeposit/recovery"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func TestOwnersOfSharedAndOwnAddresses(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	err := s.Upsert(ctx, []Entry{
+		{Network: "eth", Address: "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156", UserID: "alice"},
+		{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1001", UserID: "bob"},
+		{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1002", UserID: "carol"},
+		{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave", Status: "retired", PubKeyHash: "7C2B3E4B6A9F2C1D0E3F4A5B6C7D8E9F0A1B2C3D"},
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// EVM addresses match whatever their case.
+	got, err := s.Owners(ctx, "eth", "0xbbf67b2e12db07b3c38d3a25a21f481db89e0156")
+	if err != nil || len(got) != 1 || got[0].UserID != "alice" || got[0].Status != Active {
+		t.Fatalf("eth owner: %v %+v", err, got)
+	}
+	// The same EVM address is found from another chain.
+	if got, _ := s.ByAddress(ctx, "0xBBF67B2E12DB07B3C38D3A25A21F481DB89E0156"); len(got) != 1 || got[0].Network != "eth" {
+		t.Fatalf("by address: %+v", got)
+	}
+	shared, _ := s.Owners(ctx, "xrp", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh")
+	if len(shared) != 2 || shared[0].Memo != "1001" || shared[1].UserID != "carol" {
+		t.Fatalf("shared address: %+v", shared)
+	}
+	byKey, err := s.ByPubKeyHash(ctx, "7c2b3e4b6a9f2c1d0e3f4a5b6c7d8e9f0a1b2c3d")
+	if err != nil || len(byKey) != 1 || byKey[0].Status != Retired {
+		t.Fatalf("by pubkey hash: %v %+v", err, byKey)
+	}
+	if none, _ := s.Owners(ctx, "bsc", "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156"); len(none) != 0 {
+		t.Fatalf("an eth address is not ours on bsc by this lookup: %+v", none)
+	}
+}
+
+func TestUpsertIsAllOrNothing(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	err := s.Upsert(ctx, []Entry{
+		{Network: "eth", Address: "0x52908400098527886E0F7030069857D2E4169EE7", UserID: "u1"},
+		{Network: "eth", Address: "0x8617E340B3D01FA5F11F306F4090FD50E238070D", UserID: "u2", Status: "frozen"},
+	}, now)
+	if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), "entry 2") {
+		t.Fatalf("error %v, want invalid entry 2", err)
+	}
+	if got, _ := s.Owners(ctx, "eth", "0x52908400098527886E0F7030069857D2E4169EE7"); len(got) != 0 {
+		t.Fatal("the good entry of a refused batch was stored")
+	}
+}
+
+func TestRetiringAnAddressUpdatesIt(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
+	if err := s.Upsert(ctx, []Entry{e}, now); err != nil {
+		t.Fatal(err)
+	}
+	e.Status = Retired
+	if err := s.Upsert(ctx, []Entry{e}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Owners(ctx, "btc", e.Address)
+	if len(got) != 1 || got[0].Status != Retired {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestCreditsAreRecordedOnce(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	hash := strings.Repeat("ab", 32)
+	if c, err := s.Credited(ctx, "eth", hash, "v"); err != nil || c != nil {
+		t.Fatalf("uncredited deposit: %v %+v", err, c)
+	}
+	c := Credit{Network: "eth", TxHash: strings.ToUpper(hash), Index: "v", UserID: "alice", Amount: "250000000000000000", CreditedAt: now}
+	for range 2 {
+		if err := s.RecordCredit(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Credited(ctx, "eth", hash, "v")
+	if err != nil || got == nil || got.Amount != c.Amount || !got.CreditedAt.Equal(now) {
+		t.Fatalf("credit: %v %+v", err, got)
+	}
+	if other, _ := s.Credited(ctx, "eth", hash, "l0"); other != nil {
+		t.Fatal("another output of the same tx reads as credited")
+	}
+}
+
+func TestConcurrentUpserts(t *testing.T) {
+	s := open(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr := "0x" + strings.Repeat("0", 38) + string(rune('a'+i%6)) + string(rune('0'+i/6))
+			errs <- s.Upsert(context.Background(), []Entry{{Network: "eth", Address: addr, UserID: "u"}}, now)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestReadCSV(t *testing.T) {
+	good := "\ufeffnetwork,address,memo,user_id,status\n" +
+		"eth,0x52908400098527886E0F7030069857D2E4169EE7,,u1,active\n" +
+		"xrp,rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh,1001,u2,\n"
+	entries, err := ReadCSV(strings.NewReader(good))
+	if err != nil || len(entries) != 2 || entries[0].Address != "0x52908400098527886e0f7030069857d2e4169ee7" || entries[1].Status != Active {
+		t.Fatalf("%v %+v", err, entries)
+	}
+	for name, tc := range map[string]struct{ csv, want string }{
+		"empty":          {"", "empty"},
+		"unknown column": {"network,address,user_id,colour\n", `unknown column "colour"`},
+		"missing column": {"network,address\n", `"user_id" is required`},
+		"bad row":        {"network,address,user_id\neth,0x52908400098527886E0F7030069857D2E4169EE7,u1\neth,short,u2\n", "line 3"},
+		"ragged row":     {"network,address,user_id\neth,0x52908400098527886E0F7030069857D2E4169EE7\n", "line 2"},
+	} {
+		_, err := ReadCSV(strings.NewReader(tc.csv))
+		if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want invalid mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add("network,address,user_id\neth,0x52908400098527886E0F7030069857D2E4169EE7,u1\n")
+	f.Add("network,address,memo,user_id,status,pubkey_hash\nbtc,mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp,,d,retired," + strings.Repeat("a", 40) + "\n")
+	f.Add("\"unterminated")
+	f.Fuzz(func(t *testing.T, data string) {
+		entries, err := ReadCSV(strings.NewReader(data))
+		if err != nil {
+			if recovery.ErrorCode(err) != recovery.EInvalid {
+				t.Fatalf("error code %q: %v", recovery.ErrorCode(err), err)
+			}
+			return
+		}
+		for _, e := range entries {
+			if err := e.Validate(); err != nil {
+				t.Fatalf("returned an invalid entry %+v: %v", e, err)
+			}
+		}
+	})
+}
