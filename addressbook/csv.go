@@ -58,14 +58,16 @@ func ReadCSV(r io.Reader) ([]Entry, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("line %d: %v", line, err))
+			// A parse error carries its own line; FieldPos is only valid
+			// for a record that was read.
+			problems = append(problems, err.Error())
 			if len(problems) >= 20 {
 				break
 			}
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		e := Entry{Network: get(rec, "network"), Address: get(rec, "address"), Memo: get(rec, "memo"),
 			UserID: get(rec, "user_id"), Status: get(rec, "status"), PubKeyHash: get(rec, "pubkey_hash")}
 		if err := e.Validate(); err != nil {
