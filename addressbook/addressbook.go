@@ -12,6 +12,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -81,6 +83,9 @@ CREATE TABLE IF NOT EXISTS credits (
 
 // Open opens (creating when new) the address book in a SQLite file.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("address book: %w", err)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(wal)&_pragma=busy_timeout(5000)&_pragma=synchronous(normal)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

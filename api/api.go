@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/workflows"
 )
@@ -34,6 +35,8 @@ type Deps struct {
 	// Scanner finds the deposit at filing time so that the case id names
 	// the exact output; nil files every appeal unresolved.
 	Scanner *chains.Scanner
+	// AddressBook knows the exchange's addresses; nil disables its routes.
+	AddressBook *addressbook.Store
 	// StaffTokens maps bearer tokens to staff.
 	StaffTokens map[string]Staff
 	Timing      workflows.Timing
@@ -75,6 +78,8 @@ func NewServer(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/cases/{id}", s.staff(s.getCase))
 	mux.HandleFunc("GET /v1/deposit-address", s.depositAddress)
 	mux.HandleFunc("GET /v1/demo", s.staff(s.demo))
+	mux.HandleFunc("PUT /v1/addressbook", s.staff(s.putAddressBook))
+	mux.HandleFunc("GET /v1/addressbook", s.staff(s.getAddressBook))
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -71,6 +71,11 @@ func decodeStrict(body io.Reader, v any) error {
 	if len(raw) > maxBody {
 		return recovery.Errorf(recovery.ETooLarge, "the request body is larger than %d bytes", maxBody)
 	}
+	return decodeStrictBytes(raw, v)
+}
+
+// decodeStrictBytes decodes one JSON object, refusing unknown fields.
+func decodeStrictBytes(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +32,10 @@ const (
 
 // Config is the whole configuration.
 type Config struct {
-	DataDir         string          `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir"`
+	// AddressBook is the SQLite file of the address book; "" means
+	// addressbook.db in the data directory.
+	AddressBook     string          `yaml:"address_book"`
 	APIAddr         string          `yaml:"api_addr"`
 	TemporalAddress string          `yaml:"temporal_address"`
 	Namespace       string          `yaml:"namespace"`
@@ -109,6 +113,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	}
 	str := map[string]*string{
 		"RECOVERY_DATA_DIR":         &cfg.DataDir,
+		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook,
 		"RECOVERY_API_ADDR":         &cfg.APIAddr,
 		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
 		"RECOVERY_NAMESPACE":        &cfg.Namespace,
@@ -173,6 +178,14 @@ func (c *Config) Validate() error {
 	}
 	_, err := c.Registry()
 	return err
+}
+
+// AddressBookPath is where the address book lives.
+func (c *Config) AddressBookPath() string {
+	if c.AddressBook != "" {
+		return c.AddressBook
+	}
+	return filepath.Join(c.DataDir, "addressbook.db")
 }
 
 // ExternalNodes reports whether the file points any network at nodes, in

@@ -6,6 +6,7 @@ package devchain
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/devchain/btcdnode"
 	"github.com/misdeposit/recovery/devchain/evmnode"
@@ -180,21 +182,54 @@ func (c *Chains) Demo() []Deposit { return append([]Deposit(nil), c.demo...) }
 // DepositAddress is the dev deposit address of a user on a network: the
 // same EVM address on every EVM network, a regtest address on btc.
 func (c *Chains) DepositAddress(userID, network string) (string, error) {
+	e, err := c.AddressEntry(userID, network)
+	return e.Address, err
+}
+
+// demoUsers own the demo deposit addresses; dave's bitcoin address is the
+// one the exchange retired.
+var demoUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace"}
+
+// AddressBook lists the dev deposit addresses of the demo users, as the
+// exchange's address book would: the same EVM address on eth and bsc, a
+// regtest address on btc, dave's marked retired.
+func (c *Chains) AddressBook() ([]addressbook.Entry, error) {
+	var out []addressbook.Entry
+	for _, u := range demoUsers {
+		for _, n := range []string{"eth", "bsc", "btc"} {
+			e, err := c.AddressEntry(u, n)
+			if err != nil {
+				return nil, err
+			}
+			if u == "dave" && n == "btc" {
+				e.Status = addressbook.Retired
+			}
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// AddressEntry is the address book entry of a user's dev deposit address.
+func (c *Chains) AddressEntry(userID, network string) (addressbook.Entry, error) {
+	e := addressbook.Entry{Network: network, UserID: userID, Status: addressbook.Active}
 	switch network {
 	case "eth", "bsc":
 		a, err := c.cfg.Keystore.EVMAddress(keystore.PurposeUser, keystore.UserIndex(userID))
 		if err != nil {
-			return "", err
+			return e, err
 		}
-		return a.Hex(), nil
+		e.Address = a.Hex()
 	case "btc":
 		a, err := c.utxoKeyAddress(keystore.PurposeUser, keystore.UserIndex(userID))
 		if err != nil {
-			return "", err
+			return e, err
 		}
-		return a.EncodeAddress(), nil
+		e.Address, e.PubKeyHash = a.EncodeAddress(), hex.EncodeToString(a.ScriptAddress())
+	default:
+		return e, recovery.FieldError("network", "recovery dev issues deposit addresses on eth, bsc and btc only, not %q", network)
 	}
-	return "", recovery.FieldError("network", "recovery dev issues deposit addresses on eth, bsc and btc only, not %q", network)
+	return e, nil
 }
 
 // utxoKeyAddress is the regtest P2PKH address of a dev key.

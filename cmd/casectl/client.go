@@ -51,6 +51,11 @@ type apiError struct {
 
 // get fetches path with query into out and returns the raw body for -o json.
 func (g *globals) get(ctx context.Context, path string, query url.Values, out any) ([]byte, error) {
+	return g.send(ctx, http.MethodGet, path, query, "", nil, out)
+}
+
+// send makes a staff API request and decodes the answer into out.
+func (g *globals) send(ctx context.Context, method, path string, query url.Values, contentType string, body io.Reader, out any) ([]byte, error) {
 	token, err := g.bearer()
 	if err != nil {
 		return nil, err
@@ -59,11 +64,14 @@ func (g *globals) get(ctx context.Context, path string, query url.Values, out an
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -71,13 +79,13 @@ func (g *globals) get(ctx context.Context, path string, query url.Values, out an
 		return nil, fmt.Errorf("engine API at %s: %w", g.baseURL(), err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		var e apiError
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+		if json.Unmarshal(answer, &e) == nil && e.Error.Message != "" {
 			if e.Error.Field != "" {
 				return nil, fmt.Errorf("%s (%s, field %s)", e.Error.Message, e.Error.Code, e.Error.Field)
 			}
@@ -86,11 +94,11 @@ func (g *globals) get(ctx context.Context, path string, query url.Values, out an
 		return nil, fmt.Errorf("engine API answered %s", resp.Status)
 	}
 	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
 			return nil, fmt.Errorf("engine API answered something unexpected: %w", err)
 		}
 	}
-	return body, nil
+	return answer, nil
 }
 
 // emit writes raw JSON for -o json, else calls table.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/workflows"
@@ -36,6 +37,11 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			book, err := addressbook.Open(ctx, cfg.AddressBookPath())
+			if err != nil {
+				return err
+			}
+			defer book.Close()
 			l, err := listen(cfg.APIAddr)
 			if err != nil {
 				return err
@@ -45,6 +51,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Namespace:   cfg.Namespace,
 				Registry:    reg,
 				Scanner:     chains.NewScanner(reg, lookups),
+				AddressBook: book,
 				StaffTokens: staffTokens(cfg),
 				Timing:      workflows.DefaultTiming(),
 				Logger:      log,

@@ -14,10 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/misdeposit/recovery/activities"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
@@ -96,6 +98,21 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	if err != nil {
 		return err
 	}
+	cfg.DataDir = dataDir
+	book, err := addressbook.Open(ctx, cfg.AddressBookPath())
+	if err != nil {
+		return err
+	}
+	defer book.Close()
+	if local != nil {
+		entries, err := local.AddressBook()
+		if err != nil {
+			return err
+		}
+		if err := book.Upsert(ctx, entries, time.Now()); err != nil {
+			return fmt.Errorf("dev address book: %w", err)
+		}
+	}
 
 	_, portText, err := net.SplitHostPort(cfg.TemporalAddress)
 	if err != nil {
@@ -157,12 +174,21 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		Namespace:   cfg.Namespace,
 		Registry:    reg,
 		Scanner:     scanner,
+		AddressBook: book,
 		StaffTokens: staffTokens(cfg),
 		Timing:      timing,
 		Logger:      log,
 	}
 	if local != nil {
-		deps.DepositAddress = local.DepositAddress
+		// A deposit address handed out in dev is in the address book, as
+		// the exchange's own would be.
+		deps.DepositAddress = func(userID, network string) (string, error) {
+			e, err := local.AddressEntry(userID, network)
+			if err != nil {
+				return "", err
+			}
+			return e.Address, book.Upsert(context.Background(), []addressbook.Entry{e}, time.Now())
+		}
 		deps.Demo = func() any { return local.Demo() }
 	}
 	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)

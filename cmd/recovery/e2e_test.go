@@ -317,6 +317,29 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("failed_tx queue: %v %s", err, out)
 	}
 
+	// The dev address book knows the demo users; an import adds to it.
+	out, err = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "show", btc.ToAddress).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "dave") || !strings.Contains(string(out), "retired") {
+		t.Fatalf("casectl addressbook show: %v\n%s", err, out)
+	}
+	csvPath := filepath.Join(t.TempDir(), "book.csv")
+	csvText := "network,address,memo,user_id\nxrp,rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh,1001,ivan\n"
+	if err := os.WriteFile(csvPath, []byte(csvText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "import", csvPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "imported 1") {
+		t.Fatalf("casectl addressbook import: %v\n%s", err, out)
+	}
+	if out, _ = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "show", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh").CombinedOutput(); !strings.Contains(string(out), "ivan") {
+		t.Fatalf("imported address not found:\n%s", out)
+	}
+	if err := os.WriteFile(csvPath, []byte("network,address,user_id\nnowhere,rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh,ivan\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "import", csvPath).CombinedOutput(); err == nil || !strings.Contains(string(out), "nowhere") {
+		t.Fatalf("a bad import was not refused with a reason: %v\n%s", err, out)
+	}
+
 	// The user withdraws the token appeal; a second withdrawal conflicts.
 	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, st)

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
+)
+
+// maxAddressBook bounds one import; larger books are sent in parts.
+const maxAddressBook = 16 << 20
+
+// putAddressBook stores address book entries sent as CSV (text/csv) or
+// JSON ({"entries":[...]}). The whole request is refused if any entry is
+// bad, with the line or entry named.
+func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staff) {
+	if !who.may("admin", "wallet") {
+		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "importing the address book needs the admin or wallet role"))
+		return
+	}
+	if s.AddressBook == nil {
+		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, maxAddressBook)
+	var entries []addressbook.Entry
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "text/csv":
+		var err error
+		if entries, err = addressbook.ReadCSV(body); err != nil {
+			s.writeError(w, r, tooLargeOr(err))
+			return
+		}
+	case "application/json", "":
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			s.writeError(w, r, recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook))
+			return
+		}
+		var req struct {
+			Entries []addressbook.Entry `json:"entries"`
+		}
+		if err := decodeStrictBytes(raw, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		entries = req.Entries
+	default:
+		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send text/csv or application/json, not %s", ct))
+		return
+	}
+	if len(entries) == 0 {
+		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "no entries to import"))
+		return
+	}
+	for _, e := range entries {
+		if _, ok := s.Registry.Get(strings.TrimSpace(e.Network)); !ok {
+			s.writeError(w, r, recovery.FieldError("network", "unknown network %q (address %s)", e.Network, e.Address))
+			return
+		}
+	}
+	if err := s.AddressBook.Upsert(r.Context(), entries, s.Now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("audit: address book import", "person", who.Person, "entries", len(entries))
+	writeJSON(w, http.StatusOK, map[string]int{"stored": len(entries)})
+}
+
+func (s *server) getAddressBook(w http.ResponseWriter, r *http.Request, _ Staff) {
+	if s.AddressBook == nil {
+		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
+		return
+	}
+	address := r.URL.Query().Get("address")
+	if address == "" {
+		s.writeError(w, r, recovery.FieldError("address", "address is required"))
+		return
+	}
+	entries, err := s.AddressBook.ByAddress(r.Context(), address)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if n := r.URL.Query().Get("network"); n != "" {
+		entries = slices.DeleteFunc(entries, func(e addressbook.Entry) bool { return e.Network != n })
+	}
+	if entries == nil {
+		entries = []addressbook.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+}
+
+// may reports whether the person holds one of roles; admin holds them all.
+func (s Staff) may(roles ...string) bool {
+	for _, r := range s.Roles {
+		if r == "admin" || slices.Contains(roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func tooLargeOr(err error) error {
+	if strings.Contains(err.Error(), "http: request body too large") {
+		return recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook)
+	}
+	return err
+}

@@ -1,0 +1,63 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/misdeposit/recovery/addressbook"
+)
+
+func TestAddressBookImportAndLookup(t *testing.T) {
+	book, err := addressbook.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	srv := NewServer(Deps{Registry: registry(t), AddressBook: book, StaffTokens: map[string]Staff{
+		"wallet-token-0123456789":     {Person: "wanda", Roles: []string{"wallet"}},
+		"specialist-token-0123456789": {Person: "sam", Roles: []string{"specialist"}},
+	}})
+	do := func(method, path, token, ctype, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	csv := "network,address,memo,user_id,status\nxrp,rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh,1001,bob,\neth,0x52908400098527886E0F7030069857D2E4169EE7,,amy,retired\n"
+
+	if rec := do("PUT", "/v1/addressbook", "specialist-token-0123456789", "text/csv", csv); rec.Code != 403 {
+		t.Fatalf("a specialist imported the address book: %d %s", rec.Code, rec.Body)
+	}
+	if rec := do("PUT", "/v1/addressbook", "wallet-token-0123456789", "text/csv", csv); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"stored": 2`) {
+		t.Fatalf("csv import: %d %s", rec.Code, rec.Body)
+	}
+	rec := do("GET", "/v1/addressbook?address=0x52908400098527886e0f7030069857d2e4169ee7", "specialist-token-0123456789", "", "")
+	var got struct{ Entries []addressbook.Entry }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Entries) != 1 || got.Entries[0].UserID != "amy" || got.Entries[0].Status != "retired" {
+		t.Fatalf("lookup: %d %s", rec.Code, rec.Body)
+	}
+	for name, tc := range map[string]struct {
+		ctype, body string
+		status      int
+		want        string
+	}{
+		"unknown network": {"application/json", `{"entries":[{"network":"nowhere","address":"rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh","user_id":"x"}]}`, 400, "nowhere"},
+		"unknown field":   {"application/json", `{"entries":[],"extra":1}`, 400, "extra"},
+		"empty":           {"application/json", `{"entries":[]}`, 400, "no entries"},
+		"bad csv line":    {"text/csv", "network,address,user_id\neth,short,x\n", 400, "line 2"},
+		"wrong type":      {"application/xml", "<a/>", 400, "text/csv or application/json"},
+	} {
+		rec := do("PUT", "/v1/addressbook", "wallet-token-0123456789", tc.ctype, tc.body)
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body)
+		}
+	}
+}

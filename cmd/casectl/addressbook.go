@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func addressBookCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "addressbook", Short: "Import and look up the exchange's deposit addresses"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import addresses from a CSV file with columns network,address,memo,user_id,status,pubkey_hash",
+		Long: `Import addresses from a CSV file with a header row. network, address and
+user_id are required; memo, status (active or retired) and pubkey_hash are
+optional. The file is imported whole or not at all: every bad line is
+reported and nothing is stored.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			var resp struct {
+				Stored int `json:"stored"`
+			}
+			raw, err := g.send(cmd.Context(), http.MethodPut, "/v1/addressbook", nil, "text/csv", f, &resp)
+			if err != nil {
+				return err
+			}
+			return g.emit(raw, func(w io.Writer) { fmt.Fprintf(w, "imported %d addresses\n", resp.Stored) })
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show ADDRESS",
+		Short: "Show who an address belongs to, on every network",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var resp struct {
+				Entries []struct {
+					Network string `json:"network"`
+					Address string `json:"address"`
+					Memo    string `json:"memo"`
+					UserID  string `json:"user_id"`
+					Status  string `json:"status"`
+				} `json:"entries"`
+			}
+			raw, err := g.get(cmd.Context(), "/v1/addressbook", url.Values{"address": {args[0]}}, &resp)
+			if err != nil {
+				return err
+			}
+			return g.emit(raw, func(w io.Writer) {
+				if len(resp.Entries) == 0 {
+					fmt.Fprintln(w, "not an address of the exchange")
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NETWORK\tADDRESS\tMEMO\tUSER\tSTATUS")
+				for _, e := range resp.Entries {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Network, e.Address, dash(e.Memo), e.UserID, e.Status)
+				}
+				tw.Flush()
+			})
+		},
+	})
+	return cmd
+}
