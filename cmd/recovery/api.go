@@ -7,7 +7,6 @@ import (
 
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
-	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -19,44 +18,31 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, err := f.load(getenv)
+			cl, err := connect(ctx, &f, getenv, stderr)
 			if err != nil {
 				return err
 			}
-			log := newLogger(cfg, stderr)
-			reg, err := cfg.Registry()
-			if err != nil {
-				return err
-			}
-			c, err := dialTemporal(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			lookups, err := buildLookups(ctx, reg, log)
-			if err != nil {
-				return err
-			}
-			book, err := addressbook.Open(ctx, cfg.AddressBookPath())
+			defer cl.temporal.Close()
+			book, err := addressbook.Open(ctx, cl.cfg.AddressBookPath())
 			if err != nil {
 				return err
 			}
 			defer book.Close()
-			l, err := listen(cfg.APIAddr)
+			l, err := listen(cl.cfg.APIAddr)
 			if err != nil {
 				return err
 			}
 			h := api.NewServer(api.Deps{
-				Temporal:    c,
-				Namespace:   cfg.Namespace,
-				Registry:    reg,
-				Scanner:     chains.NewScanner(reg, lookups),
+				Temporal:    cl.temporal,
+				Namespace:   cl.cfg.Namespace,
+				Registry:    cl.reg,
+				Scanner:     cl.scanner,
 				AddressBook: book,
-				StaffTokens: staffTokens(cfg),
+				StaffTokens: staffTokens(cl.cfg),
 				Timing:      workflows.DefaultTiming(),
-				Logger:      log,
+				Logger:      cl.log,
 			})
-			log.Info("API listening", "addr", l.Addr().String())
+			cl.log.Info("API listening", "addr", l.Addr().String())
 			return serveHTTP(ctx, l, h)
 		},
 	}

@@ -1,14 +1,51 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/config"
 )
+
+// cluster is what `recovery worker` and `recovery api` share: the
+// configuration, a connection to an external Temporal and the chain
+// adapters.
+type cluster struct {
+	cfg      config.Config
+	log      *slog.Logger
+	reg      *chains.Registry
+	temporal client.Client
+	scanner  *chains.Scanner
+}
+
+func connect(ctx context.Context, f *commonFlags, getenv func(string) string, stderr io.Writer) (*cluster, error) {
+	cfg, err := f.load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, stderr)
+	reg, err := cfg.Registry()
+	if err != nil {
+		return nil, err
+	}
+	c, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	lookups, err := buildLookups(ctx, reg, log)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &cluster{cfg: cfg, log: log, reg: reg, temporal: c, scanner: chains.NewScanner(reg, lookups)}, nil
+}
 
 func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 	var f commonFlags
@@ -18,32 +55,19 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, err := f.load(getenv)
+			cl, err := connect(ctx, &f, getenv, stderr)
 			if err != nil {
 				return err
 			}
-			log := newLogger(cfg, stderr)
-			reg, err := cfg.Registry()
-			if err != nil {
-				return err
+			defer cl.temporal.Close()
+			if err := ensureSearchAttributes(ctx, cl.temporal, cl.cfg.Namespace); err != nil {
+				cl.log.Warn("search attributes not registered; queues may be incomplete", "err", err)
 			}
-			c, err := dialTemporal(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := ensureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
-				log.Warn("search attributes not registered; queues may be incomplete", "err", err)
-			}
-			lookups, err := buildLookups(ctx, reg, log)
-			if err != nil {
-				return err
-			}
-			w := newWorker(c, &activities.Activities{Registry: reg, Scanner: chains.NewScanner(reg, lookups)})
+			w := newWorker(cl.temporal, &activities.Activities{Registry: cl.reg, Scanner: cl.scanner})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
-			log.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.Namespace, "networks", len(lookups))
+			cl.log.Info("worker running", "temporal", cl.cfg.TemporalAddress, "namespace", cl.cfg.Namespace, "networks", len(cl.scanner.Networks()))
 			<-ctx.Done()
 			w.Stop()
 			return nil
