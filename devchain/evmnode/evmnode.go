@@ -2,7 +2,8 @@
 // real JSON-RPC HTTP, the way `geth --dev` does, for tests, benchmarks and the
 // `recovery dev` demo chains. It owns the node's lifecycle (genesis, block
 // production, persistence across restarts) and, in fixtures.go, the helpers
-// that put real demo transactions on it.
+// that put real demo transactions on it; reorg.go mines blocks on demand and
+// reorganises the chain, for tests of confirmations and reorgs.
 //
 // Blocks are produced by go-ethereum's simulated beacon, driven by a small
 // lifecycle of this package: a block as soon as a transaction becomes
@@ -76,6 +77,7 @@ type Node struct {
 	stack   *node.Node
 	chainID uint64
 	url     string
+	driver  *blockDriver
 
 	closeOnce sync.Once
 	closeErr  error
@@ -177,12 +179,14 @@ func start(stack *node.Node, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("evmnode: start simulated beacon: %w", err)
 	}
 	stack.RegisterLifecycle(beacon)
-	stack.RegisterLifecycle(newBlockDriver(beacon, backend.TxPool(), cfg.BlockPeriod))
+	driver := newBlockDriver(beacon, backend.TxPool(), cfg.BlockPeriod)
+	driver.chain = backend.BlockChain()
+	stack.RegisterLifecycle(driver)
 
 	if err := stack.Start(); err != nil {
 		return nil, fmt.Errorf("evmnode: start node: %w", err)
 	}
-	return &Node{stack: stack, chainID: cfg.ChainID, url: stack.HTTPEndpoint()}, nil
+	return &Node{stack: stack, chainID: cfg.ChainID, url: stack.HTTPEndpoint(), driver: driver}, nil
 }
 
 // genesisFor returns the dev genesis for a new chain, or nil when DataDir
@@ -257,17 +261,21 @@ func (n *Node) Close() error {
 }
 
 // blockDriver decides when the simulated beacon seals a block. It is the
-// only caller of the beacon's Commit, which is not safe for concurrent use.
+// only caller of the beacon's Commit, which is not safe for concurrent use;
+// anything else that changes the chain (Mine, Reorg in reorg.go) runs as a
+// job on its goroutine.
 type blockDriver struct {
 	beacon *catalyst.SimulatedBeacon
 	pool   *txpool.TxPool
+	chain  *core.BlockChain
 	period time.Duration
+	jobs   chan func()
 	quit   chan struct{}
 	done   chan struct{}
 }
 
 func newBlockDriver(beacon *catalyst.SimulatedBeacon, pool *txpool.TxPool, period time.Duration) *blockDriver {
-	return &blockDriver{beacon: beacon, pool: pool, period: period, quit: make(chan struct{}), done: make(chan struct{})}
+	return &blockDriver{beacon: beacon, pool: pool, period: period, jobs: make(chan func()), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start implements node.Lifecycle.
@@ -296,6 +304,16 @@ func (d *blockDriver) loop() {
 		defer ticker.Stop()
 		tick = ticker.C
 	}
+	// The pool's event is the fast path; the check is the safety net for a
+	// transaction the event did not bring into a block (announced while a
+	// block was being built from an older view of the pool, or a seal that
+	// failed). stuck holds the executable count a full round of sealing
+	// could not bring down: such transactions are retried only every
+	// stuckRetry, so that one the miner will never take does not fill the
+	// chain with empty blocks.
+	check := time.NewTicker(executableCheck)
+	defer check.Stop()
+	stuck, stuckAt := -1, time.Time{}
 	for {
 		select {
 		case <-d.quit:
@@ -306,9 +324,20 @@ func (d *blockDriver) loop() {
 			// One block takes every transaction the pool holds, so the
 			// events queued meanwhile need no block of their own.
 			drain(newTxs)
-			d.sealExecutable()
+			stuck, stuckAt = d.sealExecutable(), time.Now()
+		case <-check.C:
+			executable, _ := d.pool.Stats()
+			if executable > 0 && (executable != stuck || time.Since(stuckAt) >= stuckRetry) {
+				stuck, stuckAt = d.sealExecutable(), time.Now()
+			}
 		case <-tick:
 			d.beacon.Commit()
+		case job := <-d.jobs:
+			job()
+			// The job may have mined or dropped what the queued events
+			// announce: seal only what is still executable.
+			drain(newTxs)
+			d.sealPending()
 		}
 	}
 }
@@ -320,23 +349,35 @@ func (d *blockDriver) loop() {
 // transaction is picked up by a later round or period.
 const maxSealRounds = 32
 
-func (d *blockDriver) sealExecutable() {
+// executableCheck is how often the driver looks for executable
+// transactions that no block has taken yet.
+const executableCheck = 250 * time.Millisecond
+
+// stuckRetry is how often the driver tries again to seal transactions that
+// a full round of sealing left in the pool.
+const stuckRetry = 5 * time.Second
+
+// sealExecutable seals blocks until the pool has no executable transaction
+// left, and returns how many are left when it gives up (0 when none).
+func (d *blockDriver) sealExecutable() int {
+	executable := -1
 	for range maxSealRounds {
 		d.beacon.Commit()
 		// The pool resets on a new head in the background; wait for it so
 		// that Stats does not report transactions already mined.
 		if err := d.pool.Sync(); err != nil {
-			return
+			return executable
 		}
-		if executable, _ := d.pool.Stats(); executable == 0 {
-			return
+		if executable, _ = d.pool.Stats(); executable == 0 {
+			return 0
 		}
 		select {
 		case <-d.quit:
-			return
+			return executable
 		default:
 		}
 	}
+	return executable
 }
 
 func drain(ch <-chan core.NewTxsEvent) {

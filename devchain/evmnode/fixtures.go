@@ -294,7 +294,7 @@ func waitReceipt(ctx context.Context, c *ethclient.Client, hash common.Hash) (*t
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("evmnode: waiting for receipt of %s: %w", hash, ctx.Err())
+			return nil, fmt.Errorf("evmnode: waiting for receipt of %s (last answer: %v; %s): %w", hash, err, whereIs(c, hash), ctx.Err())
 		case <-ticker.C:
 		}
 	}
@@ -378,4 +378,24 @@ func padEven(s string) string {
 		return "0" + s
 	}
 	return s
+}
+
+// whereIs describes what the node knows of hash, for the error of a wait
+// that timed out.
+func whereIs(c *ethclient.Client, hash common.Hash) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	head, err := c.BlockNumber(ctx)
+	if err != nil {
+		return fmt.Sprintf("head unknown: %v", err)
+	}
+	_, pending, err := c.TransactionByHash(ctx, hash)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("head %d, transaction: %v", head, err)
+	case pending:
+		return fmt.Sprintf("head %d, transaction still in the pool", head)
+	default:
+		return fmt.Sprintf("head %d, transaction in a block", head)
+	}
 }
