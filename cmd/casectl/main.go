@@ -54,6 +54,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	cases := &cobra.Command{Use: "cases", Short: "List and inspect cases"}
 	cases.AddCommand(casesListCmd(g), casesShowCmd(g))
-	root.AddCommand(cases, networksCmd(g), demoCmd(g), addressBookCmd(g))
+	root.AddCommand(cases, networksCmd(g), demoCmd(g), addressBookCmd(g), policyCmd(g))
 	return root.ExecuteContext(ctx)
 }
