@@ -83,32 +83,38 @@ type ScanResult struct {
 }
 
 // Find looks hash up on the preferred network first, when given, and on
-// every configured network when that finds nothing. A network whose node
-// fails makes Find fail with EUnavailable when no other network knows the
-// hash, so that an outage is retried instead of reported as "not found".
+// every other configured network when that does not find it: not known
+// there, or its node does not answer (the deposit may well be on a network
+// that does). A network whose node fails makes Find fail with EUnavailable
+// when no network knows the hash, so that an outage is retried instead of
+// reported as "not found".
 func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, error) {
 	hex64, err := ParseTxHash(hash)
 	if err != nil {
 		return nil, err
 	}
+	asked := map[string]error{}
 	if prefer != "" {
 		if _, ok := s.reg.Get(prefer); !ok {
 			return nil, recovery.FieldError("network", "unknown network %q", prefer)
 		}
 		if _, ok := s.lookups[prefer]; ok {
 			tx, err := s.one(ctx, prefer, hex64)
-			if err == nil {
+			switch code := recovery.ErrorCode(err); {
+			case err == nil:
 				return &ScanResult{Found: []*Tx{tx}, Scanned: []string{prefer}}, nil
-			}
-			if recovery.ErrorCode(err) != recovery.ENotFound {
+			case code != recovery.ENotFound && code != recovery.EUnavailable:
 				return nil, err
 			}
+			asked[prefer] = err
 		}
 	}
-	return s.all(ctx, hex64)
+	return s.all(ctx, hex64, asked)
 }
 
-func (s *Scanner) all(ctx context.Context, hex64 string) (*ScanResult, error) {
+// all asks every network not in asked, which holds the answers (errors)
+// already had, and reports them together.
+func (s *Scanner) all(ctx context.Context, hex64 string, asked map[string]error) (*ScanResult, error) {
 	type answer struct {
 		tx  *Tx
 		err error
@@ -116,6 +122,10 @@ func (s *Scanner) all(ctx context.Context, hex64 string) (*ScanResult, error) {
 	answers := make([]answer, len(s.order))
 	var wg sync.WaitGroup
 	for i, id := range s.order {
+		if err, ok := asked[id]; ok {
+			answers[i] = answer{nil, err}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

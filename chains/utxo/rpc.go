@@ -3,6 +3,8 @@ package utxo
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/chainhash/v2"
@@ -59,6 +61,9 @@ func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rp
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
+	if err := reachable(ctx, cfg); err != nil {
+		return zero, err
+	}
 	c, err := rpcclient.New(&cfg, nil)
 	if err != nil {
 		return zero, fmt.Errorf("rpc client for %s: %w", cfg.Host, err)
@@ -82,4 +87,21 @@ func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rp
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
+}
+
+// reachable opens and closes one TCP connection to the node. rpcclient
+// retries a refused connection for about 20 s before it gives up; a node
+// that is down must fail the lookup at once, so that a scan over every
+// network or a pool with another node to try does not wait for it.
+func reachable(ctx context.Context, cfg rpcclient.ConnConfig) error {
+	if cfg.Proxy != "" {
+		return nil // the proxy, not this host, makes the connection
+	}
+	host, _, _ := strings.Cut(cfg.Host, "/")
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return fmt.Errorf("node %s does not accept connections: %w", host, err)
+	}
+	return conn.Close()
 }

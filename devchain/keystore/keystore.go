@@ -81,6 +81,12 @@ func FromSeed(seed []byte) (*Keystore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
+	// Every derivation reads the parent's public key, which hdkeychain
+	// computes on first use and caches in the key without a lock: computing
+	// it here makes concurrent derivations from master read-only.
+	if _, err := master.ECPubKey(); err != nil {
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
 	return &Keystore{master: master}, nil
 }
 

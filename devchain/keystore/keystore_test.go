@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -83,4 +84,32 @@ func TestBadSeedFileIsReported(t *testing.T) {
 	if _, err := Open(dir); err == nil {
 		t.Fatal("a corrupt seed file was accepted")
 	}
+}
+
+// The dev chains derive keys from several goroutines at once (seeding, the
+// API's address book); every goroutine must get the same key for the same
+// path. Run with -race to see the shared state.
+func TestConcurrentDerivationGivesTheSameKeys(t *testing.T) {
+	ks, err := FromSeed(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := FromSeed(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			got, err := ks.EVMAddress(PurposeUser, uint32(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if exp, _ := want.EVMAddress(PurposeUser, uint32(i)); got != exp {
+				t.Errorf("index %d: %s, want %s", i, got, exp)
+			}
+		})
+	}
+	wg.Wait()
 }
