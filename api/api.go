@@ -18,6 +18,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -101,7 +102,13 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 
 type networkView struct {
 	chains.Network
-	Lookup bool `json:"lookup"` // the engine has a node for it
+	Lookup bool              `json:"lookup"`          // the engine has a node for it
+	Nodes  []pool.NodeHealth `json:"nodes,omitempty"` // what the engine knows of each node
+}
+
+// nodeHealth is a Lookup that can tell how its nodes are (chains/pool).
+type nodeHealth interface {
+	Health() []pool.NodeHealth
 }
 
 func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +117,11 @@ func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
 		v := networkView{Network: n}
 		v.RPC = nil // node URLs may carry credentials
 		if s.Scanner != nil {
-			_, v.Lookup = s.Scanner.Lookup(n.ID)
+			var l chains.Lookup
+			l, v.Lookup = s.Scanner.Lookup(n.ID)
+			if h, ok := l.(nodeHealth); ok {
+				v.Nodes = h.Health()
+			}
 		}
 		out = append(out, v)
 	}

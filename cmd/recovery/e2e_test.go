@@ -340,6 +340,17 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("a bad import was not refused with a reason: %v\n%s", err, out)
 	}
 
+	// The health view: every dev chain's node answers, probed at start.
+	out, err = exec.Command(casectl, "--api", api, "--token", token, "networks").CombinedOutput()
+	if err != nil {
+		t.Fatalf("casectl networks: %v\n%s", err, out)
+	}
+	for _, want := range []string{"eth#1 up", "bsc#1 up", "btc#1 up"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("casectl networks does not show %q:\n%s", want, out)
+		}
+	}
+
 	// The user withdraws the token appeal; a second withdrawal conflicts.
 	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, st)

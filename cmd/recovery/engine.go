@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
@@ -19,9 +18,6 @@ import (
 
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/api"
-	"github.com/misdeposit/recovery/chains"
-	"github.com/misdeposit/recovery/chains/evm"
-	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/workflows"
 )
@@ -61,44 +57,6 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil
-}
-
-// buildLookups connects an adapter to every network that has a node. A
-// node that does not answer now is logged and skipped: the rest of the
-// engine must still start, and its cases wait with a clear status.
-func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, error) {
-	lookups := map[string]chains.Lookup{}
-	for _, n := range reg.Networks() {
-		if len(n.RPC) == 0 {
-			continue
-		}
-		l, err := dialNetwork(ctx, n)
-		if err != nil {
-			log.Warn("network node unavailable; look-ups on it will fail until it answers", "network", n.ID, "err", err)
-			continue
-		}
-		lookups[n.ID] = l
-	}
-	return lookups, nil
-}
-
-func dialNetwork(ctx context.Context, n chains.Network) (chains.Lookup, error) {
-	endpoint := n.RPC[0]
-	switch n.Family {
-	case chains.EVM:
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		return evm.Dial(ctx, n, endpoint)
-	case chains.UTXO:
-		u, err := url.Parse(endpoint)
-		if err != nil {
-			return nil, fmt.Errorf("rpc endpoint of %s: %w", n.ID, err)
-		}
-		pass, _ := u.User.Password()
-		return utxo.Dial(n, u.Host, u.User.Username(), pass)
-	default:
-		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
-	}
 }
 
 func newWorker(c client.Client, acts *activities.Activities) worker.Worker {

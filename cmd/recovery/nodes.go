@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/chains/utxo"
+)
+
+// Node pool settings. A node gets nodeTimeout to answer, well inside the
+// scanner's 5 s per network, so that a hanging node counts as failed and the
+// next one is asked in time.
+const (
+	nodeTimeout   = 2 * time.Second
+	nodeRate      = 20 // requests per second per node
+	nodeBurst     = 40
+	probeInterval = 30 * time.Second
+)
+
+// buildLookups puts a pool over every RPC endpoint of every network that
+// has one, and keeps the pools' health fresh with a probe of every node at
+// start and every probeInterval until ctx ends. A node that is down at
+// start is not an error: its pool fails over, and the node joins when it
+// answers.
+func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, error) {
+	lookups := map[string]chains.Lookup{}
+	var pools []*networkPool
+	for _, n := range reg.Networks() {
+		if len(n.RPC) == 0 {
+			continue
+		}
+		if n.Family != chains.EVM && n.Family != chains.UTXO {
+			log.Warn("no adapter for this network family yet; its cases use manual evidence", "network", n.ID, "family", n.Family)
+			continue
+		}
+		var endpoints []pool.Endpoint
+		for i, u := range n.RPC {
+			endpoints = append(endpoints, pool.Endpoint{
+				Name:   fmt.Sprintf("%s#%d", n.ID, i+1),
+				Lookup: &endpoint{network: n, url: u},
+			})
+		}
+		p, err := pool.New(n.ID, endpoints, pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout})
+		if err != nil {
+			return nil, err
+		}
+		lookups[n.ID] = p
+		pools = append(pools, &networkPool{Pool: p, network: n})
+	}
+	if len(pools) > 0 {
+		probeNodes(ctx, pools, log)
+		go func() {
+			t := time.NewTicker(probeInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					probeNodes(ctx, pools, log)
+				}
+			}
+		}()
+	}
+	return lookups, nil
+}
+
+type networkPool struct {
+	*pool.Pool
+	network chains.Network
+	last    []string // node states after the previous probe
+}
+
+// probeNodes probes every pool at once and logs the nodes whose state
+// changed.
+func probeNodes(ctx context.Context, pools []*networkPool, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, nodeTimeout+time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range pools {
+		wg.Go(func() { p.Probe(ctx, chains.HashFor(p.network.Family, strings.Repeat("0", 64))) })
+	}
+	wg.Wait()
+	for _, p := range pools {
+		health := p.Health()
+		for i, h := range health {
+			if p.last != nil && p.last[i] == h.State {
+				continue
+			}
+			switch h.State {
+			case pool.StateUp:
+				log.Info("node answers", "network", p.network.ID, "node", h.Name)
+			case pool.StateUnknown:
+			default:
+				log.Warn("node does not answer; look-ups use the network's other nodes", "network", p.network.ID, "node", h.Name, "state", h.State, "err", h.LastError)
+			}
+		}
+		p.last = p.last[:0]
+		for _, h := range health {
+			p.last = append(p.last, h.State)
+		}
+	}
+}
+
+// endpoint is the adapter of one node, connected on first use and again
+// after a failed connection. Every failure to connect is EUnavailable, so
+// that the pool counts it against the node and asks the next one.
+type endpoint struct {
+	network chains.Network
+	url     string
+
+	mu     sync.Mutex
+	lookup chains.Lookup
+}
+
+func (e *endpoint) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+	l, err := e.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.LookupTx(ctx, hash)
+}
+
+func (e *endpoint) connect(ctx context.Context) (chains.Lookup, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lookup != nil {
+		return e.lookup, nil
+	}
+	l, err := dialNetwork(ctx, e.network, e.url)
+	if err != nil {
+		if recovery.ErrorCode(err) != recovery.EUnavailable {
+			err = fmt.Errorf("%w: %w", recovery.Errorf(recovery.EUnavailable, "a %s node is misconfigured: %s", e.network.ID, safeDialError(err)), err)
+		}
+		return nil, err
+	}
+	e.lookup = l
+	return l, nil
+}
+
+// safeDialError is the part of a connection error an operator may see in
+// the health view: the wrong-chain message, not a URL with a key in it.
+func safeDialError(err error) string {
+	if errors.Is(err, evm.ErrWrongChain) {
+		return "it serves another chain"
+	}
+	return "its address or settings are not usable"
+}
+
+func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains.Lookup, error) {
+	switch n.Family {
+	case chains.EVM:
+		return evm.Dial(ctx, n, endpoint)
+	case chains.UTXO:
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("rpc endpoint of %s: %w", n.ID, err)
+		}
+		pass, _ := u.User.Password()
+		return utxo.Dial(n, u.Host, u.User.Username(), pass)
+	default:
+		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
+	}
+}
