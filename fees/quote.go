@@ -171,8 +171,10 @@ func NewQuote(in QuoteInput) (Quote, error) {
 	var native *Price
 	if c := in.NetworkCost; c != nil {
 		sameAsset := in.sameAsset(c)
-		costUSD := decimal.Zero
-		var costBase *big.Int
+		var (
+			costUSD  decimal.Decimal
+			costBase *big.Int
+		)
 		if sameAsset {
 			costBase = new(big.Int).Set(c.Amount)
 			costUSD = toUnits(c.Amount, c.Decimals).Mul(in.Price.Value)

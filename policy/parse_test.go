@@ -27,14 +27,6 @@ func problems(t testing.TB, err error) []Problem {
 	return ve.Problems
 }
 
-func paths(ps []Problem) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Path)
-	}
-	return out
-}
-
 const sampleYAML = `
 version: "2026-11-23.1"
 defaults:

@@ -66,7 +66,8 @@ func TestKeyTreesAreSeparate(t *testing.T) {
 }
 
 func TestUserIndexIsStableAndNotHardened(t *testing.T) {
-	if UserIndex("alice") != UserIndex("alice") || UserIndex("alice") == UserIndex("bob") {
+	alice := UserIndex("alice")
+	if UserIndex("alice") != alice || alice == UserIndex("bob") {
 		t.Fatal("user index is not a stable function of the user id")
 	}
 	for _, u := range []string{"", "alice", "a-very-long-user-id@example.com"} {
