@@ -11,14 +11,23 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
 // Activities are registered with the worker by their method names.
 type Activities struct {
-	Registry *chains.Registry
-	Scanner  *chains.Scanner
+	Registry    *chains.Registry
+	Scanner     *chains.Scanner
+	AddressBook *addressbook.Store
+	// Policy returns the policy in force; nil means the default policy.
+	Policy func() *policy.Policy
+	// Prices values deposits in USD; nil leaves every deposit unpriced,
+	// which policy conditions treat as such.
+	Prices fees.Prices
 }
 
 // LookupDeposit finds a transaction on the chains and picks out the transfer

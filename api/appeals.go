@@ -26,18 +26,7 @@ var appealIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(
 // DepositID returns the case id of a deposit: a second appeal for the same
 // deposit gets the same id and so joins the first case.
 func DepositID(network, hex64 string, t chains.Transfer) string {
-	var idx string
-	switch t.Kind {
-	case chains.KindNative:
-		idx = "v"
-	case chains.KindToken:
-		idx = fmt.Sprintf("l%d", t.Index)
-	case chains.KindInternal:
-		idx = fmt.Sprintf("c%d", t.Index)
-	default:
-		idx = fmt.Sprintf("o%d", t.Index)
-	}
-	return network + "." + hex64 + "." + idx
+	return network + "." + hex64 + "." + t.IndexCode()
 }
 
 type appealCreated struct {

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -98,6 +100,13 @@ type caseView struct {
 	appealView
 	Scanned []string `json:"scanned,omitempty"`
 	Tx      any      `json:"tx,omitempty"`
+	// Evidence is what decided the category; staff only.
+	Evidence      []diagnosis.Evidence `json:"evidence,omitempty"`
+	OwnerMismatch bool                 `json:"owner_mismatch,omitempty"`
+	// PolicyDecision is the whole decision: reasons, sign-offs, fee rule.
+	PolicyDecision *policy.Decision `json:"policy_decision,omitempty"`
+	USD            string           `json:"usd,omitempty"`
+	PriceSource    string           `json:"price_source,omitempty"`
 }
 
 func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
@@ -110,5 +119,9 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
 	if st.Tx != nil {
 		v.Tx = st.Tx
 	}
+	if d := st.Diagnosis; d != nil {
+		v.Evidence, v.OwnerMismatch = d.Evidence, d.OwnerMismatch
+	}
+	v.PolicyDecision, v.USD, v.PriceSource = st.Decision, st.USD, st.PriceSource
 	writeJSON(w, http.StatusOK, v)
 }

@@ -11,18 +11,20 @@ import (
 
 // appealView is what a user sees of their appeal.
 type appealView struct {
-	AppealID string          `json:"appeal_id"`
-	Status   string          `json:"status"`
-	Category string          `json:"category"`
-	Network  string          `json:"network,omitempty"`
-	TxHash   string          `json:"tx_hash"`
-	Closed   bool            `json:"closed"`
-	Deposit  *depositView    `json:"deposit,omitempty"`
-	Chain    *chainView      `json:"chain,omitempty"`
-	Decision any             `json:"decision"`
-	Quote    any             `json:"quote"`
-	Timeline []timelineEntry `json:"timeline"`
-	Lang     string          `json:"lang"`
+	AppealID string       `json:"appeal_id"`
+	Status   string       `json:"status"`
+	Category string       `json:"category"`
+	Network  string       `json:"network,omitempty"`
+	TxHash   string       `json:"tx_hash"`
+	Closed   bool         `json:"closed"`
+	Deposit  *depositView `json:"deposit,omitempty"`
+	Chain    *chainView   `json:"chain,omitempty"`
+	// Explanation says in plain words what happened to the deposit.
+	Explanation string          `json:"explanation,omitempty"`
+	Decision    *decisionView   `json:"decision"`
+	Quote       any             `json:"quote"`
+	Timeline    []timelineEntry `json:"timeline"`
+	Lang        string          `json:"lang"`
 }
 
 type depositView struct {
@@ -38,6 +40,16 @@ type chainView struct {
 	Block         uint64 `json:"block,omitempty"`
 	Confirmations uint64 `json:"confirmations"`
 	Required      uint64 `json:"required_confirmations"`
+}
+
+// decisionView is the policy's decision as the user sees it.
+type decisionView struct {
+	Action        string `json:"action"` // direct, conditional, park, reject
+	Batch         bool   `json:"batch,omitempty"`
+	Explanation   string `json:"explanation,omitempty"`
+	PolicyVersion string `json:"policy_version"`
+	// SLAHours is how long the desk has to carry the decision out.
+	SLAHours int `json:"sla_hours"`
 }
 
 type timelineEntry struct {
@@ -67,6 +79,21 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry) ap
 		}
 		if n, ok := reg.Get(st.Network); ok && d.Kind != chains.KindToken {
 			v.Deposit.Asset = n.NativeAsset
+		}
+	}
+	if d := st.Diagnosis; d != nil {
+		v.Explanation = message(lang, d.Explanation.Code, d.Explanation.Params)
+		if d.Deposit != nil && v.Deposit != nil && d.Asset != "" {
+			v.Deposit.Asset = d.Asset
+		}
+	}
+	if d := st.Decision; d != nil {
+		v.Decision = &decisionView{
+			Action: string(d.Action), Batch: d.Batch, PolicyVersion: d.PolicyVersion,
+			SLAHours: int(d.SLA / time.Hour),
+		}
+		if d.Explanation != "" {
+			v.Decision.Explanation = message(lang, d.Explanation, nil)
 		}
 	}
 	for _, e := range st.Timeline {

@@ -6,6 +6,7 @@ package chains
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 
 	"github.com/misdeposit/recovery"
@@ -52,6 +53,22 @@ type Transfer struct {
 	PubKeyHash string   `json:"pubkey_hash,omitempty"`
 	Token      string   `json:"token,omitempty"` // token contract for KindToken
 	Amount     *big.Int `json:"amount"`
+}
+
+// IndexCode names the transfer inside its transaction, as case ids and
+// deposit records do: "v" for the native value, "l<n>" for a token log,
+// "c<n>" for an internal call, "o<n>" for an output.
+func (t Transfer) IndexCode() string {
+	switch t.Kind {
+	case KindNative:
+		return "v"
+	case KindToken:
+		return fmt.Sprintf("l%d", t.Index)
+	case KindInternal:
+		return fmt.Sprintf("c%d", t.Index)
+	default:
+		return fmt.Sprintf("o%d", t.Index)
+	}
 }
 
 // Tx is what a node says about one transaction.

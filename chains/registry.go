@@ -2,9 +2,12 @@ package chains
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 )
@@ -32,6 +35,66 @@ type Network struct {
 	Decimals      int32    `json:"decimals" yaml:"decimals"`
 	Tier          Tier     `json:"tier" yaml:"tier"`
 	RPC           []string `json:"rpc,omitempty" yaml:"rpc,omitempty"`
+	// MinDeposit is the smallest native deposit the exchange credits, in
+	// whole units ("0.001"); "" means no minimum.
+	MinDeposit string `json:"min_deposit,omitempty" yaml:"min_deposit,omitempty"`
+	// Tokens are the tokens the exchange lists on this network; a deposit
+	// of any other token contract is an unlisted token.
+	Tokens []Token `json:"tokens,omitempty" yaml:"tokens,omitempty"`
+}
+
+// Token is a token the exchange lists on one network.
+type Token struct {
+	Symbol   string `json:"symbol" yaml:"symbol"`
+	Contract string `json:"contract" yaml:"contract"`
+	Decimals int32  `json:"decimals" yaml:"decimals"`
+	// MinDeposit is in whole tokens; "" means no minimum.
+	MinDeposit string `json:"min_deposit,omitempty" yaml:"min_deposit,omitempty"`
+}
+
+// Asset says what a transfer on this network moved: the symbol of the
+// native asset or of a listed token (listed true), or the contract of an
+// unlisted token (listed false), and the smallest deposit of it the
+// exchange credits, in base units (nil: no minimum).
+func (n Network) Asset(t Transfer) (asset string, listed bool, minimum *big.Int) {
+	if t.Kind != KindToken {
+		return n.NativeAsset, true, baseUnits(n.MinDeposit, n.Decimals)
+	}
+	for _, tok := range n.Tokens {
+		if SameAddress(n.Family, tok.Contract, t.Token) {
+			return tok.Symbol, true, baseUnits(tok.MinDeposit, tok.Decimals)
+		}
+	}
+	return t.Token, false, nil
+}
+
+// baseUnits converts whole units written as decimal text to base units; ""
+// (and text validate refused) gives nil.
+func baseUnits(whole string, decimals int32) *big.Int {
+	if whole == "" {
+		return nil
+	}
+	d, err := decimal.NewFromString(whole)
+	if err != nil || d.Sign() < 0 {
+		return nil
+	}
+	return d.Shift(decimals).Floor().BigInt()
+}
+
+func validMinimum(whole string, decimals int32) error {
+	if whole == "" {
+		return nil
+	}
+	d, err := decimal.NewFromString(whole)
+	switch {
+	case err != nil:
+		return fmt.Errorf("min_deposit %q is not a decimal number", whole)
+	case d.Sign() < 0:
+		return fmt.Errorf("min_deposit %q is negative", whole)
+	case d.Exponent() < -decimals:
+		return fmt.Errorf("min_deposit %q has more than %d decimals", whole, decimals)
+	}
+	return nil
 }
 
 func evm(id, name string, chainID, conf uint64, asset string, tier Tier) Network {
@@ -133,8 +196,28 @@ func (n Network) validate() error {
 			return fmt.Errorf("rpc endpoint %q must be an http(s) URL", u)
 		}
 	}
+	if err := validMinimum(n.MinDeposit, n.Decimals); err != nil {
+		return err
+	}
+	for i, tok := range n.Tokens {
+		switch {
+		case tok.Symbol == "":
+			return fmt.Errorf("tokens[%d]: a symbol is required", i)
+		case n.Family == EVM && !evmAddress.MatchString(tok.Contract):
+			return fmt.Errorf("tokens[%d] (%s): contract %q is not a 0x address of 40 hex digits", i, tok.Symbol, tok.Contract)
+		case tok.Contract == "":
+			return fmt.Errorf("tokens[%d] (%s): a contract is required", i, tok.Symbol)
+		case tok.Decimals < 0 || tok.Decimals > 36:
+			return fmt.Errorf("tokens[%d] (%s): decimals must be between 0 and 36", i, tok.Symbol)
+		}
+		if err := validMinimum(tok.MinDeposit, tok.Decimals); err != nil {
+			return fmt.Errorf("tokens[%d] (%s): %w", i, tok.Symbol, err)
+		}
+	}
 	return nil
 }
+
+var evmAddress = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
 
 // Networks returns the networks in registry order.
 func (r *Registry) Networks() []Network { return slices.Clone(r.list) }

@@ -35,7 +35,10 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// AddressBook is the SQLite file of the address book; "" means
 	// addressbook.db in the data directory.
-	AddressBook     string          `yaml:"address_book"`
+	AddressBook string `yaml:"address_book"`
+	// PriceFile is a static price file (see fees.PriceFile); "" leaves
+	// deposits unpriced outside dev, which policy conditions treat as such.
+	PriceFile       string          `yaml:"price_file"`
 	APIAddr         string          `yaml:"api_addr"`
 	TemporalAddress string          `yaml:"temporal_address"`
 	Namespace       string          `yaml:"namespace"`
@@ -59,6 +62,9 @@ type NetworkConfig struct {
 	NativeAsset   string        `yaml:"native_asset"`
 	Decimals      *int32        `yaml:"decimals"`
 	Tier          chains.Tier   `yaml:"tier"`
+	MinDeposit    string        `yaml:"min_deposit"` // whole units
+	// Tokens replace the network's listed tokens when given.
+	Tokens []chains.Token `yaml:"tokens"`
 }
 
 // StaffToken maps a bearer token to a person and roles.
@@ -114,6 +120,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	str := map[string]*string{
 		"RECOVERY_DATA_DIR":         &cfg.DataDir,
 		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook,
+		"RECOVERY_PRICE_FILE":       &cfg.PriceFile,
 		"RECOVERY_API_ADDR":         &cfg.APIAddr,
 		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
 		"RECOVERY_NAMESPACE":        &cfg.Namespace,
@@ -236,6 +243,12 @@ func (c *Config) Registry() (*chains.Registry, error) {
 		}
 		if o.Tier != "" {
 			n.Tier = o.Tier
+		}
+		if o.MinDeposit != "" {
+			n.MinDeposit = o.MinDeposit
+		}
+		if o.Tokens != nil {
+			n.Tokens = o.Tokens
 		}
 	}
 	reg, err := chains.NewRegistry(nets)

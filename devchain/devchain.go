@@ -170,8 +170,8 @@ func (c *Chains) mineBitcoin() {
 // Networks points the registry's eth, bsc and btc at the local chains.
 func (c *Chains) Networks() []config.NetworkConfig {
 	return []config.NetworkConfig{
-		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3},
-		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3},
+		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3, MinDeposit: DevMinDeposit},
+		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3, MinDeposit: DevMinDeposit},
 		{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2},
 	}
 }
@@ -190,13 +190,21 @@ func (c *Chains) DepositAddress(userID, network string) (string, error) {
 // one the exchange retired.
 var demoUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace"}
 
+// DevMinDeposit is the smallest native deposit the dev chains' eth and bsc
+// credit, in whole units; the small-deposit demo sends less.
+const DevMinDeposit = "0.001"
+
 // AddressBook lists the dev deposit addresses of the demo users, as the
 // exchange's address book would: the same EVM address on eth and bsc, a
-// regtest address on btc, dave's marked retired.
+// regtest address on btc, dave's marked retired. Alice was never issued a
+// bsc address: her deposit there is the wrong-network demo.
 func (c *Chains) AddressBook() ([]addressbook.Entry, error) {
 	var out []addressbook.Entry
 	for _, u := range demoUsers {
 		for _, n := range []string{"eth", "bsc", "btc"} {
+			if u == "alice" && n == "bsc" {
+				continue
+			}
 			e, err := c.AddressEntry(u, n)
 			if err != nil {
 				return nil, err

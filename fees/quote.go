@@ -160,7 +160,7 @@ func NewQuote(in QuoteInput) (Quote, error) {
 		return Quote{}, err
 	}
 	s := in.Schedule
-	depositUSD := toUnits(in.Amount, in.Decimals).Mul(in.Price.Value)
+	depositUSD := Units(in.Amount, in.Decimals).Mul(in.Price.Value)
 
 	// Service fee.
 	svcUSD, rule, detail := serviceFee(s, depositUSD)
@@ -177,14 +177,14 @@ func NewQuote(in QuoteInput) (Quote, error) {
 		)
 		if sameAsset {
 			costBase = new(big.Int).Set(c.Amount)
-			costUSD = toUnits(c.Amount, c.Decimals).Mul(in.Price.Value)
+			costUSD = Units(c.Amount, c.Decimals).Mul(in.Price.Value)
 		} else {
 			p := *in.NativePrice
 			native = &p
-			costUSD = toUnits(c.Amount, c.Decimals).Mul(p.Value)
+			costUSD = Units(c.Amount, c.Decimals).Mul(p.Value)
 			costBase = usdToBase(costUSD, in.Price.Value, in.Decimals)
 		}
-		l := Line{Kind: LineNetworkCost, RuleUSD: costUSD, Detail: fmt.Sprintf("%s %s", toUnits(c.Amount, c.Decimals), c.Asset)}
+		l := Line{Kind: LineNetworkCost, RuleUSD: costUSD, Detail: fmt.Sprintf("%s %s", Units(c.Amount, c.Decimals), c.Asset)}
 		if c.Method != "" {
 			l.Detail += " (" + c.Method + ")"
 		}
@@ -219,7 +219,7 @@ func NewQuote(in QuoteInput) (Quote, error) {
 	fee := new(big.Int)
 	for i := range lines {
 		l := &lines[i]
-		l.Amount = toUnits(l.Base, in.Decimals)
+		l.Amount = Units(l.Base, in.Decimals)
 		l.USD = l.Amount.Mul(in.Price.Value)
 		fee.Add(fee, l.Base)
 	}
@@ -227,18 +227,18 @@ func NewQuote(in QuoteInput) (Quote, error) {
 
 	q := Quote{
 		ID: in.ID, Network: in.Network, Asset: in.Asset, Decimals: in.Decimals,
-		Deposit: toUnits(in.Amount, in.Decimals), DepositBase: new(big.Int).Set(in.Amount), DepositUSD: depositUSD,
+		Deposit: Units(in.Amount, in.Decimals), DepositBase: new(big.Int).Set(in.Amount), DepositUSD: depositUSD,
 		Price: in.Price, NativePrice: native, NetworkCost: cloneCost(in.NetworkCost),
 		Lines: lines,
-		Fee:   toUnits(fee, in.Decimals), FeeBase: fee, FeeUSD: toUnits(fee, in.Decimals).Mul(in.Price.Value),
-		Net: toUnits(net, in.Decimals), NetBase: net, NetUSD: toUnits(net, in.Decimals).Mul(in.Price.Value),
+		Fee:   Units(fee, in.Decimals), FeeBase: fee, FeeUSD: Units(fee, in.Decimals).Mul(in.Price.Value),
+		Net: Units(net, in.Decimals), NetBase: net, NetUSD: Units(net, in.Decimals).Mul(in.Price.Value),
 		Clamped: clamped,
 		Urgent:  in.Urgent, CreatedAt: in.Now, ExpiresAt: in.Now.Add(in.TTL),
 	}
 	if clamped {
 		q.UnclampedFeeBase = unclamped
 	}
-	q.Advice = advise(s, depositUSD, toUnits(unclamped, in.Decimals).Mul(in.Price.Value), clamped, in.Urgent)
+	q.Advice = advise(s, depositUSD, Units(unclamped, in.Decimals).Mul(in.Price.Value), clamped, in.Urgent)
 	return q, nil
 }
 
@@ -346,8 +346,8 @@ func tiered(tiers []Tier, v decimal.Decimal) decimal.Decimal {
 	return fee
 }
 
-// toUnits turns base units into whole units: exact, by moving the point.
-func toUnits(base *big.Int, decimals int32) decimal.Decimal {
+// Units turns base units into whole units: exact, by moving the point.
+func Units(base *big.Int, decimals int32) decimal.Decimal {
 	return decimal.NewFromBigInt(base, -decimals)
 }
 

@@ -11,6 +11,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/policy"
 )
 
 // Names registered with the worker and used by clients.
@@ -31,6 +33,15 @@ const (
 	StatusUnderReview    = "under_review"
 	StatusNotRecoverable = "not_recoverable"
 	StatusWithdrawn      = "withdrawn"
+	// StatusParked: the policy cannot recover the deposit now (network or
+	// token not supported, too small alone); the case waits for a policy
+	// that can.
+	StatusParked = "parked"
+	// StatusAwaitingQuote: recoverable under the policy; the fee quote is
+	// next.
+	StatusAwaitingQuote = "awaiting_quote"
+	// StatusAwaitingBatch: recoverable in the next batch of small deposits.
+	StatusAwaitingBatch = "awaiting_batch"
 )
 
 // Categories decided from chain facts alone. The rest of DESIGN §2 needs the
@@ -104,10 +115,19 @@ type AppealState struct {
 	// Tx is the latest chain look-up, nil until the hash is found.
 	Tx *chains.Tx `json:"tx,omitempty"`
 	// Deposit is the transfer to the address the user named, when found.
-	Deposit  *chains.Transfer `json:"deposit,omitempty"`
-	Scanned  []string         `json:"scanned,omitempty"`
-	Timeline []Event          `json:"timeline"`
-	Closed   bool             `json:"closed"`
+	Deposit *chains.Transfer `json:"deposit,omitempty"`
+	Scanned []string         `json:"scanned,omitempty"`
+	// Diagnosis is the category with its evidence (for staff) and its
+	// explanation (for the user); nil until the deposit is final.
+	Diagnosis *diagnosis.Diagnosis `json:"diagnosis,omitempty"`
+	// Decision is the policy's decision, with the policy version it used;
+	// nil for a regular deposit and before the diagnosis.
+	Decision *policy.Decision `json:"decision,omitempty"`
+	// USD is the deposit's value when priced, and where the price came from.
+	USD         string  `json:"usd,omitempty"`
+	PriceSource string  `json:"price_source,omitempty"`
+	Timeline    []Event `json:"timeline"`
+	Closed      bool    `json:"closed"`
 }
 
 // LookupRequest asks the chains where a hash is.
@@ -159,6 +179,10 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	c.setStatus(ctx, StatusLookingUp)
 
 	err := c.lookUp(ctx)
+	if err == nil && !c.st.Closed && c.st.Tx != nil && c.st.Tx.Final() &&
+		workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) == 1 {
+		err = c.diagnose(ctx)
+	}
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
@@ -283,6 +307,68 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 	}
 }
 
+// diagnoseChange marks the version of the workflow that classifies a
+// final deposit and asks the policy; cases started before it stop at
+// under_review as they did.
+const diagnoseChange = "diagnose"
+
+// diagnose classifies the deposit, records the policy's decision and moves
+// the case to the status the decision calls for.
+func (c *appeal) diagnose(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: []string{"InvalidInput"},
+		},
+		ScheduleToCloseTimeout: 24 * time.Hour,
+	})
+	req := DiagnoseRequest{
+		Tx: c.st.Tx, ClaimedNetwork: c.in.ClaimedNetwork, ToAddress: c.in.ToAddress,
+		Memo: c.in.Memo, UserID: c.in.UserID, Now: workflow.Now(ctx).UTC(),
+	}
+	var res DiagnoseResult
+	if err := workflow.ExecuteActivity(actx, DiagnoseActivityName, req).Get(ctx, &res); err != nil {
+		return err
+	}
+	if c.st.Closed {
+		return errWithdrawn
+	}
+	d := res.Diagnosis
+	c.st.Diagnosis, c.st.Decision, c.st.USD, c.st.PriceSource = &d, res.Decision, res.USD, res.PriceSource
+	if d.Deposit != nil {
+		c.st.Deposit = d.Deposit
+	}
+	c.setCategory(ctx, d.Category)
+	c.event(ctx, d.Explanation.Code, d.Explanation.Params)
+	dec := res.Decision
+	if dec == nil {
+		// A regular deposit: nothing for the policy; a specialist finds
+		// out why the normal crediting missed it.
+		c.setStatus(ctx, StatusUnderReview)
+		return nil
+	}
+	params := map[string]string{"policy_version": dec.PolicyVersion}
+	switch {
+	case dec.Action == policy.Reject:
+		c.event(ctx, "decision.reject", params)
+		c.setStatus(ctx, StatusNotRecoverable)
+		c.st.Closed = true
+	case dec.Action == policy.Park:
+		c.event(ctx, "decision.park", params)
+		c.setStatus(ctx, StatusParked)
+	case dec.Batch:
+		c.event(ctx, "decision.batch", params)
+		c.setStatus(ctx, StatusAwaitingBatch)
+	default:
+		c.event(ctx, "decision."+string(dec.Action), params)
+		c.setStatus(ctx, StatusAwaitingQuote)
+	}
+	return nil
+}
+
 // sleep waits d or until the case is withdrawn, and says which happened.
 func (c *appeal) sleep(ctx workflow.Context, d time.Duration) (withdrawn bool) {
 	ok, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return c.st.Closed })
@@ -333,3 +419,29 @@ func (c *appeal) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) 
 		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "err", err)
 	}
 }
+
+// DiagnoseRequest asks for the category of a found, final deposit and the
+// policy's decision on it.
+type DiagnoseRequest struct {
+	Tx             *chains.Tx `json:"tx"`
+	ClaimedNetwork string     `json:"claimed_network,omitempty"`
+	ToAddress      string     `json:"to_address"`
+	Memo           string     `json:"memo,omitempty"`
+	UserID         string     `json:"user_id"`
+	// Now is the workflow's clock, for the policy's age conditions.
+	Now time.Time `json:"now"`
+}
+
+// DiagnoseResult is the diagnosis and, for a mis-deposit, the policy's
+// decision under the policy version it names.
+type DiagnoseResult struct {
+	Diagnosis diagnosis.Diagnosis `json:"diagnosis"`
+	// Decision is nil for a regular deposit, which no policy covers.
+	Decision *policy.Decision `json:"decision,omitempty"`
+	// USD is the deposit's value as decimal text, "" when unpriced.
+	USD         string `json:"usd,omitempty"`
+	PriceSource string `json:"price_source,omitempty"`
+}
+
+// DiagnoseActivityName is the registered name of the diagnosis activity.
+const DiagnoseActivityName = "Diagnose"

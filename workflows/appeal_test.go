@@ -15,18 +15,45 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/policy"
 )
 
 func lookupStub(ctx context.Context, req LookupRequest) (*LookupResult, error) {
 	return nil, errors.New("replaced by OnActivity")
 }
 
+func diagnoseStub(ctx context.Context, req DiagnoseRequest) (*DiagnoseResult, error) {
+	return nil, errors.New("replaced by OnActivity")
+}
+
+// newEnv returns a test environment whose Diagnose answers a regular
+// deposit unless a test says otherwise (OnActivity before the first run).
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowName})
 	env.RegisterActivityWithOptions(lookupStub, activity.RegisterOptions{Name: LookupActivityName})
+	env.RegisterActivityWithOptions(diagnoseStub, activity.RegisterOptions{Name: DiagnoseActivityName})
 	return env
+}
+
+// diagnosed is a Diagnose answer: category, and the policy's action (""
+// for a regular deposit, which gets no decision).
+func diagnosed(category string, action policy.Action, batch bool) *DiagnoseResult {
+	res := &DiagnoseResult{Diagnosis: diagnosis.Diagnosis{
+		Category:    category,
+		Explanation: diagnosis.Message{Code: "diagnosis." + category},
+		Evidence:    []diagnosis.Evidence{{Fact: "owner", Value: "u1"}},
+	}}
+	if action != "" {
+		res.Decision = &policy.Decision{Network: "eth", Category: category, Action: action, Batch: batch, PolicyVersion: "test.1"}
+	}
+	return res
+}
+
+func regular(env *testsuite.TestWorkflowEnvironment) {
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(diagnosis.CategoryRegularDeposit, "", false), nil)
 }
 
 func input() AppealInput {
@@ -78,28 +105,62 @@ func query(t *testing.T, env *testsuite.TestWorkflowEnvironment) *AppealState {
 	return &st
 }
 
-func TestConfirmedDepositWaitsForReview(t *testing.T) {
-	env := newEnv(t)
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
-	var st *AppealState
-	env.RegisterDelayedCallback(func() {
-		st = query(t, env)
-		env.UpdateWorkflow(WithdrawUpdate, "w1", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { t.Fatalf("withdraw rejected: %v", err) },
-			OnAccept: func() {}, OnComplete: func(any, error) {},
-		}, WithdrawRequest{})
-	}, time.Hour)
-	env.ExecuteWorkflow(AppealWorkflowName, input())
-	require.NoError(t, env.GetWorkflowError())
+// A final deposit is diagnosed, the policy decides, and the case moves to
+// the status the decision calls for, with the user told why.
+func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
+	cases := []struct {
+		category string
+		action   policy.Action
+		batch    bool
+		status   string
+		closed   bool
+		decision string
+	}{
+		{policy.CategoryWrongNetworkEVM, policy.Direct, false, StatusAwaitingQuote, false, "decision.direct"},
+		{policy.CategoryUnlistedToken, policy.Conditional, false, StatusAwaitingQuote, false, "decision.conditional"},
+		{policy.CategoryBelowMinimum, policy.Conditional, true, StatusAwaitingBatch, false, "decision.batch"},
+		{policy.CategoryUnsupportedNetwork, policy.Park, false, StatusParked, false, "decision.park"},
+		{policy.CategoryAlreadyCredited, policy.Reject, false, StatusNotRecoverable, true, "decision.reject"},
+		{diagnosis.CategoryRegularDeposit, "", false, StatusUnderReview, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.category, func(t *testing.T) {
+			env := newEnv(t)
+			env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+			var req DiagnoseRequest
+			env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+				req = args.Get(1).(DiagnoseRequest)
+			}).Return(diagnosed(c.category, c.action, c.batch), nil).Once()
+			var st *AppealState
+			env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
+			env.ExecuteWorkflow(AppealWorkflowName, input())
+			if c.closed {
+				require.NoError(t, env.GetWorkflowError())
+				var final AppealState
+				require.NoError(t, env.GetWorkflowResult(&final))
+				st = &final
+			}
 
-	require.Equal(t, StatusUnderReview, st.Status)
-	require.Equal(t, []string{"received", "found", "confirmed"}, codes(st))
-	require.Equal(t, "1500000000", st.Deposit.Amount.String())
-	require.Equal(t, "1500000000", st.Timeline[2].Params["amount"])
+			require.Equal(t, c.status, st.Status)
+			require.Equal(t, c.category, st.Category)
+			require.Equal(t, c.closed, st.Closed)
+			want := []string{"received", "found", "confirmed", "diagnosis." + c.category}
+			if c.decision != "" {
+				want = append(want, c.decision)
+				require.Equal(t, "test.1", st.Timeline[4].Params["policy_version"])
+				require.Equal(t, c.action, st.Decision.Action)
+			}
+			require.Equal(t, want, codes(st))
+			require.Equal(t, "u1", req.UserID)
+			require.Equal(t, "0x"+hash, req.Tx.Hash)
+			require.Equal(t, "owner", st.Diagnosis.Evidence[0].Fact)
+		})
+	}
 }
 
 func TestUnknownHashIsLookedUpAgainThenFound(t *testing.T) {
 	env := newEnv(t)
+	regular(env)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(&LookupResult{Scanned: []string{"eth", "bsc"}}, nil).Once()
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
 	var st *AppealState
@@ -107,8 +168,8 @@ func TestUnknownHashIsLookedUpAgainThenFound(t *testing.T) {
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
 	require.Equal(t, StatusUnderReview, st.Status)
-	require.Equal(t, CategoryUnclassified, st.Category)
-	require.Equal(t, []string{"received", "not_found_retry", "found", "confirmed"}, codes(st))
+	require.Equal(t, diagnosis.CategoryRegularDeposit, st.Category)
+	require.Equal(t, []string{"received", "not_found_retry", "found", "confirmed", "diagnosis.regular_deposit"}, codes(st))
 	require.Equal(t, "1m0s", st.Timeline[1].Params["wait"])
 }
 
@@ -127,6 +188,7 @@ func TestHashNeverFoundEndsAsNotFound(t *testing.T) {
 
 func TestPendingDepositWaitsForConfirmations(t *testing.T) {
 	env := newEnv(t)
+	regular(env)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusPending, 0), nil).Once()
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 1), nil).Once()
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
@@ -138,7 +200,7 @@ func TestPendingDepositWaitsForConfirmations(t *testing.T) {
 	require.Equal(t, StatusConfirming, during.Status)
 	require.Equal(t, CategoryPending, during.Category)
 	require.Equal(t, StatusUnderReview, after.Status)
-	require.Equal(t, []string{"received", "found", "confirming", "confirmed"}, codes(after))
+	require.Equal(t, []string{"received", "found", "confirming", "confirmed", "diagnosis.regular_deposit"}, codes(after))
 }
 
 func TestFailedTransactionClosesTheCase(t *testing.T) {
@@ -203,12 +265,13 @@ func TestInvalidHashFailsTheCase(t *testing.T) {
 
 func TestDepositOnAnotherNetworkThanNamedIsSaid(t *testing.T) {
 	env := newEnv(t)
+	regular(env)
 	in := input()
 	in.ClaimedNetwork = "bsc"
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
 	var st *AppealState
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, in)
-	require.Equal(t, []string{"received", "found_elsewhere", "confirmed"}, codes(st))
+	require.Equal(t, []string{"received", "found_elsewhere", "confirmed", "diagnosis.regular_deposit"}, codes(st))
 	require.Equal(t, map[string]string{"network": "eth", "claimed": "bsc"}, st.Timeline[1].Params)
 }

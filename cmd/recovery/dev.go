@@ -154,7 +154,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	scanner := chains.NewScanner(reg, lookups)
-	w := newWorker(c, &activities.Activities{Registry: reg, Scanner: scanner})
+	px, err := prices(cfg, true)
+	if err != nil {
+		return err
+	}
+	w := newWorker(c, &activities.Activities{Registry: reg, Scanner: scanner, AddressBook: book, Prices: px})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -154,7 +154,13 @@ type appealStatus struct {
 	Category string `json:"category"`
 	Network  string `json:"network"`
 	Closed   bool   `json:"closed"`
-	Deposit  *struct {
+	// Explanation is the diagnosis in the user's words.
+	Explanation string `json:"explanation"`
+	Decision    *struct {
+		Action        string `json:"action"`
+		PolicyVersion string `json:"policy_version"`
+	} `json:"decision"`
+	Deposit *struct {
 		Amount string `json:"amount"`
 		To     string `json:"to"`
 		Kind   string `json:"kind"`
@@ -184,6 +190,20 @@ func waitStatus(t *testing.T, api, id, status string) appealStatus {
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("appeal %s never reached %s; last seen %+v", id, status, st)
+	return st
+}
+
+func waitCategory(t *testing.T, api, id, category string) appealStatus {
+	t.Helper()
+	var st appealStatus
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && st.Category == category {
+			return st
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("appeal %s never diagnosed %s; last seen %+v", id, category, st)
 	return st
 }
 
@@ -248,14 +268,18 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
 		t.Fatalf("the same deposit again did not join the case: %d %+v", code, created)
 	}
-	st := waitStatus(t, api, btcID, workflows.StatusUnderReview)
+	st := waitStatus(t, api, btcID, workflows.StatusAwaitingQuote)
 	if st.Network != "btc" || st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Deposit.To != btc.ToAddress {
 		t.Fatalf("looked-up deposit is wrong: %+v (demo %+v)", st, btc)
 	}
-	// The deposit may still be gathering its confirmations when filed.
-	if got := st.codes(); !slices.Equal(got, []string{"received", "found", "confirmed"}) &&
-		!slices.Equal(got, []string{"received", "found", "confirming", "confirmed"}) {
+	// The deposit may still be gathering its confirmations when filed. It
+	// paid an address the exchange retired: recoverable directly.
+	want := []string{"received", "found", "confirmed", "diagnosis.retired_address", "decision.direct"}
+	if got := st.codes(); !slices.Equal(got, want) && !slices.Equal(got, slices.Insert(slices.Clone(want), 2, "confirming")) {
 		t.Fatalf("timeline %v", got)
+	}
+	if st.Category != "retired_address" || st.Explanation == "" || st.Decision == nil || st.Decision.Action != "direct" {
+		t.Fatalf("btc deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
 	}
 
 	// An ERC-20 deposit of an unlisted token: the case names the log.
@@ -264,9 +288,13 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("token appeal: %d", code)
 	}
 	tokID := created.AppealID
-	st = waitStatus(t, api, tokID, workflows.StatusUnderReview)
+	// Nobody prices a token nobody lists: the default policy parks it.
+	st = waitStatus(t, api, tokID, workflows.StatusParked)
 	if st.Deposit == nil || st.Deposit.Kind != "token" || st.Deposit.Amount != tok.Amount {
 		t.Fatalf("token deposit: %+v", st.Deposit)
+	}
+	if st.Category != "unlisted_token" || st.Decision == nil || st.Decision.Action != "park" || st.Decision.PolicyVersion == "" {
+		t.Fatalf("token deposit diagnosed %s, decision %+v", st.Category, st.Decision)
 	}
 
 	// Sent on bsc to an address issued for eth, filed as eth: the engine
@@ -276,9 +304,23 @@ func TestDevEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(created.AppealID, "bsc.") {
 		t.Fatalf("wrong-network case id %q is not on bsc", created.AppealID)
 	}
-	st = waitStatus(t, api, created.AppealID, workflows.StatusUnderReview)
+	st = waitStatus(t, api, created.AppealID, workflows.StatusAwaitingQuote)
 	if got := st.codes(); len(got) < 2 || got[1] != "found_elsewhere" || !strings.Contains(st.Timeline[1].Message, "bsc") {
 		t.Fatalf("wrong-network timeline: %+v", st.Timeline)
+	}
+	if st.Category != "wrong_network_evm" || st.Decision == nil || st.Decision.Action != "direct" || !strings.Contains(st.Explanation, "bsc") {
+		t.Fatalf("wrong-network deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
+	}
+
+	// Every other demo deposit is diagnosed as the category it was made
+	// to show.
+	for _, name := range []string{"small-deposit", "contract-deposit"} {
+		d := byName[name]
+		call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": d.Network, "tx_hash": d.TxHash, "to_address": d.ToAddress, "user_id": d.UserID}, &created)
+		st = waitCategory(t, api, created.AppealID, d.Category)
+		if st.Decision == nil || st.Explanation == "" {
+			t.Fatalf("%s: no decision or explanation: %+v", name, st)
+		}
 	}
 
 	// A reverted transaction is not recoverable and the case closes.
@@ -303,7 +345,7 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("build casectl: %v\n%s", err, out)
 	}
 	out, err := exec.Command(casectl, "--api", api, "--token", token, "cases", "list").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), btcID) || !strings.Contains(string(out), "under_review") {
+	if err != nil || !strings.Contains(string(out), btcID) || !strings.Contains(string(out), "awaiting_quote") {
 		t.Fatalf("casectl cases list: %v\n%s", err, out)
 	}
 	out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "list", "--category", "failed_tx", "-o", "json").CombinedOutput()
@@ -367,7 +409,7 @@ func TestDevEndToEnd(t *testing.T) {
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, btcID, workflows.StatusUnderReview)
+	st = waitStatus(t, e.api, btcID, workflows.StatusAwaitingQuote)
 	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
 		t.Fatalf("after restart: %+v", st)
 	}

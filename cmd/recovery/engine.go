@@ -19,6 +19,7 @@ import (
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -63,7 +64,20 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})
+	w.RegisterActivityWithOptions(acts.Diagnose, activity.RegisterOptions{Name: workflows.DiagnoseActivityName})
 	return w
+}
+
+// prices is the price source of the configuration: the price file when
+// one is given, else the dev prices in dev and none in production.
+func prices(cfg config.Config, dev bool) (fees.Prices, error) {
+	switch {
+	case cfg.PriceFile != "":
+		return fees.LoadStaticPrices(cfg.PriceFile)
+	case dev:
+		return fees.DevPrices(), nil
+	}
+	return nil, nil
 }
 
 func staffTokens(cfg config.Config) map[string]api.Staff {

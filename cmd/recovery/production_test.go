@@ -99,9 +99,14 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": hash.Hex(), "to_address": strings.ToLower(to.Hex()), "user_id": "u-42"}, &created); code != 202 {
 		t.Fatalf("appeal: %d", code)
 	}
-	st := waitStatus(t, api, created.AppealID, workflows.StatusUnderReview)
+	// The worker's address book is empty: the deposit pays no address of
+	// the exchange, and the case closes with the policy's refusal.
+	st := waitStatus(t, api, created.AppealID, workflows.StatusNotRecoverable)
 	if st.Deposit == nil || st.Deposit.Amount != "123456789" {
 		t.Fatalf("deposit %+v", st.Deposit)
+	}
+	if st.Category != "not_our_address" || !st.Closed {
+		t.Fatalf("diagnosed %s, closed %v; want not_our_address, closed", st.Category, st.Closed)
 	}
 	var cases struct{ Cases []struct{ ID string } }
 	if code := call(t, "GET", api+"/v1/cases?network=eth", token, nil, &cases); code != 200 || len(cases.Cases) != 1 || cases.Cases[0].ID != created.AppealID {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery/activities"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
 )
@@ -63,7 +64,19 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if err := ensureSearchAttributes(ctx, cl.temporal, cl.cfg.Namespace); err != nil {
 				cl.log.Warn("search attributes not registered; queues may be incomplete", "err", err)
 			}
-			w := newWorker(cl.temporal, &activities.Activities{Registry: cl.reg, Scanner: cl.scanner})
+			book, err := addressbook.Open(ctx, cl.cfg.AddressBookPath())
+			if err != nil {
+				return err
+			}
+			defer book.Close()
+			px, err := prices(cl.cfg, false)
+			if err != nil {
+				return err
+			}
+			if px == nil {
+				cl.log.Warn("no price file (RECOVERY_PRICE_FILE): deposits are unpriced, and policy rules that need a price park them")
+			}
+			w := newWorker(cl.temporal, &activities.Activities{Registry: cl.reg, Scanner: cl.scanner, AddressBook: book, Prices: px})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}

@@ -1,0 +1,161 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// Diagnose gathers what the exchange knows of a found, final deposit (the
+// address book, the deposit records, the token listings), classifies it
+// and asks the current policy for a decision. It only reads, so a retry is
+// harmless; an address book or price source outage is retried.
+func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest) (*workflows.DiagnoseResult, error) {
+	if req.Tx == nil {
+		return nil, temporal.NewNonRetryableApplicationError("diagnose: no transaction", "InvalidInput", nil)
+	}
+	facts, err := a.facts(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res := &workflows.DiagnoseResult{Diagnosis: diagnosis.Classify(facts)}
+	d := res.Diagnosis
+	if d.Category == diagnosis.CategoryRegularDeposit {
+		return res, nil
+	}
+	in := policy.DecideInput{Now: req.Now}
+	if d.Deposit != nil && a.Prices != nil {
+		price, err := a.Prices.USD(ctx, facts.Network.ID, priceKey(d, facts.Network))
+		switch {
+		case err == nil:
+			decimals := facts.Network.Decimals
+			if tok, ok := listedToken(facts.Network, d.Deposit); ok {
+				decimals = tok.Decimals
+			}
+			in.USD, in.Priced = fees.Units(d.Deposit.Amount, decimals).Mul(price.Value), true
+			res.USD, res.PriceSource = in.USD.StringFixed(2), price.Source
+		case recovery.ErrorCode(err) != recovery.ENotFound:
+			return nil, fmt.Errorf("price of %s on %s: %w", d.Asset, facts.Network.ID, err)
+		}
+	}
+	if d.OwnerMismatch {
+		in.RiskFlags = append(in.RiskFlags, "claimant_not_owner")
+	}
+	decision := a.policy().Decide(facts.Network.ID, d.Category, in)
+	res.Decision = &decision
+	return res, nil
+}
+
+// facts gathers the facts Classify looks at.
+func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest) (diagnosis.Facts, error) {
+	tx := req.Tx
+	n, ok := a.Registry.Get(tx.Network)
+	if !ok {
+		return diagnosis.Facts{}, temporal.NewNonRetryableApplicationError("diagnose: unknown network "+tx.Network, "InvalidInput", nil)
+	}
+	_, inPolicy := a.policy().Networks[n.ID]
+	f := diagnosis.Facts{
+		Found: true, Tx: tx, Network: n, InPolicy: inPolicy,
+		ClaimedNetwork: req.ClaimedNetwork, ClaimedAddress: req.ToAddress, ClaimedMemo: req.Memo, UserID: req.UserID,
+	}
+	hex64, err := chains.ParseTxHash(tx.Hash)
+	if err != nil {
+		return f, temporal.NewNonRetryableApplicationError("diagnose: "+recovery.ErrorMessage(err), "InvalidInput", err)
+	}
+	for _, t := range tx.Transfers {
+		tf := diagnosis.TransferFacts{Transfer: t}
+		tf.Asset, tf.Listed, tf.Minimum = n.Asset(t)
+		if tf.Owners, err = a.owners(ctx, n, t); err != nil {
+			return f, err
+		}
+		if len(tf.Owners) > 0 {
+			if tf.Credit, err = a.AddressBook.Credited(ctx, n.ID, hex64, t.IndexCode()); err != nil {
+				return f, fmt.Errorf("deposit records: %w", err)
+			}
+		}
+		f.Transfers = append(f.Transfers, tf)
+	}
+	return f, nil
+}
+
+// owners finds the address book entries a transfer pays: the address on
+// its own network, the same EVM address issued for another EVM network,
+// or the same key hash issued on another UTXO chain.
+func (a *Activities) owners(ctx context.Context, n chains.Network, t chains.Transfer) ([]diagnosis.Owner, error) {
+	if t.To == "" || a.AddressBook == nil {
+		return nil, nil
+	}
+	var out []diagnosis.Owner
+	same, err := a.AddressBook.Owners(ctx, n.ID, t.To)
+	if err != nil {
+		return nil, fmt.Errorf("address book: %w", err)
+	}
+	for _, e := range same {
+		out = append(out, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
+	}
+	switch {
+	case n.Family == chains.EVM:
+		all, err := a.AddressBook.ByAddress(ctx, t.To)
+		if err != nil {
+			return nil, fmt.Errorf("address book: %w", err)
+		}
+		for _, e := range all {
+			if other, ok := a.Registry.Get(e.Network); ok && e.Network != n.ID && other.Family == chains.EVM {
+				out = append(out, diagnosis.Owner{Entry: e, Match: diagnosis.MatchOtherEVMNetwork})
+			}
+		}
+	case n.Family == chains.UTXO && t.PubKeyHash != "":
+		all, err := a.AddressBook.ByPubKeyHash(ctx, t.PubKeyHash)
+		if err != nil {
+			return nil, fmt.Errorf("address book: %w", err)
+		}
+		for _, e := range all {
+			if e.Network != n.ID {
+				out = append(out, diagnosis.Owner{Entry: e, Match: diagnosis.MatchPubKeyHash})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (a *Activities) policy() *policy.Policy {
+	if a.Policy != nil {
+		if p := a.Policy(); p != nil {
+			return p
+		}
+	}
+	return policy.Default()
+}
+
+// priceKey is how a price source knows the deposit's asset: the symbol of
+// a native asset or listed token, the contract of an unlisted one.
+func priceKey(d diagnosis.Diagnosis, n chains.Network) string {
+	if d.Deposit.Kind == chains.KindToken {
+		if tok, ok := listedToken(n, d.Deposit); ok {
+			return tok.Symbol
+		}
+		return strings.ToLower(d.Deposit.Token)
+	}
+	return n.NativeAsset
+}
+
+func listedToken(n chains.Network, t *chains.Transfer) (chains.Token, bool) {
+	if t.Kind != chains.KindToken {
+		return chains.Token{}, false
+	}
+	for _, tok := range n.Tokens {
+		if chains.SameAddress(n.Family, tok.Contract, t.Token) {
+			return tok, true
+		}
+	}
+	return chains.Token{}, false
+}
