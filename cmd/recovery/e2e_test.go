@@ -181,29 +181,26 @@ func (a appealStatus) codes() []string {
 
 func waitStatus(t *testing.T, api, id, status string) appealStatus {
 	t.Helper()
-	var st appealStatus
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && st.Status == status {
-			return st
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("appeal %s never reached %s; last seen %+v", id, status, st)
-	return st
+	return waitFor(t, api, id, "reached status "+status, func(st appealStatus) bool { return st.Status == status })
 }
 
 func waitCategory(t *testing.T, api, id, category string) appealStatus {
 	t.Helper()
+	return waitFor(t, api, id, "diagnosed "+category, func(st appealStatus) bool { return st.Category == category })
+}
+
+// waitFor polls an appeal until done says so, for at most 90 s.
+func waitFor(t *testing.T, api, id, what string, done func(appealStatus) bool) appealStatus {
+	t.Helper()
 	var st appealStatus
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && st.Category == category {
+		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && done(st) {
 			return st
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("appeal %s never diagnosed %s; last seen %+v", id, category, st)
+	t.Fatalf("appeal %s never %s; last seen %+v", id, what, st)
 	return st
 }
 
