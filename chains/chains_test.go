@@ -1,6 +1,7 @@
 package chains
 
 import (
+	"math/big"
 	"strings"
 	"testing"
 
@@ -101,4 +102,44 @@ func FuzzParseTxHash(f *testing.F) {
 			t.Fatalf("not stable: %q -> %q, %v", h, again, err)
 		}
 	})
+}
+
+func TestAssetOfATransfer(t *testing.T) {
+	reg, err := NewRegistry(DefaultNetworks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eth, _ := reg.Get("eth")
+	eth.MinDeposit = "0.001"
+	native := Transfer{Kind: KindNative, Amount: big.NewInt(1)}
+	if a, listed, min := eth.Asset(native); a != "ETH" || !listed || min.String() != "1000000000000000" {
+		t.Errorf("native: %s %v %v", a, listed, min)
+	}
+	// Contracts are compared without regard to case.
+	usdt := Transfer{Kind: KindToken, Token: "0xdac17f958d2ee523a2206206994597c13d831ec7"}
+	if a, listed, _ := eth.Asset(usdt); a != "USDT" || !listed {
+		t.Errorf("usdt: %s %v", a, listed)
+	}
+	other := Transfer{Kind: KindToken, Token: "0x1111111111111111111111111111111111111111"}
+	if a, listed, min := eth.Asset(other); a != other.Token || listed || min != nil {
+		t.Errorf("unlisted: %s %v %v", a, listed, min)
+	}
+}
+
+func TestRegistryRefusesBadListings(t *testing.T) {
+	for name, change := range map[string]func(*Network){
+		"minimum not a number":      func(n *Network) { n.MinDeposit = "ten" },
+		"negative minimum":          func(n *Network) { n.MinDeposit = "-1" },
+		"minimum below a base unit": func(n *Network) { n.MinDeposit = "0.0000000000000000001" },
+		"token without symbol":      func(n *Network) { n.Tokens = []Token{{Contract: "0x1111111111111111111111111111111111111111"}} },
+		"token contract not hex":    func(n *Network) { n.Tokens = []Token{{Symbol: "X", Contract: "0x12"}} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			nets := DefaultNetworks()
+			change(&nets[0])
+			if _, err := NewRegistry(nets); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
 }

@@ -101,6 +101,13 @@ func evm(id, name string, chainID, conf uint64, asset string, tier Tier) Network
 	return Network{ID: id, Name: name, Family: EVM, ChainID: chainID, Confirmations: conf, NativeAsset: asset, Decimals: 18, Tier: tier}
 }
 
+// withTokens lists the best-known stablecoins of a network by default;
+// configuration replaces the list (networks[].tokens).
+func withTokens(n Network, tokens ...Token) Network {
+	n.Tokens = tokens
+	return n
+}
+
 func utxo(id, name, params string, conf uint64, asset string, tier Tier) Network {
 	return Network{ID: id, Name: name, Family: UTXO, Params: params, Confirmations: conf, NativeAsset: asset, Decimals: 8, Tier: tier}
 }
@@ -114,8 +121,11 @@ func memo(id, name string, conf uint64, asset string, decimals int32, tier Tier)
 // they come from configuration.
 func DefaultNetworks() []Network {
 	return []Network{
-		evm("eth", "Ethereum", 1, 12, "ETH", Direct),
-		evm("bsc", "BNB Smart Chain", 56, 15, "BNB", Direct),
+		withTokens(evm("eth", "Ethereum", 1, 12, "ETH", Direct),
+			Token{Symbol: "USDT", Contract: "0xdAC17F958D2ee523a2206206994597C13D831ec7", Decimals: 6},
+			Token{Symbol: "USDC", Contract: "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", Decimals: 6}),
+		withTokens(evm("bsc", "BNB Smart Chain", 56, 15, "BNB", Direct),
+			Token{Symbol: "USDT", Contract: "0x55d398326f99059fF775485246999027B3197955", Decimals: 18}),
 		evm("polygon", "Polygon PoS", 137, 128, "POL", Direct),
 		evm("arbitrum", "Arbitrum One", 42161, 20, "ETH", Direct),
 		evm("optimism", "OP Mainnet", 10, 20, "ETH", Direct),
