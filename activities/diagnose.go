@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -23,7 +22,10 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 	if req.Tx == nil {
 		return nil, temporal.NewNonRetryableApplicationError("diagnose: no transaction", "InvalidInput", nil)
 	}
-	facts, err := a.facts(ctx, req)
+	// One policy for the whole diagnosis, even if a new one is applied
+	// meanwhile: the decision names the version it used.
+	pol := a.policy()
+	facts, err := a.facts(ctx, req, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -34,11 +36,13 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 	}
 	in := policy.DecideInput{Now: req.Now}
 	if d.Deposit != nil && a.Prices != nil {
-		price, err := a.Prices.USD(ctx, facts.Network.ID, priceKey(d, facts.Network))
+		// d.Asset is how a price source knows the asset: the symbol of a
+		// native asset or listed token, the contract of an unlisted one.
+		price, err := a.Prices.USD(ctx, facts.Network.ID, d.Asset)
 		switch {
 		case err == nil:
 			decimals := facts.Network.Decimals
-			if tok, ok := listedToken(facts.Network, d.Deposit); ok {
+			if tok, ok := facts.Network.Token(d.Deposit.Token); ok && d.Deposit.Kind == chains.KindToken {
 				decimals = tok.Decimals
 			}
 			in.USD, in.Priced = fees.Units(d.Deposit.Amount, decimals).Mul(price.Value), true
@@ -50,19 +54,19 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 	if d.OwnerMismatch {
 		in.RiskFlags = append(in.RiskFlags, "claimant_not_owner")
 	}
-	decision := a.policy().Decide(facts.Network.ID, d.Category, in)
+	decision := pol.Decide(facts.Network.ID, d.Category, in)
 	res.Decision = &decision
 	return res, nil
 }
 
 // facts gathers the facts Classify looks at.
-func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest) (diagnosis.Facts, error) {
+func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest, pol *policy.Policy) (diagnosis.Facts, error) {
 	tx := req.Tx
 	n, ok := a.Registry.Get(tx.Network)
 	if !ok {
 		return diagnosis.Facts{}, temporal.NewNonRetryableApplicationError("diagnose: unknown network "+tx.Network, "InvalidInput", nil)
 	}
-	_, inPolicy := a.policy().Networks[n.ID]
+	_, inPolicy := pol.Networks[n.ID]
 	f := diagnosis.Facts{
 		Found: true, Tx: tx, Network: n, InPolicy: inPolicy,
 		ClaimedNetwork: req.ClaimedNetwork, ClaimedAddress: req.ToAddress, ClaimedMemo: req.Memo, UserID: req.UserID,
@@ -134,28 +138,4 @@ func (a *Activities) policy() *policy.Policy {
 		}
 	}
 	return policy.Default()
-}
-
-// priceKey is how a price source knows the deposit's asset: the symbol of
-// a native asset or listed token, the contract of an unlisted one.
-func priceKey(d diagnosis.Diagnosis, n chains.Network) string {
-	if d.Deposit.Kind == chains.KindToken {
-		if tok, ok := listedToken(n, d.Deposit); ok {
-			return tok.Symbol
-		}
-		return strings.ToLower(d.Deposit.Token)
-	}
-	return n.NativeAsset
-}
-
-func listedToken(n chains.Network, t *chains.Transfer) (chains.Token, bool) {
-	if t.Kind != chains.KindToken {
-		return chains.Token{}, false
-	}
-	for _, tok := range n.Tokens {
-		if chains.SameAddress(n.Family, tok.Contract, t.Token) {
-			return tok, true
-		}
-	}
-	return chains.Token{}, false
 }

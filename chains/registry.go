@@ -60,12 +60,20 @@ func (n Network) Asset(t Transfer) (asset string, listed bool, minimum *big.Int)
 	if t.Kind != KindToken {
 		return n.NativeAsset, true, baseUnits(n.MinDeposit, n.Decimals)
 	}
-	for _, tok := range n.Tokens {
-		if SameAddress(n.Family, tok.Contract, t.Token) {
-			return tok.Symbol, true, baseUnits(tok.MinDeposit, tok.Decimals)
-		}
+	if tok, ok := n.Token(t.Token); ok {
+		return tok.Symbol, true, baseUnits(tok.MinDeposit, tok.Decimals)
 	}
 	return t.Token, false, nil
+}
+
+// Token returns the listed token with the given contract.
+func (n Network) Token(contract string) (Token, bool) {
+	for _, tok := range n.Tokens {
+		if SameAddress(n.Family, tok.Contract, contract) {
+			return tok, true
+		}
+	}
+	return Token{}, false
 }
 
 // baseUnits converts whole units written as decimal text to base units; ""
