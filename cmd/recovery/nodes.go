@@ -28,8 +28,8 @@ const (
 )
 
 // buildLookups puts a pool over every RPC endpoint of every network that
-// has one, and keeps the pools' health fresh with a probe of every node at
-// start and every probeInterval until ctx ends. A node that is down at
+// has one, and keeps the pools' health fresh with a probe of every node
+// right after start and every probeInterval until ctx ends. A node that is down at
 // start is not an error: its pool fails over, and the node joins when it
 // answers.
 func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, error) {
@@ -58,8 +58,9 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		pools = append(pools, &networkPool{Pool: p, network: n})
 	}
 	if len(pools) > 0 {
-		probeNodes(ctx, pools, log)
+		// In the background: a node that hangs must not hold up the start.
 		go func() {
+			probeNodes(ctx, pools, log)
 			t := time.NewTicker(probeInterval)
 			defer t.Stop()
 			for {
