@@ -8,13 +8,13 @@ import (
 	"context"
 	"strings"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
-	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -23,11 +23,18 @@ type Activities struct {
 	Registry    *chains.Registry
 	Scanner     *chains.Scanner
 	AddressBook *addressbook.Store
-	// Policy returns the policy in force; nil means the default policy.
-	Policy func() *policy.Policy
+	// Policies answers the policy in force; nil means the built-in
+	// default policy.
+	Policies PolicySource
 	// Prices values deposits in USD; nil leaves every deposit unpriced,
 	// which policy conditions treat as such.
 	Prices fees.Prices
+	// Nodes estimate the network cost of a recovery; nil quotes without
+	// one where the schedule absorbs it, and refuses where it charges it.
+	Nodes Nodes
+	// Temporal and Namespace reach the parked cases a new policy resumes.
+	Temporal  client.Client
+	Namespace string
 }
 
 // LookupDeposit finds a transaction on the chains and picks out the transfer

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -24,12 +25,15 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 	}
 	// One policy for the whole diagnosis, even if a new one is applied
 	// meanwhile: the decision names the version it used.
-	pol := a.policy()
+	pol, seq, err := a.policy(ctx, req.MinPolicySeq)
+	if err != nil {
+		return nil, err
+	}
 	facts, err := a.facts(ctx, req, pol)
 	if err != nil {
 		return nil, err
 	}
-	res := &workflows.DiagnoseResult{Diagnosis: diagnosis.Classify(facts)}
+	res := &workflows.DiagnoseResult{Diagnosis: diagnosis.Classify(facts), PolicySeq: seq}
 	d := res.Diagnosis
 	if d.Category == diagnosis.CategoryRegularDeposit {
 		return res, nil
@@ -39,17 +43,21 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 		// d.Asset is how a price source knows the asset: the symbol of a
 		// native asset or listed token, the contract of an unlisted one.
 		price, err := a.Prices.USD(ctx, facts.Network.ID, d.Asset)
+		var decimals int32
+		if err == nil {
+			decimals, err = a.decimals(ctx, facts.Network, *d.Deposit)
+		}
 		switch {
 		case err == nil:
-			decimals := facts.Network.Decimals
-			if tok, ok := facts.Network.Token(d.Deposit.Token); ok && d.Deposit.Kind == chains.KindToken {
-				decimals = tok.Decimals
-			}
 			in.USD, in.Priced = fees.Units(d.Deposit.Amount, decimals).Mul(price.Value), true
 			res.USD, res.PriceSource = in.USD.StringFixed(2), price.Source
-		case recovery.ErrorCode(err) != recovery.ENotFound:
+		case recovery.ErrorCode(err) == recovery.EUnavailable:
+			return nil, fmt.Errorf("value of %s on %s: %w", d.Asset, facts.Network.ID, err)
+		case recovery.ErrorCode(err) != recovery.ENotFound && !unpriced(err):
 			return nil, fmt.Errorf("price of %s on %s: %w", d.Asset, facts.Network.ID, err)
 		}
+		// Without a price (or the token's decimals) the deposit is
+		// unpriced, which the policy's conditions look at.
 	}
 	if d.OwnerMismatch {
 		in.RiskFlags = append(in.RiskFlags, "claimant_not_owner")
@@ -131,11 +139,17 @@ func (a *Activities) owners(ctx context.Context, n chains.Network, t chains.Tran
 	return out, nil
 }
 
-func (a *Activities) policy() *policy.Policy {
-	if a.Policy != nil {
-		if p := a.Policy(); p != nil {
-			return p
-		}
+// policy returns the policy in force, at least as recent as the applied
+// policy minSeq, and its sequence number.
+func (a *Activities) policy(ctx context.Context, minSeq int64) (*policy.Policy, int64, error) {
+	if a.Policies == nil {
+		return policy.Default(), 0, nil
 	}
-	return policy.Default()
+	return a.Policies.Policy(ctx, minSeq)
+}
+
+// unpriced reports whether err is a refusal for want of a price.
+func unpriced(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == workflows.ErrUnpriced
 }

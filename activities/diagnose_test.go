@@ -212,7 +212,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		delete(p.Networks, "bsc")
-		w.acts.Policy = func() *policy.Policy { return p }
+		w.acts.Policies = FixedPolicy{Doc: p}
 		res := w.appeal(t, w.h.Fixtures().WrongNetwork)
 		category(t, res, policy.CategoryUnsupportedNetwork)
 		if res.Decision.Action != policy.Park {

@@ -74,6 +74,7 @@ func NewServer(d Deps) http.Handler {
 	mux.HandleFunc("POST /v1/appeals", s.createAppeal)
 	mux.HandleFunc("GET /v1/appeals/{id}", s.getAppeal)
 	mux.HandleFunc("POST /v1/appeals/{id}/withdraw", s.withdrawAppeal)
+	mux.HandleFunc("POST /v1/appeals/{id}/quote", s.answerQuote)
 	mux.HandleFunc("GET /v1/networks", s.listNetworks)
 	mux.HandleFunc("GET /v1/cases", s.staff(s.listCases))
 	mux.HandleFunc("GET /v1/cases/{id}", s.staff(s.getCase))
@@ -81,6 +82,8 @@ func NewServer(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/demo", s.staff(s.demo))
 	mux.HandleFunc("PUT /v1/addressbook", s.staff(s.putAddressBook))
 	mux.HandleFunc("GET /v1/addressbook", s.staff(s.getAddressBook))
+	mux.HandleFunc("GET /v1/policy", s.staff(s.getPolicy))
+	mux.HandleFunc("PUT /v1/policy", s.staff(s.putPolicy))
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -102,8 +105,11 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 
 type networkView struct {
 	chains.Network
-	Lookup bool              `json:"lookup"`          // the engine has a node for it
-	Nodes  []pool.NodeHealth `json:"nodes,omitempty"` // what the engine knows of each node
+	// Recoverable is how the policy in force recovers deposits on this
+	// network: direct, conditional or park (not in the policy).
+	Recoverable string            `json:"recoverable,omitempty"`
+	Lookup      bool              `json:"lookup"`          // the engine has a node for it
+	Nodes       []pool.NodeHealth `json:"nodes,omitempty"` // what the engine knows of each node
 }
 
 // nodeHealth is a Lookup that can tell how its nodes are (chains/pool).
@@ -113,8 +119,9 @@ type nodeHealth interface {
 
 func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
 	var out []networkView
+	recoverable, version := s.recoverability(r.Context())
 	for _, n := range s.Registry.Networks() {
-		v := networkView{Network: n}
+		v := networkView{Network: n, Recoverable: recoverable[n.ID]}
 		v.RPC = nil // node URLs may carry credentials
 		if s.Scanner != nil {
 			var l chains.Lookup
@@ -125,7 +132,7 @@ func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"networks": out})
+	writeJSON(w, http.StatusOK, map[string]any{"networks": out, "policy_version": version})
 }
 
 func (s *server) depositAddress(w http.ResponseWriter, r *http.Request) {

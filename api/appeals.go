@@ -149,15 +149,10 @@ func (s *server) getAppeal(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry))
+	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry, s.Now()))
 }
 
 func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := s.queryState(r.Context(), id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var req workflows.WithdrawRequest
 	if r.ContentLength != 0 {
 		if err := decodeStrict(r.Body, &req); err != nil {
@@ -165,32 +160,86 @@ func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.updateAppeal(w, r, workflows.WithdrawUpdate, req)
+}
+
+// updateAppeal sends an update to the appeal in the path and answers with
+// the appeal as the user sees it after it, or with the update's refusal.
+func (s *server) updateAppeal(w http.ResponseWriter, r *http.Request, name string, arg any) {
+	id := r.PathValue("id")
+	if _, err := s.queryState(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
 		WorkflowID:   id,
-		UpdateName:   workflows.WithdrawUpdate,
-		Args:         []any{req},
+		UpdateName:   name,
+		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		var st workflows.AppealState
 		if err = h.Get(r.Context(), &st); err == nil {
-			writeJSON(w, http.StatusOK, publicView(&st, pickLang(r), s.Registry))
+			writeJSON(w, http.StatusOK, publicView(&st, pickLang(r), s.Registry, s.Now()))
 			return
 		}
 	}
+	s.writeError(w, r, s.updateRefusal(r.Context(), id, err))
+}
+
+// updateRefusal turns the refusal of an appeal update into a domain error.
+func (s *server) updateRefusal(ctx context.Context, id string, err error) error {
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrClosed {
-		s.writeError(w, r, recovery.Errorf(recovery.EConflict, "this appeal is already closed"))
-		return
-	}
 	if errors.As(err, &appErr) {
-		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "%s", appErr.Message()))
-		return
+		switch appErr.Type() {
+		case workflows.ErrClosed:
+			return recovery.Errorf(recovery.EConflict, "this appeal is already closed")
+		case workflows.ErrNoQuote:
+			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
+		case workflows.ErrUnknownQuote:
+			return &recovery.Error{Code: recovery.EConflict, Message: appErr.Message(), Field: "quote_id"}
+		case workflows.ErrQuoteExpired:
+			// Ask for a new quote; the user finds it on the appeal.
+			if err := s.Temporal.SignalWorkflow(ctx, id, "", workflows.RequoteSignal, nil); err != nil {
+				s.log.Warn("requote signal failed", "err", err)
+				return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; try again in a moment for a new one"}
+			}
+			return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; a new quote is being prepared: see GET /v1/appeals/" + id}
+		}
+		return recovery.Errorf(recovery.EInvalid, "%s", appErr.Message())
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed") {
-		s.writeError(w, r, recovery.Errorf(recovery.EConflict, "this appeal is already closed"))
+		return recovery.Errorf(recovery.EConflict, "this appeal is already closed")
+	}
+	return temporalError(err)
+}
+
+// quoteAnswer is the body of POST /v1/appeals/{id}/quote.
+type quoteAnswer struct {
+	QuoteID string `json:"quote_id"`
+	Accept  *bool  `json:"accept"`
+}
+
+var quoteIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,200}$`)
+
+func (s *server) answerQuote(w http.ResponseWriter, r *http.Request) {
+	var a quoteAnswer
+	if err := decodeStrict(r.Body, &a); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	s.writeError(w, r, temporalError(err))
+	a.QuoteID = strings.TrimSpace(a.QuoteID)
+	switch {
+	case a.QuoteID == "":
+		s.writeError(w, r, recovery.FieldError("quote_id", "quote_id is required: the id of the quote shown on the appeal"))
+		return
+	case !quoteIDPattern.MatchString(a.QuoteID):
+		s.writeError(w, r, recovery.FieldError("quote_id", "quote_id is not a quote id"))
+		return
+	case a.Accept == nil:
+		s.writeError(w, r, recovery.FieldError("accept", "accept is required: true to accept the quote, false to decline it"))
+		return
+	}
+	s.updateAppeal(w, r, workflows.QuoteUpdate, workflows.QuoteAnswer{QuoteID: a.QuoteID, Accept: *a.Accept})
 }

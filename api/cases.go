@@ -13,6 +13,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
@@ -105,8 +106,11 @@ type caseView struct {
 	OwnerMismatch bool                 `json:"owner_mismatch,omitempty"`
 	// PolicyDecision is the whole decision: reasons, sign-offs, fee rule.
 	PolicyDecision *policy.Decision `json:"policy_decision,omitempty"`
-	USD            string           `json:"usd,omitempty"`
-	PriceSource    string           `json:"price_source,omitempty"`
+	// QuoteDetail is the whole quote: base units, the network cost's gas
+	// or feerate figures, the rule amounts before rounding.
+	QuoteDetail *fees.Quote `json:"quote_detail,omitempty"`
+	USD         string      `json:"usd,omitempty"`
+	PriceSource string      `json:"price_source,omitempty"`
 }
 
 func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
@@ -115,13 +119,13 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
 		s.writeError(w, r, err)
 		return
 	}
-	v := caseView{appealView: publicView(st, "en", s.Registry), Scanned: st.Scanned}
+	v := caseView{appealView: publicView(st, "en", s.Registry, s.Now()), Scanned: st.Scanned}
 	if st.Tx != nil {
 		v.Tx = st.Tx
 	}
 	if d := st.Diagnosis; d != nil {
 		v.Evidence, v.OwnerMismatch = d.Evidence, d.OwnerMismatch
 	}
-	v.PolicyDecision, v.USD, v.PriceSource = st.Decision, st.USD, st.PriceSource
+	v.PolicyDecision, v.USD, v.PriceSource, v.QuoteDetail = st.Decision, st.USD, st.PriceSource, st.Quote
 	writeJSON(w, http.StatusOK, v)
 }

@@ -41,6 +41,21 @@ var catalog = map[string]map[string]string{
 		"decision.park":        "We cannot recover this deposit right now. We keep your case, and it will resume by itself once our policy supports it (policy {policy_version}).",
 		"decision.reject":      "Under our recovery policy, this deposit cannot be recovered (policy {policy_version}).",
 
+		// Quote: the fee quote and the user's answer.
+		"quote.offered":               "Fee quote {fee} {asset} (about {fee_usd} USD); you would receive {net} {asset}. Accept or decline it before {expires_at}.",
+		"quote.renewed":               "The previous quote expired. New fee quote {fee} {asset} (about {fee_usd} USD); you would receive {net} {asset}. Accept or decline it before {expires_at}.",
+		"quote.advise_wait":           "We advise you to wait rather than accept now: the fee is high for this deposit. You may still accept.",
+		"quote.accepted":              "You accepted the fee of {fee} {asset}.",
+		"quote.declined":              "You declined the fee quote; the case is closed.",
+		"quote.unpriced":              "We have no market price for this asset, so we cannot quote a fee automatically. A specialist will contact you.",
+		"quote.unavailable":           "We could not prepare a fee quote now. A specialist will take over.",
+		"signoffs.awaited":            "Our teams review the recovery next: {teams}.",
+		"policy.resumed":              "Our recovery policy {policy_version} now covers your deposit on {network}: your case has resumed.",
+		"advice.proceed":              "The fee is in line with the deposit.",
+		"advice.fee_above_max_share":  "The fee would take a large share of your deposit.",
+		"advice.fee_exceeds_deposit":  "The fee would take the whole deposit.",
+		"advice.small_and_not_urgent": "This is a small deposit and you said you are not in a hurry: waiting for wider support or a batch may cost you less.",
+
 		// Policy: what the policy does for such a case, shown with the decision.
 		"policy.not_found":             "We keep the case and look again; please check that the transaction hash and the network are correct.",
 		"policy.pending":               "We wait until the transaction is final, then continue by ourselves.",
@@ -91,6 +106,21 @@ var catalog = map[string]map[string]string{
 		"decision.batch":       "这是一笔小额充值，将在下一批次中与其他充值一起找回，以分摊网络费用（政策 {policy_version}）。",
 		"decision.park":        "我们目前无法找回这笔充值。我们会保留您的申诉，待政策支持后将自动继续处理（政策 {policy_version}）。",
 		"decision.reject":      "根据我们的找回政策，这笔充值无法找回（政策 {policy_version}）。",
+
+		// Quote: the fee quote and the user's answer.
+		"quote.offered":               "费用报价 {fee} {asset}（约 {fee_usd} 美元）；您将收到 {net} {asset}。请在 {expires_at} 前接受或拒绝。",
+		"quote.renewed":               "上一份报价已过期。新的费用报价 {fee} {asset}（约 {fee_usd} 美元）；您将收到 {net} {asset}。请在 {expires_at} 前接受或拒绝。",
+		"quote.advise_wait":           "我们建议您暂缓接受：相对于这笔充值，费用偏高。您仍然可以接受。",
+		"quote.accepted":              "您已接受 {fee} {asset} 的费用。",
+		"quote.declined":              "您已拒绝费用报价，申诉已关闭。",
+		"quote.unpriced":              "该资产没有市场价格，我们无法自动报价。专员将与您联系。",
+		"quote.unavailable":           "我们暂时无法生成费用报价，将由专员接手处理。",
+		"signoffs.awaited":            "接下来由我们的团队审核找回操作：{teams}。",
+		"policy.resumed":              "我们的找回政策 {policy_version} 现已支持您在 {network} 上的充值：您的申诉已恢复处理。",
+		"advice.proceed":              "费用与充值金额相称。",
+		"advice.fee_above_max_share":  "费用将占您充值的很大比例。",
+		"advice.fee_exceeds_deposit":  "费用将占用全部充值金额。",
+		"advice.small_and_not_urgent": "这是一笔小额充值，且您表示不着急：等待更广泛的支持或批量处理可能花费更少。",
 
 		// Policy: what the policy does for such a case, shown with the decision.
 		"policy.not_found":             "我们会保留申诉并再次查询；请确认交易哈希和网络是否正确。",
@@ -143,6 +173,21 @@ var catalog = map[string]map[string]string{
 		"decision.park":        "Nous ne pouvons pas récupérer ce dépôt pour le moment. Nous conservons votre dossier, qui reprendra automatiquement dès que notre politique le permettra (politique {policy_version}).",
 		"decision.reject":      "Selon notre politique de récupération, ce dépôt ne peut pas être récupéré (politique {policy_version}).",
 
+		// Quote: the fee quote and the user's answer.
+		"quote.offered":               "Devis de frais : {fee} {asset} (environ {fee_usd} USD) ; vous recevriez {net} {asset}. Acceptez-le ou refusez-le avant {expires_at}.",
+		"quote.renewed":               "Le devis précédent a expiré. Nouveau devis : {fee} {asset} (environ {fee_usd} USD) ; vous recevriez {net} {asset}. Acceptez-le ou refusez-le avant {expires_at}.",
+		"quote.advise_wait":           "Nous vous conseillons d'attendre plutôt que d'accepter maintenant : les frais sont élevés pour ce dépôt. Vous pouvez tout de même accepter.",
+		"quote.accepted":              "Vous avez accepté les frais de {fee} {asset}.",
+		"quote.declined":              "Vous avez refusé le devis ; le dossier est clos.",
+		"quote.unpriced":              "Nous n'avons pas de prix de marché pour cet actif et ne pouvons pas établir de devis automatiquement. Un spécialiste vous contactera.",
+		"quote.unavailable":           "Nous n'avons pas pu établir de devis pour le moment. Un spécialiste prend le relais.",
+		"signoffs.awaited":            "Nos équipes examinent ensuite la récupération : {teams}.",
+		"policy.resumed":              "Notre politique de récupération {policy_version} couvre désormais votre dépôt sur {network} : votre dossier a repris.",
+		"advice.proceed":              "Les frais sont en rapport avec le dépôt.",
+		"advice.fee_above_max_share":  "Les frais représenteraient une grande part de votre dépôt.",
+		"advice.fee_exceeds_deposit":  "Les frais absorberaient la totalité du dépôt.",
+		"advice.small_and_not_urgent": "C'est un petit dépôt et vous n'êtes pas pressé : attendre un support plus large ou un lot pourrait vous coûter moins.",
+
 		// Policy: what the policy does for such a case, shown with the decision.
 		"policy.not_found":             "Nous conservons le dossier et cherchons à nouveau ; vérifiez que le hash de la transaction et le réseau sont corrects.",
 		"policy.pending":               "Nous attendons que la transaction soit définitive, puis nous poursuivons automatiquement.",
@@ -193,6 +238,21 @@ var catalog = map[string]map[string]string{
 		"decision.batch":       "Ez egy kis összegű befizetés: a következő kötegben másokkal együtt szerezzük vissza, hogy a hálózati költség megoszoljon (szabályzat: {policy_version}).",
 		"decision.park":        "Ezt a befizetést most nem tudjuk visszaszerezni. Az ügyet megőrizzük, és automatikusan folytatódik, amint szabályzatunk lehetővé teszi (szabályzat: {policy_version}).",
 		"decision.reject":      "Visszaszerzési szabályzatunk szerint ez a befizetés nem szerezhető vissza (szabályzat: {policy_version}).",
+
+		// Quote: the fee quote and the user's answer.
+		"quote.offered":               "Díjajánlat: {fee} {asset} (kb. {fee_usd} USD); Ön {net} {asset} összeget kapna. Fogadja el vagy utasítsa el {expires_at} előtt.",
+		"quote.renewed":               "Az előző ajánlat lejárt. Új díjajánlat: {fee} {asset} (kb. {fee_usd} USD); Ön {net} {asset} összeget kapna. Fogadja el vagy utasítsa el {expires_at} előtt.",
+		"quote.advise_wait":           "Azt javasoljuk, most ne fogadja el, hanem várjon: a díj magas ehhez a befizetéshez. Ettől még elfogadhatja.",
+		"quote.accepted":              "Ön elfogadta a(z) {fee} {asset} díjat.",
+		"quote.declined":              "Ön elutasította a díjajánlatot; az ügy lezárult.",
+		"quote.unpriced":              "Ennek az eszköznek nincs piaci ára, ezért nem tudunk automatikusan díjat ajánlani. Egy szakértő felveszi Önnel a kapcsolatot.",
+		"quote.unavailable":           "Most nem tudtunk díjajánlatot készíteni. Egy szakértő veszi át az ügyet.",
+		"signoffs.awaited":            "A visszaszerzést ezután csapataink vizsgálják: {teams}.",
+		"policy.resumed":              "A(z) {policy_version} visszaszerzési szabályzatunk már lefedi az Ön {network} hálózaton történt befizetését: az ügye folytatódik.",
+		"advice.proceed":              "A díj arányos a befizetéssel.",
+		"advice.fee_above_max_share":  "A díj a befizetés nagy részét elvinné.",
+		"advice.fee_exceeds_deposit":  "A díj a teljes befizetést elvinné.",
+		"advice.small_and_not_urgent": "Ez kis összegű befizetés, és Ön nem sürgős: ha megvárja a szélesebb támogatást vagy egy köteget, kevesebbe kerülhet.",
 
 		// Policy: what the policy does for such a case, shown with the decision.
 		"policy.not_found":             "Az ügyet megőrizzük, és újra keressük a tranzakciót; kérjük, ellenőrizze a tranzakció hash-ét és a hálózatot.",

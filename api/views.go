@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -22,7 +23,7 @@ type appealView struct {
 	// Explanation says in plain words what happened to the deposit.
 	Explanation string          `json:"explanation,omitempty"`
 	Decision    *decisionView   `json:"decision"`
-	Quote       any             `json:"quote"`
+	Quote       *quoteView      `json:"quote"`
 	Timeline    []timelineEntry `json:"timeline"`
 	Lang        string          `json:"lang"`
 }
@@ -52,13 +53,81 @@ type decisionView struct {
 	SLAHours int `json:"sla_hours"`
 }
 
+// quoteView is the fee quote as the user sees it: every line, the price
+// used and its source, what is left for them, the advice and the expiry.
+// Amounts are decimal text in the deposited asset, USD to the cent.
+type quoteView struct {
+	ID          string          `json:"id"`
+	Asset       string          `json:"asset"`
+	Deposit     string          `json:"deposit"`
+	DepositUSD  string          `json:"deposit_usd"`
+	Price       priceView       `json:"price"`
+	NativePrice *priceView      `json:"native_price,omitempty"`
+	Lines       []quoteLineView `json:"lines"`
+	Fee         string          `json:"fee"`
+	FeeUSD      string          `json:"fee_usd"`
+	Net         string          `json:"net"`
+	NetUSD      string          `json:"net_usd"`
+	Advice      adviceView      `json:"advice"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+	Expired     bool            `json:"expired"`
+	Accepted    bool            `json:"accepted"`
+}
+
+type priceView struct {
+	Asset  string    `json:"asset"`
+	USD    string    `json:"usd"`
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+}
+
+type quoteLineView struct {
+	Kind    string `json:"kind"` // service_fee, network_cost
+	Rule    string `json:"rule"`
+	Amount  string `json:"amount"`
+	USD     string `json:"usd"`
+	Charged bool   `json:"charged"`
+	Detail  string `json:"detail"`
+}
+
+type adviceView struct {
+	Action  string   `json:"action"` // proceed or wait
+	Reasons []string `json:"reasons,omitempty"`
+	Message string   `json:"message"`
+}
+
+func newQuoteView(q *fees.Quote, accepted bool, lang string, now time.Time) *quoteView {
+	v := &quoteView{
+		ID: q.ID, Asset: q.Asset, Deposit: q.Deposit.String(), DepositUSD: q.DepositUSD.StringFixed(2),
+		Price: priceView{Asset: q.Asset, USD: q.Price.Value.String(), Source: q.Price.Source, At: q.Price.At},
+		Fee:   q.Fee.String(), FeeUSD: q.FeeUSD.StringFixed(2), Net: q.Net.String(), NetUSD: q.NetUSD.StringFixed(2),
+		ExpiresAt: q.ExpiresAt, Expired: !accepted && q.Expired(now), Accepted: accepted,
+		Advice: adviceView{Action: q.Advice.Action, Reasons: q.Advice.Reasons},
+	}
+	if p := q.NativePrice; p != nil && q.NetworkCost != nil {
+		v.NativePrice = &priceView{Asset: q.NetworkCost.Asset, USD: p.Value.String(), Source: p.Source, At: p.At}
+	}
+	for _, l := range q.Lines {
+		v.Lines = append(v.Lines, quoteLineView{Kind: l.Kind, Rule: l.Rule, Amount: l.Amount.String(), USD: l.USD.StringFixed(2), Charged: l.Charged, Detail: l.Detail})
+	}
+	var msgs []string
+	for _, r := range q.Advice.Reasons {
+		msgs = append(msgs, message(lang, "advice."+r, nil))
+	}
+	if len(msgs) == 0 {
+		msgs = append(msgs, message(lang, "advice.proceed", nil))
+	}
+	v.Advice.Message = strings.Join(msgs, " ")
+	return v
+}
+
 type timelineEntry struct {
 	At      time.Time `json:"at"`
 	Code    string    `json:"code"`
 	Message string    `json:"message"`
 }
 
-func publicView(st *workflows.AppealState, lang string, reg *chains.Registry) appealView {
+func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, now time.Time) appealView {
 	v := appealView{
 		AppealID: st.AppealID,
 		Status:   st.Status,
@@ -95,6 +164,9 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry) ap
 		if d.Explanation != "" {
 			v.Decision.Explanation = message(lang, d.Explanation, nil)
 		}
+	}
+	if st.Quote != nil {
+		v.Quote = newQuoteView(st.Quote, st.QuoteAccepted, lang, now)
 	}
 	for _, e := range st.Timeline {
 		v.Timeline = append(v.Timeline, timelineEntry{At: e.At, Code: e.Code, Message: message(lang, e.Code, e.Params)})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -86,6 +87,9 @@ type Timing struct {
 	ConfirmationPoll time.Duration `json:"confirmation_poll"`
 	// MaxConfirmationPolls bounds that wait; past it a specialist looks.
 	MaxConfirmationPolls int `json:"max_confirmation_polls"`
+	// QuoteTTL is how long a fee quote can be accepted; 0 means
+	// DefaultQuoteTTL.
+	QuoteTTL time.Duration `json:"quote_ttl,omitempty"`
 }
 
 // DefaultTiming suits public networks.
@@ -94,6 +98,7 @@ func DefaultTiming() Timing {
 		NotFoundRechecks:     []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 12 * time.Hour},
 		ConfirmationPoll:     time.Minute,
 		MaxConfirmationPolls: 24 * 60,
+		QuoteTTL:             DefaultQuoteTTL,
 	}
 }
 
@@ -123,10 +128,18 @@ type AppealState struct {
 	// Decision is the policy's decision, with the policy version it used;
 	// nil for a regular deposit and before the diagnosis.
 	Decision *policy.Decision `json:"decision,omitempty"`
+	// PolicySeq is the sequence number of the applied policy the decision
+	// used (0: the built-in default); a parked case resumes only for a
+	// later one.
+	PolicySeq int64 `json:"policy_seq,omitempty"`
 	// USD is the deposit's value when priced, and where the price came from.
-	USD         string  `json:"usd,omitempty"`
-	PriceSource string  `json:"price_source,omitempty"`
-	Timeline    []Event `json:"timeline"`
+	USD         string `json:"usd,omitempty"`
+	PriceSource string `json:"price_source,omitempty"`
+	// Quote is the fee quote on offer or accepted; nil before the quote
+	// step. QuoteAccepted says the user accepted it.
+	Quote         *fees.Quote `json:"quote,omitempty"`
+	QuoteAccepted bool        `json:"quote_accepted,omitempty"`
+	Timeline      []Event     `json:"timeline"`
 	Closed      bool    `json:"closed"`
 }
 
@@ -175,14 +188,13 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, WithdrawUpdate, c.withdraw, workflow.UpdateHandlerOptions{Validator: c.validateWithdraw}); err != nil {
 		return nil, err
 	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, QuoteUpdate, c.answerQuote, workflow.UpdateHandlerOptions{Validator: c.validateQuoteAnswer}); err != nil {
+		return nil, err
+	}
 	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
 	c.setStatus(ctx, StatusLookingUp)
 
-	err := c.lookUp(ctx)
-	if err == nil && !c.st.Closed && c.st.Tx != nil && c.st.Tx.Final() &&
-		workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) == 1 {
-		err = c.diagnose(ctx)
-	}
+	err := c.run(ctx)
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
@@ -205,6 +217,31 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 }
 
 var errWithdrawn = errors.New("case withdrawn")
+
+// run takes the case through its steps until it waits for people: look-up,
+// diagnosis and decision, parking until a policy supports the deposit,
+// and the fee quote.
+func (c *appeal) run(ctx workflow.Context) error {
+	if err := c.lookUp(ctx); err != nil {
+		return err
+	}
+	if c.st.Closed || c.st.Tx == nil || !c.st.Tx.Final() ||
+		workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) != 1 {
+		return nil
+	}
+	if err := c.diagnose(ctx, 0); err != nil {
+		return err
+	}
+	if c.st.Status == StatusParked && workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) == 1 {
+		if err := c.awaitResume(ctx); err != nil {
+			return err
+		}
+	}
+	if c.st.Status == StatusAwaitingQuote && workflow.GetVersion(ctx, quoteChange, workflow.DefaultVersion, 1) == 1 {
+		return c.quote(ctx)
+	}
+	return nil
+}
 
 type appeal struct {
 	in AppealInput
@@ -313,8 +350,9 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 const diagnoseChange = "diagnose"
 
 // diagnose classifies the deposit, records the policy's decision and moves
-// the case to the status the decision calls for.
-func (c *appeal) diagnose(ctx workflow.Context) error {
+// the case to the status the decision calls for. minSeq asks for a policy
+// at least as recent as that applied policy (a resumed case).
+func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -327,7 +365,7 @@ func (c *appeal) diagnose(ctx workflow.Context) error {
 	})
 	req := DiagnoseRequest{
 		Tx: c.st.Tx, ClaimedNetwork: c.in.ClaimedNetwork, ToAddress: c.in.ToAddress,
-		Memo: c.in.Memo, UserID: c.in.UserID, Now: workflow.Now(ctx).UTC(),
+		Memo: c.in.Memo, UserID: c.in.UserID, Now: workflow.Now(ctx).UTC(), MinPolicySeq: minSeq,
 	}
 	var res DiagnoseResult
 	if err := workflow.ExecuteActivity(actx, DiagnoseActivityName, req).Get(ctx, &res); err != nil {
@@ -337,12 +375,18 @@ func (c *appeal) diagnose(ctx workflow.Context) error {
 		return errWithdrawn
 	}
 	d := res.Diagnosis
+	again := c.st.Diagnosis != nil && c.st.Diagnosis.Category == d.Category
 	c.st.Diagnosis, c.st.Decision, c.st.USD, c.st.PriceSource = &d, res.Decision, res.USD, res.PriceSource
+	c.st.PolicySeq = res.PolicySeq
 	if d.Deposit != nil {
 		c.st.Deposit = d.Deposit
 	}
 	c.setCategory(ctx, d.Category)
-	c.event(ctx, d.Explanation.Code, d.Explanation.Params)
+	if !again {
+		// A resumed case diagnosed the same tells the user only what
+		// changed: the decision.
+		c.event(ctx, d.Explanation.Code, d.Explanation.Params)
+	}
 	dec := res.Decision
 	if dec == nil {
 		// A regular deposit: nothing for the policy; a specialist finds
@@ -430,6 +474,9 @@ type DiagnoseRequest struct {
 	UserID         string     `json:"user_id"`
 	// Now is the workflow's clock, for the policy's age conditions.
 	Now time.Time `json:"now"`
+	// MinPolicySeq asks for an applied policy at least this recent: the
+	// one that resumed the case, even if this worker has not seen it yet.
+	MinPolicySeq int64 `json:"min_policy_seq,omitempty"`
 }
 
 // DiagnoseResult is the diagnosis and, for a mis-deposit, the policy's
@@ -441,6 +488,9 @@ type DiagnoseResult struct {
 	// USD is the deposit's value as decimal text, "" when unpriced.
 	USD         string `json:"usd,omitempty"`
 	PriceSource string `json:"price_source,omitempty"`
+	// PolicySeq is the sequence number of the applied policy used (0: the
+	// built-in default).
+	PolicySeq int64 `json:"policy_seq,omitempty"`
 }
 
 // DiagnoseActivityName is the registered name of the diagnosis activity.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -35,6 +37,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowName})
 	env.RegisterActivityWithOptions(lookupStub, activity.RegisterOptions{Name: LookupActivityName})
 	env.RegisterActivityWithOptions(diagnoseStub, activity.RegisterOptions{Name: DiagnoseActivityName})
+	env.RegisterActivityWithOptions(quoteStub, activity.RegisterOptions{Name: QuoteActivityName})
 	return env
 }
 
@@ -47,7 +50,11 @@ func diagnosed(category string, action policy.Action, batch bool) *DiagnoseResul
 		Evidence:    []diagnosis.Evidence{{Fact: "owner", Value: "u1"}},
 	}}
 	if action != "" {
-		res.Decision = &policy.Decision{Network: "eth", Category: category, Action: action, Batch: batch, PolicyVersion: "test.1"}
+		res.Decision = &policy.Decision{
+			Network: "eth", Category: category, Action: action, Batch: batch, PolicyVersion: "test.1",
+			Rule:     policy.Rule{Fee: &fees.Schedule{Flat: decimal.NewFromInt(10), Percent: decimal.NewFromInt(1), NetworkCost: fees.ChargeNetworkCost, MaxShare: decimal.RequireFromString("0.5")}},
+			Signoffs: []policy.Team{policy.Wallet, policy.Settlement},
+		}
 	}
 	return res
 }
@@ -116,8 +123,8 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 		closed   bool
 		decision string
 	}{
-		{policy.CategoryWrongNetworkEVM, policy.Direct, false, StatusAwaitingQuote, false, "decision.direct"},
-		{policy.CategoryUnlistedToken, policy.Conditional, false, StatusAwaitingQuote, false, "decision.conditional"},
+		{policy.CategoryWrongNetworkEVM, policy.Direct, false, StatusAwaitingAcceptance, false, "decision.direct"},
+		{policy.CategoryUnlistedToken, policy.Conditional, false, StatusAwaitingAcceptance, false, "decision.conditional"},
 		{policy.CategoryBelowMinimum, policy.Conditional, true, StatusAwaitingBatch, false, "decision.batch"},
 		{policy.CategoryUnsupportedNetwork, policy.Park, false, StatusParked, false, "decision.park"},
 		{policy.CategoryAlreadyCredited, policy.Reject, false, StatusNotRecoverable, true, "decision.reject"},
@@ -126,7 +133,8 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.category, func(t *testing.T) {
 			env := newEnv(t)
-			env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+			quoting(env)
+			env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
 			var req DiagnoseRequest
 			env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 				req = args.Get(1).(DiagnoseRequest)
@@ -147,6 +155,9 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 			want := []string{"received", "found", "confirmed", "diagnosis." + c.category}
 			if c.decision != "" {
 				want = append(want, c.decision)
+				if c.status == StatusAwaitingAcceptance {
+					want = append(want, "quote.offered")
+				}
 				require.Equal(t, "test.1", st.Timeline[4].Params["policy_version"])
 				require.Equal(t, c.action, st.Decision.Action)
 			}

@@ -75,18 +75,28 @@ func Dial(network chains.Network, host, user, pass string, opts ...Option) (*Cli
 	if _, err := ParamsFor(network.Params); err != nil {
 		return nil, fmt.Errorf("utxo dial %s: %w", network.ID, err)
 	}
+	cfg, err := ConnConfig(host, user, pass)
+	if err != nil {
+		return nil, fmt.Errorf("utxo dial %s: %w", network.ID, err)
+	}
+	return New(NewRPC(cfg), network, opts...), nil
+}
+
+// ConnConfig is the HTTP POST connection to a node: host is "host:port" or
+// an http(s) URL, which may carry the user and password.
+func ConnConfig(host, user, pass string) (rpcclient.ConnConfig, error) {
 	cfg := rpcclient.ConnConfig{Host: host, User: user, Pass: pass, HTTPPostMode: true, DisableTLS: true}
 	if strings.Contains(host, "://") {
 		u, err := url.Parse(host)
 		if err != nil {
-			return nil, fmt.Errorf("utxo dial %s: rpc endpoint: %w", network.ID, err)
+			return rpcclient.ConnConfig{}, fmt.Errorf("rpc endpoint: %w", err)
 		}
 		switch u.Scheme {
 		case "http":
 		case "https":
 			cfg.DisableTLS = false
 		default:
-			return nil, fmt.Errorf("utxo dial %s: rpc endpoint scheme %q is not http or https", network.ID, u.Scheme)
+			return rpcclient.ConnConfig{}, fmt.Errorf("rpc endpoint scheme %q is not http or https", u.Scheme)
 		}
 		cfg.Host = u.Host + strings.TrimSuffix(u.Path, "/")
 		if user == "" && u.User != nil {
@@ -95,9 +105,9 @@ func Dial(network chains.Network, host, user, pass string, opts ...Option) (*Cli
 		}
 	}
 	if cfg.Host == "" {
-		return nil, fmt.Errorf("utxo dial %s: no rpc host", network.ID)
+		return rpcclient.ConnConfig{}, errors.New("no rpc host")
 	}
-	return New(NewRPC(cfg), network, opts...), nil
+	return cfg, nil
 }
 
 // Network returns the network this client reads.

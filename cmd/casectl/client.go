@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/misdeposit/recovery/policy"
 )
 
 func (g *globals) baseURL() string {
@@ -47,6 +49,8 @@ type apiError struct {
 		Message string `json:"message"`
 		Field   string `json:"field"`
 	} `json:"error"`
+	// Problems lists every problem of a refused policy.
+	Problems []policy.Problem `json:"problems"`
 }
 
 // get fetches path with query into out and returns the raw body for -o json.
@@ -86,6 +90,13 @@ func (g *globals) send(ctx context.Context, method, path string, query url.Value
 	if resp.StatusCode >= 300 {
 		var e apiError
 		if json.Unmarshal(answer, &e) == nil && e.Error.Message != "" {
+			if len(e.Problems) > 0 {
+				lines := []string{fmt.Sprintf("%s (%s)", e.Error.Message, e.Error.Code)}
+				for _, p := range e.Problems {
+					lines = append(lines, "  "+p.String())
+				}
+				return nil, errors.New(strings.Join(lines, "\n"))
+			}
 			if e.Error.Field != "" {
 				return nil, fmt.Errorf("%s (%s, field %s)", e.Error.Message, e.Error.Code, e.Error.Field)
 			}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/chains"
@@ -149,7 +148,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 
-	lookups, err := buildLookups(ctx, reg, log)
+	lookups, quoting, err := buildLookups(ctx, reg, log)
 	if err != nil {
 		return err
 	}
@@ -158,11 +157,14 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	if err != nil {
 		return err
 	}
-	w := newWorker(c, &activities.Activities{Registry: reg, Scanner: scanner, AddressBook: book, Prices: px})
+	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if err := applyPolicyFile(ctx, c, cfg, reg, log); err != nil {
+		return err
+	}
 
 	token, err := devStaffToken(dataDir)
 	if err != nil {

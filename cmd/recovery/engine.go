@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
@@ -17,9 +19,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/misdeposit/recovery/activities"
+	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
+	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -65,7 +71,45 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})
 	w.RegisterActivityWithOptions(acts.Diagnose, activity.RegisterOptions{Name: workflows.DiagnoseActivityName})
+	w.RegisterActivityWithOptions(acts.QuoteFee, activity.RegisterOptions{Name: workflows.QuoteActivityName})
+	w.RegisterWorkflowWithOptions(workflows.PolicyWorkflow, workflow.RegisterOptions{Name: workflows.PolicyWorkflowName})
+	w.RegisterActivityWithOptions(acts.ResumeParked, activity.RegisterOptions{Name: workflows.ResumeActivityName})
 	return w
+}
+
+// newActivities wires the activities to the engine's parts.
+func newActivities(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, px fees.Prices) *activities.Activities {
+	return &activities.Activities{
+		Registry: reg, Scanner: scanner, AddressBook: book, Prices: px, Nodes: quoting,
+		Policies: applied.NewSource(c), Temporal: c, Namespace: cfg.Namespace,
+	}
+}
+
+// applyPolicyFile applies the configured policy file when its version is
+// not the one in force. An invalid file stops the start: the policy in
+// force stays, and the operator sees every problem.
+func applyPolicyFile(ctx context.Context, c client.Client, cfg config.Config, reg *chains.Registry, log *slog.Logger) error {
+	if cfg.PolicyFile == "" {
+		return nil
+	}
+	doc, err := os.ReadFile(cfg.PolicyFile)
+	if err != nil {
+		return fmt.Errorf("policy file: %w", err)
+	}
+	res, err := applied.Apply(ctx, c, doc, "policy_file "+filepath.Base(cfg.PolicyFile), reg.Networks())
+	var ve *policy.ValidationError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("policy file %s is not applied:\n%s", cfg.PolicyFile, ve.Error())
+	}
+	if err != nil {
+		return fmt.Errorf("policy file %s: %w", cfg.PolicyFile, err)
+	}
+	if res.Unchanged {
+		log.Info("policy in force", "version", res.Applied.Version, "seq", res.Applied.Seq)
+	} else {
+		log.Info("policy applied", "version", res.Applied.Version, "seq", res.Applied.Seq, "resumes", len(res.Applied.Resumes))
+	}
+	return nil
 }
 
 // prices is the price source of the configuration: the price file when

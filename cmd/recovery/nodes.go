@@ -10,11 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/shopspring/decimal"
+
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/fees"
 )
 
 // Node pool settings. A node gets nodeTimeout to answer, well inside the
@@ -32,8 +37,9 @@ const (
 // right after start and every probeInterval until ctx ends. A node that is down at
 // start is not an error: its pool fails over, and the node joins when it
 // answers.
-func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, error) {
+func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, *nodes, error) {
 	lookups := map[string]chains.Lookup{}
+	quoting := &nodes{byNetwork: map[string][]*endpoint{}}
 	var pools []*networkPool
 	for _, n := range reg.Networks() {
 		if len(n.RPC) == 0 {
@@ -45,14 +51,13 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		}
 		var endpoints []pool.Endpoint
 		for i, u := range n.RPC {
-			endpoints = append(endpoints, pool.Endpoint{
-				Name:   fmt.Sprintf("%s#%d", n.ID, i+1),
-				Lookup: &endpoint{network: n, url: u},
-			})
+			e := &endpoint{network: n, url: u}
+			endpoints = append(endpoints, pool.Endpoint{Name: fmt.Sprintf("%s#%d", n.ID, i+1), Lookup: e})
+			quoting.byNetwork[n.ID] = append(quoting.byNetwork[n.ID], e)
 		}
 		p, err := pool.New(n.ID, endpoints, pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		lookups[n.ID] = p
 		pools = append(pools, &networkPool{Pool: p, network: n})
@@ -73,7 +78,7 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 			}
 		}()
 	}
-	return lookups, nil
+	return lookups, quoting, nil
 }
 
 type networkPool struct {
@@ -172,4 +177,86 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains
 	default:
 		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
 	}
+}
+
+// nodes answers the quote's questions to a network's nodes, asking each
+// node in turn until one answers. Quotes are rare next to look-ups, so
+// they bypass the pools' rate limits and breakers.
+type nodes struct {
+	byNetwork map[string][]*endpoint
+}
+
+var _ activities.Nodes = (*nodes)(nil)
+
+// utxoFloorFeeRate is the feerate (sat/vB) a UTXO network cost falls back
+// to when the node has no estimate (regtest, young chains, btcd): the
+// minimum relay feerate of bitcoin and litecoin.
+var utxoFloorFeeRate = decimal.NewFromInt(1)
+
+// NetworkCost implements activities.Nodes.
+func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (fees.NetworkCost, error) {
+	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (fees.NetworkCost, error) {
+		switch c := l.(type) {
+		case *evm.Client:
+			return fees.NewEVMCost(c.Fees(), e.network, gasLimit).EstimateCost(ctx)
+		case *utxo.Client:
+			cfg, err := e.utxoConn()
+			if err != nil {
+				return fees.NetworkCost{}, err
+			}
+			return (&fees.UTXOCost{RPC: fees.NewFeeRPC(cfg), Network: e.network, FloorFeeRate: utxoFloorFeeRate}).EstimateCost(ctx)
+		default:
+			return fees.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no network cost estimate for %s networks", e.network.Family)
+		}
+	})
+}
+
+// TokenDecimals implements activities.Nodes.
+func (q *nodes) TokenDecimals(ctx context.Context, network, contract string) (int32, error) {
+	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (int32, error) {
+		c, ok := l.(*evm.Client)
+		if !ok {
+			return 0, recovery.Errorf(recovery.EInvalid, "%s is not an EVM network: no token contracts", network)
+		}
+		return c.TokenDecimals(ctx, contract)
+	})
+}
+
+// firstAnswer asks the network's nodes in order, each for nodeTimeout, and
+// returns the first answer; a refusal (anything but EUnavailable) is an
+// answer too.
+func firstAnswer[T any](ctx context.Context, q *nodes, network string, ask func(context.Context, *endpoint, chains.Lookup) (T, error)) (T, error) {
+	var zero T
+	eps := q.byNetwork[network]
+	if len(eps) == 0 {
+		return zero, recovery.Errorf(recovery.EUnavailable, "no node is configured for %s", network)
+	}
+	var last error
+	for _, e := range eps {
+		v, err := func() (T, error) {
+			ctx, cancel := context.WithTimeout(ctx, nodeTimeout)
+			defer cancel()
+			l, err := e.connect(ctx)
+			if err != nil {
+				return zero, err
+			}
+			return ask(ctx, e, l)
+		}()
+		if err == nil || recovery.ErrorCode(err) != recovery.EUnavailable {
+			return v, err
+		}
+		last = err
+	}
+	return zero, last
+}
+
+// utxoConn is the node's connection settings for calls outside the
+// look-up adapter.
+func (e *endpoint) utxoConn() (rpcclient.ConnConfig, error) {
+	u, err := url.Parse(e.url)
+	if err != nil {
+		return rpcclient.ConnConfig{}, recovery.Errorf(recovery.EUnavailable, "a %s node is misconfigured: %s", e.network.ID, safeDialError(err))
+	}
+	pass, _ := u.User.Password()
+	return utxo.ConnConfig(u.Host, u.User.Username(), pass)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
@@ -24,6 +23,7 @@ type cluster struct {
 	reg      *chains.Registry
 	temporal client.Client
 	scanner  *chains.Scanner
+	nodes    *nodes
 }
 
 func connect(ctx context.Context, f *commonFlags, getenv func(string) string, stderr io.Writer) (*cluster, error) {
@@ -40,12 +40,12 @@ func connect(ctx context.Context, f *commonFlags, getenv func(string) string, st
 	if err != nil {
 		return nil, err
 	}
-	lookups, err := buildLookups(ctx, reg, log)
+	lookups, quoting, err := buildLookups(ctx, reg, log)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	return &cluster{cfg: cfg, log: log, reg: reg, temporal: c, scanner: chains.NewScanner(reg, lookups)}, nil
+	return &cluster{cfg: cfg, log: log, reg: reg, temporal: c, scanner: chains.NewScanner(reg, lookups), nodes: quoting}, nil
 }
 
 func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
@@ -76,9 +76,13 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if px == nil {
 				cl.log.Warn("no price file (RECOVERY_PRICE_FILE): deposits are unpriced, and policy rules that need a price park them")
 			}
-			w := newWorker(cl.temporal, &activities.Activities{Registry: cl.reg, Scanner: cl.scanner, AddressBook: book, Prices: px})
+			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px))
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
+			}
+			if err := applyPolicyFile(ctx, cl.temporal, cl.cfg, cl.reg, cl.log); err != nil {
+				w.Stop()
+				return err
 			}
 			cl.log.Info("worker running", "temporal", cl.cfg.TemporalAddress, "namespace", cl.cfg.Namespace, "networks", len(cl.scanner.Networks()))
 			<-ctx.Done()
