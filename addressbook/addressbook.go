@@ -4,10 +4,13 @@
 // already credited. Classification reads it; the chain is never asked who
 // owns an address.
 //
-// The store is an embedded SQLite file (pure Go driver).
+// The store is an embedded SQLite file (pure Go driver) by default, or a
+// PostgreSQL database for production; both hold the same tables and answer
+// the same queries.
 package addressbook
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,10 +18,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/misdeposit/recovery"
 )
@@ -58,7 +63,10 @@ type Store struct {
 	db *sql.DB
 }
 
-const schema = `
+// sqliteSchema is the schema in SQLite's dialect; postgresSchema is the
+// same tables in PostgreSQL's. Times are RFC 3339 text in both, so that a
+// row reads back the same from either.
+const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS addresses (
 	network     TEXT NOT NULL,
 	address     TEXT NOT NULL,
@@ -81,8 +89,17 @@ CREATE TABLE IF NOT EXISTS credits (
 	PRIMARY KEY (network, tx_hash, idx)
 );`
 
-// Open opens (creating when new) the address book in a SQLite file.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens (creating when new) the address book at target: a
+// postgres:// or postgresql:// URL is a PostgreSQL database, anything else
+// the path of a SQLite file.
+func Open(ctx context.Context, target string) (*Store, error) {
+	if isPostgres(target) {
+		return openPostgres(ctx, target)
+	}
+	return openSQLite(ctx, target)
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("address book: %w", err)
 	}
@@ -94,11 +111,51 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is what SQLite allows anyway; a single
 	// connection avoids "database is locked" under concurrent upserts.
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if err := connectSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("address book: %w", err)
+	}
+	if err := createSchema(ctx, db, sqliteSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("address book schema: %w", err)
 	}
 	return &Store{db: db}, nil
+}
+
+// connectSQLite makes the first connection. Processes that open one new
+// file at the same moment each switch it to WAL, and SQLite refuses all but
+// one at once with SQLITE_BUSY, not waiting out busy_timeout; the others
+// try again for as long as busy_timeout would have waited.
+func connectSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// createSchema runs the statements that create the schema in one
+// transaction.
+func createSchema(ctx context.Context, db *sql.DB, stmts ...string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Close closes the store.
@@ -155,13 +212,20 @@ func (s *Store) Upsert(ctx context.Context, entries []Entry, now time.Time) erro
 			return err
 		}
 	}
+	// Rows are written in key order so that two imports overlapping in
+	// opposite orders queue behind each other on PostgreSQL instead of
+	// deadlocking; the sort is stable, so the last of duplicate rows wins.
+	ordered := slices.Clone(entries)
+	slices.SortStableFunc(ordered, func(a, b Entry) int {
+		return cmp.Or(strings.Compare(a.Network, b.Network), strings.Compare(a.Address, b.Address), strings.Compare(a.Memo, b.Memo))
+	})
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("address book: %w", err)
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO addresses (network, address, memo, user_id, status, pubkey_hash, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (network, address, memo) DO UPDATE SET
 			user_id = excluded.user_id, status = excluded.status,
 			pubkey_hash = excluded.pubkey_hash, updated_at = excluded.updated_at`)
@@ -170,7 +234,7 @@ func (s *Store) Upsert(ctx context.Context, entries []Entry, now time.Time) erro
 	}
 	defer stmt.Close()
 	stamp := now.UTC().Format(time.RFC3339Nano)
-	for _, e := range entries {
+	for _, e := range ordered {
 		if _, err := stmt.ExecContext(ctx, e.Network, e.Address, e.Memo, e.UserID, e.Status, e.PubKeyHash, stamp); err != nil {
 			return fmt.Errorf("address book: store %s %s: %w", e.Network, e.Address, err)
 		}
@@ -190,7 +254,7 @@ func normaliseAddress(a string) string {
 // address of its own, one per memo on a shared address.
 func (s *Store) Owners(ctx context.Context, network, address string) ([]Entry, error) {
 	return s.query(ctx, `SELECT network, address, memo, user_id, status, pubkey_hash FROM addresses
-		WHERE network = ? AND address = ? ORDER BY memo`, network, normaliseAddress(address))
+		WHERE network = $1 AND address = $2 ORDER BY memo`, network, normaliseAddress(address))
 }
 
 // ByAddress returns the entries for an address on any network: an EVM
@@ -198,7 +262,7 @@ func (s *Store) Owners(ctx context.Context, network, address string) ([]Entry, e
 // other.
 func (s *Store) ByAddress(ctx context.Context, address string) ([]Entry, error) {
 	return s.query(ctx, `SELECT network, address, memo, user_id, status, pubkey_hash FROM addresses
-		WHERE address = ? ORDER BY network, memo`, normaliseAddress(address))
+		WHERE address = $1 ORDER BY network, memo`, normaliseAddress(address))
 }
 
 // ByPubKeyHash returns the UTXO entries whose key hashes to pkh, on any
@@ -209,7 +273,7 @@ func (s *Store) ByPubKeyHash(ctx context.Context, pkh string) ([]Entry, error) {
 		return nil, recovery.FieldError("pubkey_hash", "pubkey_hash must be 40 hexadecimal digits")
 	}
 	return s.query(ctx, `SELECT network, address, memo, user_id, status, pubkey_hash FROM addresses
-		WHERE pubkey_hash = ? ORDER BY network, address`, pkh)
+		WHERE pubkey_hash = $1 ORDER BY network, address`, pkh)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]Entry, error) {
@@ -236,7 +300,7 @@ func (s *Store) RecordCredit(ctx context.Context, c Credit) error {
 		return recovery.Errorf(recovery.EInvalid, "credit needs a network, a 64-digit tx hash, an index and a user")
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO credits (network, tx_hash, idx, user_id, amount, credited_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (network, tx_hash, idx) DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (network, tx_hash, idx) DO NOTHING`,
 		c.Network, strings.ToLower(c.TxHash), c.Index, c.UserID, c.Amount, c.CreditedAt.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("address book: record credit: %w", err)
@@ -250,7 +314,7 @@ func (s *Store) Credited(ctx context.Context, network, txHash, index string) (*C
 	var c Credit
 	var at string
 	err := s.db.QueryRowContext(ctx, `SELECT network, tx_hash, idx, user_id, amount, credited_at FROM credits
-		WHERE network = ? AND tx_hash = ? AND idx = ?`, network, strings.ToLower(txHash), index).
+		WHERE network = $1 AND tx_hash = $2 AND idx = $3`, network, strings.ToLower(txHash), index).
 		Scan(&c.Network, &c.TxHash, &c.Index, &c.UserID, &c.Amount, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

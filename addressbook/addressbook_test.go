@@ -2,7 +2,11 @@ package addressbook
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,9 +15,34 @@ import (
 	"github.com/misdeposit/recovery"
 )
 
-func open(t *testing.T) *Store {
+// TestMain stops the PostgreSQL cluster that the Postgres sub-tests share
+// once they have all run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopPostgres()
+	os.Exit(code)
+}
+
+// backends are the stores every test runs against; target gives the Open
+// argument of a new, empty address book.
+var backends = []struct {
+	name   string
+	target func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "book.db") }},
+	{"postgres", postgresTarget},
+}
+
+// eachBackend runs test once per backend, each time on an empty book.
+func eachBackend(t *testing.T, test func(t *testing.T, s *Store)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, open(t, b.target(t))) })
+	}
+}
+
+func open(t *testing.T, target string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
+	s, err := Open(context.Background(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,111 +53,193 @@ func open(t *testing.T) *Store {
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func TestOwnersOfSharedAndOwnAddresses(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	err := s.Upsert(ctx, []Entry{
-		{Network: "eth", Address: "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156", UserID: "alice"},
-		{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1001", UserID: "bob"},
-		{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1002", UserID: "carol"},
-		{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave", Status: "retired", PubKeyHash: "7C2B3E4B6A9F2C1D0E3F4A5B6C7D8E9F0A1B2C3D"},
-	}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// EVM addresses match whatever their case.
-	got, err := s.Owners(ctx, "eth", "0xbbf67b2e12db07b3c38d3a25a21f481db89e0156")
-	if err != nil || len(got) != 1 || got[0].UserID != "alice" || got[0].Status != Active {
-		t.Fatalf("eth owner: %v %+v", err, got)
-	}
-	// The same EVM address is found from another chain.
-	if got, _ := s.ByAddress(ctx, "0xBBF67B2E12DB07B3C38D3A25A21F481DB89E0156"); len(got) != 1 || got[0].Network != "eth" {
-		t.Fatalf("by address: %+v", got)
-	}
-	shared, _ := s.Owners(ctx, "xrp", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh")
-	if len(shared) != 2 || shared[0].Memo != "1001" || shared[1].UserID != "carol" {
-		t.Fatalf("shared address: %+v", shared)
-	}
-	byKey, err := s.ByPubKeyHash(ctx, "7c2b3e4b6a9f2c1d0e3f4a5b6c7d8e9f0a1b2c3d")
-	if err != nil || len(byKey) != 1 || byKey[0].Status != Retired {
-		t.Fatalf("by pubkey hash: %v %+v", err, byKey)
-	}
-	if none, _ := s.Owners(ctx, "bsc", "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156"); len(none) != 0 {
-		t.Fatalf("an eth address is not ours on bsc by this lookup: %+v", none)
-	}
-}
-
-func TestUpsertIsAllOrNothing(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	err := s.Upsert(ctx, []Entry{
-		{Network: "eth", Address: "0x52908400098527886E0F7030069857D2E4169EE7", UserID: "u1"},
-		{Network: "eth", Address: "0x8617E340B3D01FA5F11F306F4090FD50E238070D", UserID: "u2", Status: "frozen"},
-	}, now)
-	if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), "entry 2") {
-		t.Fatalf("error %v, want invalid entry 2", err)
-	}
-	if got, _ := s.Owners(ctx, "eth", "0x52908400098527886E0F7030069857D2E4169EE7"); len(got) != 0 {
-		t.Fatal("the good entry of a refused batch was stored")
-	}
-}
-
-func TestRetiringAnAddressUpdatesIt(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
-	if err := s.Upsert(ctx, []Entry{e}, now); err != nil {
-		t.Fatal(err)
-	}
-	e.Status = Retired
-	if err := s.Upsert(ctx, []Entry{e}, now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := s.Owners(ctx, "btc", e.Address)
-	if len(got) != 1 || got[0].Status != Retired {
-		t.Fatalf("%+v", got)
-	}
-}
-
-func TestCreditsAreRecordedOnce(t *testing.T) {
-	s := open(t)
-	ctx := context.Background()
-	hash := strings.Repeat("ab", 32)
-	if c, err := s.Credited(ctx, "eth", hash, "v"); err != nil || c != nil {
-		t.Fatalf("uncredited deposit: %v %+v", err, c)
-	}
-	c := Credit{Network: "eth", TxHash: strings.ToUpper(hash), Index: "v", UserID: "alice", Amount: "250000000000000000", CreditedAt: now}
-	for range 2 {
-		if err := s.RecordCredit(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := s.Credited(ctx, "eth", hash, "v")
-	if err != nil || got == nil || got.Amount != c.Amount || !got.CreditedAt.Equal(now) {
-		t.Fatalf("credit: %v %+v", err, got)
-	}
-	if other, _ := s.Credited(ctx, "eth", hash, "l0"); other != nil {
-		t.Fatal("another output of the same tx reads as credited")
-	}
-}
-
-func TestConcurrentUpserts(t *testing.T) {
-	s := open(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			addr := "0x" + strings.Repeat("0", 38) + string(rune('a'+i%6)) + string(rune('0'+i/6))
-			errs <- s.Upsert(context.Background(), []Entry{{Network: "eth", Address: addr, UserID: "u"}}, now)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		err := s.Upsert(ctx, []Entry{
+			{Network: "eth", Address: "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156", UserID: "alice"},
+			{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1001", UserID: "bob"},
+			{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1002", UserID: "carol"},
+			{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave", Status: "retired", PubKeyHash: "7C2B3E4B6A9F2C1D0E3F4A5B6C7D8E9F0A1B2C3D"},
+		}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// EVM addresses match whatever their case.
+		got, err := s.Owners(ctx, "eth", "0xbbf67b2e12db07b3c38d3a25a21f481db89e0156")
+		if err != nil || len(got) != 1 || got[0].UserID != "alice" || got[0].Status != Active {
+			t.Fatalf("eth owner: %v %+v", err, got)
+		}
+		// The same EVM address is found from another chain.
+		if got, _ := s.ByAddress(ctx, "0xBBF67B2E12DB07B3C38D3A25A21F481DB89E0156"); len(got) != 1 || got[0].Network != "eth" {
+			t.Fatalf("by address: %+v", got)
+		}
+		shared, _ := s.Owners(ctx, "xrp", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh")
+		if len(shared) != 2 || shared[0].Memo != "1001" || shared[1].UserID != "carol" {
+			t.Fatalf("shared address: %+v", shared)
+		}
+		byKey, err := s.ByPubKeyHash(ctx, "7c2b3e4b6a9f2c1d0e3f4a5b6c7d8e9f0a1b2c3d")
+		if err != nil || len(byKey) != 1 || byKey[0].Status != Retired {
+			t.Fatalf("by pubkey hash: %v %+v", err, byKey)
+		}
+		if none, _ := s.Owners(ctx, "bsc", "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156"); len(none) != 0 {
+			t.Fatalf("an eth address is not ours on bsc by this lookup: %+v", none)
+		}
+	})
+}
+
+func TestUpsertIsAllOrNothing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		err := s.Upsert(ctx, []Entry{
+			{Network: "eth", Address: "0x52908400098527886E0F7030069857D2E4169EE7", UserID: "u1"},
+			{Network: "eth", Address: "0x8617E340B3D01FA5F11F306F4090FD50E238070D", UserID: "u2", Status: "frozen"},
+		}, now)
+		if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), "entry 2") {
+			t.Fatalf("error %v, want invalid entry 2", err)
+		}
+		if got, _ := s.Owners(ctx, "eth", "0x52908400098527886E0F7030069857D2E4169EE7"); len(got) != 0 {
+			t.Fatal("the good entry of a refused batch was stored")
+		}
+	})
+}
+
+func TestRetiringAnAddressUpdatesIt(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
+		if err := s.Upsert(ctx, []Entry{e}, now); err != nil {
+			t.Fatal(err)
+		}
+		e.Status = Retired
+		if err := s.Upsert(ctx, []Entry{e}, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Owners(ctx, "btc", e.Address)
+		if len(got) != 1 || got[0].Status != Retired {
+			t.Fatalf("%+v", got)
+		}
+	})
+}
+
+func TestCreditsAreRecordedOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		hash := strings.Repeat("ab", 32)
+		if c, err := s.Credited(ctx, "eth", hash, "v"); err != nil || c != nil {
+			t.Fatalf("uncredited deposit: %v %+v", err, c)
+		}
+		c := Credit{Network: "eth", TxHash: strings.ToUpper(hash), Index: "v", UserID: "alice", Amount: "250000000000000000", CreditedAt: now}
+		for range 2 {
+			if err := s.RecordCredit(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Credited(ctx, "eth", hash, "v")
+		if err != nil || got == nil || got.Amount != c.Amount || !got.CreditedAt.Equal(now) {
+			t.Fatalf("credit: %v %+v", err, got)
+		}
+		if other, _ := s.Credited(ctx, "eth", hash, "l0"); other != nil {
+			t.Fatal("another output of the same tx reads as credited")
+		}
+	})
+}
+
+func TestConcurrentUpserts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		addr := func(i int) string { return fmt.Sprintf("0x%040x", i) }
+		var shared []Entry
+		for i := range 10 {
+			shared = append(shared, Entry{Network: "eth", Address: addr(i), UserID: "u"})
+		}
+		reversed := slices.Clone(shared)
+		slices.Reverse(reversed)
+		// Twenty imports at once, each with an address of its own and the
+		// same ten, half of them in the opposite order, as when two
+		// operators import overlapping files together: none fails.
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				entries := shared
+				if i%2 == 1 {
+					entries = reversed
+				}
+				entries = append(slices.Clone(entries), Entry{Network: "eth", Address: addr(100 + i), UserID: "u"})
+				errs <- s.Upsert(ctx, entries, now)
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, i := range []int{0, 9, 100, 119} {
+			if got, err := s.Owners(ctx, "eth", addr(i)); err != nil || len(got) != 1 {
+				t.Fatalf("%s: %v %+v", addr(i), err, got)
+			}
+		}
+	})
+}
+
+func TestMemosAreListedInByteOrder(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		const address = "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh"
+		var entries []Entry
+		for _, memo := range []string{"a", "_x", "B", "9", "10"} {
+			entries = append(entries, Entry{Network: "xrp", Address: address, Memo: memo, UserID: "u"})
+		}
+		if err := s.Upsert(ctx, entries, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Owners(ctx, "xrp", address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var memos []string
+		for _, e := range got {
+			memos = append(memos, e.Memo)
+		}
+		// The same order from every backend, whatever the server's locale.
+		if want := []string{"10", "9", "B", "_x", "a"}; !slices.Equal(memos, want) {
+			t.Fatalf("memos %q, want %q", memos, want)
+		}
+	})
+}
+
+// The worker and the API open one book as they start together: both come
+// up, and what one stores the other reads.
+func TestProcessesShareOneBook(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			target := b.target(t)
+			stores := make([]*Store, 4)
+			errs := make([]error, len(stores))
+			var wg sync.WaitGroup
+			for i := range stores {
+				wg.Go(func() { stores[i], errs[i] = Open(ctx, target) })
+			}
+			wg.Wait()
+			for _, s := range stores {
+				if s != nil {
+					t.Cleanup(func() { s.Close() })
+				}
+			}
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
+			if err := stores[0].Upsert(ctx, []Entry{e}, now); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := stores[3].Owners(ctx, "btc", e.Address); err != nil || len(got) != 1 || got[0].UserID != "dave" {
+				t.Fatalf("%v %+v", err, got)
+			}
+		})
 	}
 }
 

@@ -33,8 +33,11 @@ const (
 // Config is the whole configuration.
 type Config struct {
 	DataDir string `yaml:"data_dir"`
-	// AddressBook is the SQLite file of the address book; "" means
-	// addressbook.db in the data directory.
+	// AddressBook is the SQLite file of the address book, or a PostgreSQL
+	// URL (postgres://user:password@host:5432/database?sslmode=require,
+	// also postgresql://) for production; "" means addressbook.db in the
+	// data directory. A password is best given in RECOVERY_ADDRESS_BOOK
+	// or PGPASSWORD rather than in the file.
 	AddressBook string `yaml:"address_book"`
 	// PriceFile is a static price file (see fees.PriceFile); "" leaves
 	// deposits unpriced outside dev, which policy conditions treat as such.
@@ -119,7 +122,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	}
 	str := map[string]*string{
 		"RECOVERY_DATA_DIR":         &cfg.DataDir,
-		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook,
+		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook, // a SQLite path or a postgres:// URL
 		"RECOVERY_PRICE_FILE":       &cfg.PriceFile,
 		"RECOVERY_API_ADDR":         &cfg.APIAddr,
 		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
@@ -187,7 +190,9 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// AddressBookPath is where the address book lives.
+// AddressBookPath is where the address book lives: a SQLite path or a
+// PostgreSQL URL, as addressbook.Open takes it. A configured value is
+// returned as it is, never joined to the data directory.
 func (c *Config) AddressBookPath() string {
 	if c.AddressBook != "" {
 		return c.AddressBook

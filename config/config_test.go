@@ -86,3 +86,20 @@ func TestBadConfigIsRefusedWithAReason(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressBookIsAFileOrAPostgresURL(t *testing.T) {
+	const dsn = "postgres://recovery:pw@db.internal:5432/recovery?sslmode=require"
+	for name, tc := range map[string]struct{ env, want string }{
+		"default":  {"", filepath.Join("/var/lib/recovery", "addressbook.db")},
+		"file":     {"/srv/book.db", "/srv/book.db"},
+		"postgres": {dsn, dsn},
+	} {
+		cfg, err := Load("", env(map[string]string{"RECOVERY_DATA_DIR": "/var/lib/recovery", "RECOVERY_ADDRESS_BOOK": tc.env}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.AddressBookPath(); got != tc.want {
+			t.Errorf("%s: address book %q, want %q", name, got, tc.want)
+		}
+	}
+}

@@ -20,8 +20,10 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 
+	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -165,10 +167,37 @@ type appealStatus struct {
 		To     string `json:"to"`
 		Kind   string `json:"kind"`
 	} `json:"deposit"`
+	Quote *struct {
+		ID       string `json:"id"`
+		Asset    string `json:"asset"`
+		Deposit  string `json:"deposit"`
+		Fee      string `json:"fee"`
+		Net      string `json:"net"`
+		Expired  bool   `json:"expired"`
+		Accepted bool   `json:"accepted"`
+		Price    struct {
+			Source string `json:"source"`
+		} `json:"price"`
+		Lines []struct {
+			Kind    string `json:"kind"`
+			Amount  string `json:"amount"`
+			Charged bool   `json:"charged"`
+			Detail  string `json:"detail"`
+		} `json:"lines"`
+	} `json:"quote"`
 	Timeline []struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"timeline"`
+}
+
+func mustDecimal(t *testing.T, s string) decimal.Decimal {
+	t.Helper()
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		t.Fatalf("not a decimal: %q", s)
+	}
+	return d
 }
 
 func (a appealStatus) codes() []string {
@@ -218,6 +247,9 @@ func TestDevEndToEnd(t *testing.T) {
 		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", uiPort, "--log-level", "warn"}
 	e := startEngine(t, args)
 	api := e.api
+	var apiErr struct {
+		Error struct{ Code, Message, Field string }
+	}
 
 	var health map[string]string
 	if code := call(t, "GET", api+"/healthz", "", nil, &health); code != 200 || health["temporal"] != "ok" {
@@ -265,15 +297,27 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
 		t.Fatalf("the same deposit again did not join the case: %d %+v", code, created)
 	}
-	st := waitStatus(t, api, btcID, workflows.StatusAwaitingQuote)
+	st := waitStatus(t, api, btcID, workflows.StatusAwaitingAcceptance)
 	if st.Network != "btc" || st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Deposit.To != btc.ToAddress {
 		t.Fatalf("looked-up deposit is wrong: %+v (demo %+v)", st, btc)
 	}
 	// The deposit may still be gathering its confirmations when filed. It
 	// paid an address the exchange retired: recoverable directly.
-	want := []string{"received", "found", "confirmed", "diagnosis.retired_address", "decision.direct"}
-	if got := st.codes(); !slices.Equal(got, want) && !slices.Equal(got, slices.Insert(slices.Clone(want), 2, "confirming")) {
-		t.Fatalf("timeline %v", got)
+	want := []string{"received", "found", "confirmed", "diagnosis.retired_address", "decision.direct", "quote.offered"}
+	if got := slices.DeleteFunc(st.codes(), func(c string) bool { return c == "confirming" || c == "quote.advise_wait" }); !slices.Equal(got, want) {
+		t.Fatalf("timeline %v", st.codes())
+	}
+	// The quote: the retired address is swept for the network cost only,
+	// estimated from the btc node (btcd has no fee estimate: the floor).
+	q := st.Quote
+	if q == nil || q.ID != btcID+".q1" || q.Asset != "BTC" || q.Price.Source == "" || q.Expired || q.Accepted || len(q.Lines) != 2 {
+		t.Fatalf("btc quote: %+v", q)
+	}
+	if cost := q.Lines[1]; cost.Kind != "network_cost" || !cost.Charged || !strings.Contains(cost.Detail, "utxo_feerate") || cost.Amount == "0" {
+		t.Fatalf("btc network cost line: %+v", cost)
+	}
+	if fee, net := mustDecimal(t, q.Fee), mustDecimal(t, q.Net); !fee.Add(net).Equal(mustDecimal(t, q.Deposit)) || !fee.IsPositive() {
+		t.Fatalf("fee %s + net %s is not the deposit %s", q.Fee, q.Net, q.Deposit)
 	}
 	if st.Category != "retired_address" || st.Explanation == "" || st.Decision == nil || st.Decision.Action != "direct" {
 		t.Fatalf("btc deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
@@ -301,12 +345,24 @@ func TestDevEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(created.AppealID, "bsc.") {
 		t.Fatalf("wrong-network case id %q is not on bsc", created.AppealID)
 	}
-	st = waitStatus(t, api, created.AppealID, workflows.StatusAwaitingQuote)
+	wrongID := created.AppealID
+	st = waitStatus(t, api, wrongID, workflows.StatusAwaitingAcceptance)
 	if got := st.codes(); len(got) < 2 || got[1] != "found_elsewhere" || !strings.Contains(st.Timeline[1].Message, "bsc") {
 		t.Fatalf("wrong-network timeline: %+v", st.Timeline)
 	}
 	if st.Category != "wrong_network_evm" || st.Decision == nil || st.Decision.Action != "direct" || !strings.Contains(st.Explanation, "bsc") {
 		t.Fatalf("wrong-network deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
+	}
+
+	// The user's answers to a quote are checked; declining closes the case.
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": st.Quote.ID}, &apiErr); code != 400 || apiErr.Error.Field != "accept" {
+		t.Fatalf("answer without accept: %d %+v", code, apiErr)
+	}
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": btcID + ".q1", "accept": true}, &apiErr); code != 409 || apiErr.Error.Field != "quote_id" {
+		t.Fatalf("answer to another case's quote: %d %+v", code, apiErr)
+	}
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": st.Quote.ID, "accept": false}, &st); code != 200 || st.Status != workflows.StatusDeclined || !st.Closed {
+		t.Fatalf("decline: %d %+v", code, st)
 	}
 
 	// Every other demo deposit is diagnosed as the category it was made
@@ -329,9 +385,6 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// Bad input is refused with the field named.
-	var apiErr struct {
-		Error struct{ Code, Message, Field string }
-	}
 	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": "0x12", "to_address": btc.ToAddress, "user_id": "dave"}, &apiErr); code != 400 || apiErr.Error.Field != "tx_hash" {
 		t.Fatalf("bad hash: %d %+v", code, apiErr)
 	}
@@ -342,7 +395,7 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("build casectl: %v\n%s", err, out)
 	}
 	out, err := exec.Command(casectl, "--api", api, "--token", token, "cases", "list").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), btcID) || !strings.Contains(string(out), "awaiting_quote") {
+	if err != nil || !strings.Contains(string(out), btcID) || !strings.Contains(string(out), "awaiting_acceptance") {
 		t.Fatalf("casectl cases list: %v\n%s", err, out)
 	}
 	out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "list", "--category", "failed_tx", "-o", "json").CombinedOutput()
@@ -398,6 +451,33 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("second withdraw: %d %+v", code, apiErr)
 	}
 
+	// A policy is applied with casectl; an invalid one never is.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: \"e2e.bad\"\ndefaults: {}\nnetworks: {nowhere: {recoverable: direct}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "policy", "apply", bad).CombinedOutput(); err == nil || !strings.Contains(string(out), "networks.nowhere") {
+		t.Fatalf("an invalid policy was not refused with its problems: %v\n%s", err, out)
+	}
+	good := filepath.Join(t.TempDir(), "good.yaml")
+	if err := os.WriteFile(good, withVersion(t, policy.DefaultDocument(), "e2e.2"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "policy", "apply", good).CombinedOutput(); err != nil || !strings.Contains(string(out), "applied policy e2e.2 (#1)") {
+		t.Fatalf("casectl policy apply: %v\n%s", err, out)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "policy", "show").CombinedOutput(); err != nil || !strings.Contains(string(out), "in force: e2e.2 (#1, dev-admin)") {
+		t.Fatalf("casectl policy show: %v\n%s", err, out)
+	}
+
+	// The user accepts the btc quote: the teams sign off next.
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", "", map[string]any{"quote_id": q.ID, "accept": true}, &st); code != 200 || st.Status != workflows.StatusAwaitingSignoffs || !st.Quote.Accepted {
+		t.Fatalf("accept: %d %+v", code, st)
+	}
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", "", map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
+		t.Fatalf("a second answer: %d %+v", code, apiErr)
+	}
+
 	if path := os.Getenv("RECOVERY_RECORD_HISTORY"); path != "" {
 		recordHistory(t, args[6], btcID, path)
 	}
@@ -406,7 +486,7 @@ func TestDevEndToEnd(t *testing.T) {
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, btcID, workflows.StatusAwaitingQuote)
+	st = waitStatus(t, e.api, btcID, workflows.StatusAwaitingSignoffs)
 	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
 		t.Fatalf("after restart: %+v", st)
 	}
