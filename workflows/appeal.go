@@ -140,7 +140,7 @@ type AppealState struct {
 	Quote         *fees.Quote `json:"quote,omitempty"`
 	QuoteAccepted bool        `json:"quote_accepted,omitempty"`
 	Timeline      []Event     `json:"timeline"`
-	Closed      bool    `json:"closed"`
+	Closed        bool        `json:"closed"`
 }
 
 // LookupRequest asks the chains where a hash is.

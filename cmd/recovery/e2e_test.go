@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
-	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery/policy"
