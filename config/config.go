@@ -41,7 +41,11 @@ type Config struct {
 	AddressBook string `yaml:"address_book"`
 	// PriceFile is a static price file (see fees.PriceFile); "" leaves
 	// deposits unpriced outside dev, which policy conditions treat as such.
-	PriceFile       string          `yaml:"price_file"`
+	PriceFile string `yaml:"price_file"`
+	// PolicyFile is a recovery policy (YAML or JSON) applied at start when
+	// its version is not the one in force; "" keeps the policy in force
+	// (the built-in default until one is applied).
+	PolicyFile      string          `yaml:"policy_file"`
 	APIAddr         string          `yaml:"api_addr"`
 	TemporalAddress string          `yaml:"temporal_address"`
 	Namespace       string          `yaml:"namespace"`
@@ -124,6 +128,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		"RECOVERY_DATA_DIR":         &cfg.DataDir,
 		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook, // a SQLite path or a postgres:// URL
 		"RECOVERY_PRICE_FILE":       &cfg.PriceFile,
+		"RECOVERY_POLICY_FILE":      &cfg.PolicyFile,
 		"RECOVERY_API_ADDR":         &cfg.APIAddr,
 		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
 		"RECOVERY_NAMESPACE":        &cfg.Namespace,
