@@ -8,12 +8,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// TestReplayRecordedHistories replays histories recorded from real runs
-// (see cmd/recovery TestDevEndToEnd, RECOVERY_RECORD_HISTORY). A change to
-// AppealWorkflow that would break running cases fails here; guard such a
-// change with workflow.GetVersion.
+// TestReplayRecordedHistories replays histories recorded from real runs:
+// appeal_*.json from cmd/recovery TestDevEndToEnd (RECOVERY_RECORD_HISTORY)
+// and TestParkedCasesResume (RECOVERY_RECORD_RESUMED), policy_*.json from
+// TestParkedCasesResume (RECOVERY_RECORD_POLICY). A change to a workflow
+// that would break running cases fails here; guard such a change with
+// workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("../testdata/appeal_*.json")
+	files, err := filepath.Glob("../testdata/*_*.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowName})
+			r.RegisterWorkflowWithOptions(PolicyWorkflow, workflow.RegisterOptions{Name: PolicyWorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

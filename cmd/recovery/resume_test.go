@@ -202,6 +202,21 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	if path := os.Getenv("RECOVERY_RECORD_RESUMED"); path != "" {
 		recordHistory(t, srv.FrontendAddress(), "bsc."+strings.TrimPrefix(hashes[0], "0x")+".v", path)
 	}
+	// RECOVERY_RECORD_POLICY=path saves the policy workflow's history, once
+	// its resume has finished.
+	if path := os.Getenv("RECOVERY_RECORD_POLICY"); path != "" {
+		for {
+			st, err := applied.Query(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Current.Resumed != nil {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		recordHistory(t, srv.FrontendAddress(), workflows.PolicyWorkflowID, path)
+	}
 }
 
 func containsPair(pairs []policy.NetworkCategory, network, category string) bool {
