@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"net/http"
@@ -224,22 +225,28 @@ type quoteAnswer struct {
 var quoteIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,200}$`)
 
 func (s *server) answerQuote(w http.ResponseWriter, r *http.Request) {
-	var a quoteAnswer
-	if err := decodeStrict(r.Body, &a); err != nil {
+	a, err := parseQuoteAnswer(r.Body)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	s.updateAppeal(w, r, workflows.QuoteUpdate, a)
+}
+
+// parseQuoteAnswer reads and checks the body of POST /v1/appeals/{id}/quote.
+func parseQuoteAnswer(body io.Reader) (workflows.QuoteAnswer, error) {
+	var a quoteAnswer
+	if err := decodeStrict(body, &a); err != nil {
+		return workflows.QuoteAnswer{}, err
 	}
 	a.QuoteID = strings.TrimSpace(a.QuoteID)
 	switch {
 	case a.QuoteID == "":
-		s.writeError(w, r, recovery.FieldError("quote_id", "quote_id is required: the id of the quote shown on the appeal"))
-		return
+		return workflows.QuoteAnswer{}, recovery.FieldError("quote_id", "quote_id is required: the id of the quote shown on the appeal")
 	case !quoteIDPattern.MatchString(a.QuoteID):
-		s.writeError(w, r, recovery.FieldError("quote_id", "quote_id is not a quote id"))
-		return
+		return workflows.QuoteAnswer{}, recovery.FieldError("quote_id", "quote_id is not a quote id")
 	case a.Accept == nil:
-		s.writeError(w, r, recovery.FieldError("accept", "accept is required: true to accept the quote, false to decline it"))
-		return
+		return workflows.QuoteAnswer{}, recovery.FieldError("accept", "accept is required: true to accept the quote, false to decline it")
 	}
-	s.updateAppeal(w, r, workflows.QuoteUpdate, workflows.QuoteAnswer{QuoteID: a.QuoteID, Accept: *a.Accept})
+	return workflows.QuoteAnswer{QuoteID: a.QuoteID, Accept: *a.Accept}, nil
 }

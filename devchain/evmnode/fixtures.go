@@ -64,12 +64,13 @@ const tokenCtor = `
 	CALLER SSTORE  ; balance[deployer] = supply
 `
 
-// tokenRuntime answers transfer(address,uint256) and balanceOf(address);
-// any other call reverts. transfer emits the standard three-topic
+// tokenRuntime answers transfer(address,uint256), balanceOf(address) and
+// decimals() (18); any other call reverts. transfer emits the standard three-topic
 // Transfer(from, to, value) log with value as the 32-byte data.
 const tokenRuntime = `
 	PUSH1 0x00 CALLDATALOAD PUSH1 0xe0 SHR     ; [sel]
 	DUP1 PUSH4 0xa9059cbb EQ @transfer JUMPI    ; [sel]
+	DUP1 PUSH4 0x313ce567 EQ @decimals JUMPI    ; [sel]
 	PUSH4 0x70a08231 EQ @balanceOf JUMPI        ; []
 fail:
 	PUSH1 0x00 DUP1 REVERT
@@ -92,6 +93,8 @@ transfer:
 balanceOf:
 	PUSH1 0x04 CALLDATALOAD SLOAD
 	PUSH1 0x00 MSTORE PUSH1 0x20 PUSH1 0x00 RETURN
+decimals:
+	PUSH1 0x12 PUSH1 0x00 MSTORE PUSH1 0x20 PUSH1 0x00 RETURN
 `
 
 // reverterRuntime reverts whatever it is sent.
