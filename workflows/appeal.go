@@ -353,16 +353,7 @@ const diagnoseChange = "diagnose"
 // the case to the status the decision calls for. minSeq asks for a policy
 // at least as recent as that applied policy (a resumed case).
 func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{"InvalidInput"},
-		},
-		ScheduleToCloseTimeout: 24 * time.Hour,
-	})
+	actx := readOptions(ctx)
 	req := DiagnoseRequest{
 		Tx: c.st.Tx, ClaimedNetwork: c.in.ClaimedNetwork, ToAddress: c.in.ToAddress,
 		Memo: c.in.Memo, UserID: c.in.UserID, Now: workflow.Now(ctx).UTC(), MinPolicySeq: minSeq,
@@ -411,6 +402,23 @@ func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
 		c.setStatus(ctx, StatusAwaitingQuote)
 	}
 	return nil
+}
+
+// readOptions are the options of an activity that only reads (the
+// exchange's records, prices, nodes): each attempt gets a minute, and an
+// outage is retried with backoff for up to a day. InvalidInput and the
+// refusals named are not retried.
+func readOptions(ctx workflow.Context, refusals ...string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: append([]string{"InvalidInput"}, refusals...),
+		},
+		ScheduleToCloseTimeout: 24 * time.Hour,
+	})
 }
 
 // sleep waits d or until the case is withdrawn, and says which happened.

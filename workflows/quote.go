@@ -109,16 +109,7 @@ func (c *appeal) quote(ctx workflow.Context) error {
 
 // offer makes quote number n and offers it to the user.
 func (c *appeal) offer(ctx workflow.Context, n int) error {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{"InvalidInput", ErrUnpriced},
-		},
-		ScheduleToCloseTimeout: 24 * time.Hour,
-	})
+	actx := readOptions(ctx, ErrUnpriced)
 	ttl := c.in.Timing.QuoteTTL
 	if ttl <= 0 {
 		ttl = DefaultQuoteTTL
