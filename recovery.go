@@ -17,6 +17,7 @@ const (
 	EForbidden    = "forbidden"
 	EUnavailable  = "unavailable" // a dependency (node, Temporal) did not answer; retry later
 	ETooLarge     = "too_large"
+	ERateLimited  = "rate_limited" // too many requests; retry after a while
 	EInternal     = "internal"
 )
 

@@ -50,12 +50,19 @@ type Deps struct {
 	Now func() time.Time
 	// ResolveTimeout bounds the chain look-up done while filing.
 	ResolveTimeout time.Duration
+	// UserTokens checks the users' tokens on the appeal API; nil refuses
+	// every appeal request (no sign-in configured).
+	UserTokens *UserTokens
+	// DevUserTokens serves POST /v1/dev/user-token, which issues a token
+	// for any user: recovery dev only.
+	DevUserTokens bool
 }
 
 type server struct {
 	Deps
 	log     *slog.Logger
 	metrics *metrics
+	limits  *userLimits
 }
 
 // NewServer returns the API handler.
@@ -69,12 +76,13 @@ func NewServer(d Deps) http.Handler {
 	if d.ResolveTimeout == 0 {
 		d.ResolveTimeout = 3 * time.Second
 	}
-	s := &server{Deps: d, log: d.Logger, metrics: newMetrics()}
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/appeals", s.createAppeal)
-	mux.HandleFunc("GET /v1/appeals/{id}", s.getAppeal)
-	mux.HandleFunc("POST /v1/appeals/{id}/withdraw", s.withdrawAppeal)
-	mux.HandleFunc("POST /v1/appeals/{id}/quote", s.answerQuote)
+	mux.HandleFunc("POST /v1/appeals", s.user(s.createAppeal))
+	mux.HandleFunc("GET /v1/appeals/{id}", s.user(s.getAppeal))
+	mux.HandleFunc("POST /v1/appeals/{id}/withdraw", s.user(s.withdrawAppeal))
+	mux.HandleFunc("POST /v1/appeals/{id}/quote", s.user(s.answerQuote))
+	mux.HandleFunc("POST /v1/dev/user-token", s.devUserToken)
 	mux.HandleFunc("GET /v1/networks", s.listNetworks)
 	mux.HandleFunc("GET /v1/cases", s.staff(s.listCases))
 	mux.HandleFunc("GET /v1/cases/{id}", s.staff(s.getCase))

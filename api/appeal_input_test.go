@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
@@ -25,8 +26,20 @@ const (
 	goodAddr = "0x52908400098527886E0F7030069857D2E4169EE7"
 )
 
+// testUsers signs user tokens with a fixed secret.
+func testUsers(t testing.TB, now func() time.Time) *UserTokens {
+	t.Helper()
+	u, err := NewUserTokens([]byte("0123456789abcdef0123456789abcdef"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 func TestAppealValidation(t *testing.T) {
-	srv := NewServer(Deps{Registry: registry(t)})
+	users := testUsers(t, nil)
+	srv := NewServer(Deps{Registry: registry(t), UserTokens: users})
+	token := users.Issue("u1", time.Hour)
 	cases := []struct {
 		name, body string
 		status     int
@@ -58,7 +71,9 @@ func TestAppealValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/appeals", strings.NewReader(tc.body)))
+			req := httptest.NewRequest(http.MethodPost, "/v1/appeals", strings.NewReader(tc.body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			srv.ServeHTTP(rec, req)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}

@@ -36,10 +36,18 @@ type appealCreated struct {
 	Existing bool   `json:"existing"`
 }
 
-func (s *server) createAppeal(w http.ResponseWriter, r *http.Request) {
+func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user string) {
 	a, err := decodeAppeal(r.Body, s.Registry)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if a.UserID != user {
+		s.writeError(w, r, &recovery.Error{Code: recovery.EForbidden, Field: "user_id", Message: "user_id is not the user you are signed in as"})
+		return
+	}
+	if lim := s.limits.get(user, s.Now()); !lim.filings.Allow() {
+		s.tooMany(w, r, lim.filings)
 		return
 	}
 	id, network := s.resolve(r.Context(), a)
@@ -78,6 +86,11 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request) {
 		status := ""
 		if qerr == nil {
 			status = st.Status
+			if st.UserID != "" && st.UserID != user {
+				// A second claimant: the deposit is someone else's case.
+				s.writeError(w, r, recovery.Errorf(recovery.EConflict, "this deposit is already under appeal by another account; contact support if it is yours"))
+				return
+			}
 		}
 		s.metrics.appeals.WithLabelValues("joined").Inc()
 		writeJSON(w, http.StatusOK, appealCreated{AppealID: id, Status: status, Existing: true})
@@ -144,8 +157,21 @@ func (s *server) queryState(ctx context.Context, id string) (*workflows.AppealSt
 	return &st, nil
 }
 
-func (s *server) getAppeal(w http.ResponseWriter, r *http.Request) {
-	st, err := s.queryState(r.Context(), r.PathValue("id"))
+// ownAppeal is the appeal in the path if user filed it. Someone else's
+// appeal is "not found": its existence is not disclosed.
+func (s *server) ownAppeal(ctx context.Context, id, user string) (*workflows.AppealState, error) {
+	st, err := s.queryState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.UserID != user {
+		return nil, recovery.Errorf(recovery.ENotFound, "no appeal with this id")
+	}
+	return st, nil
+}
+
+func (s *server) getAppeal(w http.ResponseWriter, r *http.Request, user string) {
+	st, err := s.ownAppeal(r.Context(), r.PathValue("id"), user)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -153,7 +179,7 @@ func (s *server) getAppeal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry, s.Now()))
 }
 
-func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request) {
+func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request, user string) {
 	var req workflows.WithdrawRequest
 	if r.ContentLength != 0 {
 		if err := decodeStrict(r.Body, &req); err != nil {
@@ -161,14 +187,14 @@ func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.updateAppeal(w, r, workflows.WithdrawUpdate, req)
+	s.updateAppeal(w, r, user, workflows.WithdrawUpdate, req)
 }
 
 // updateAppeal sends an update to the appeal in the path and answers with
 // the appeal as the user sees it after it, or with the update's refusal.
-func (s *server) updateAppeal(w http.ResponseWriter, r *http.Request, name string, arg any) {
+func (s *server) updateAppeal(w http.ResponseWriter, r *http.Request, user, name string, arg any) {
 	id := r.PathValue("id")
-	if _, err := s.queryState(r.Context(), id); err != nil {
+	if _, err := s.ownAppeal(r.Context(), id, user); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -224,13 +250,13 @@ type quoteAnswer struct {
 
 var quoteIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,200}$`)
 
-func (s *server) answerQuote(w http.ResponseWriter, r *http.Request) {
+func (s *server) answerQuote(w http.ResponseWriter, r *http.Request, user string) {
 	a, err := parseQuoteAnswer(r.Body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.updateAppeal(w, r, workflows.QuoteUpdate, a)
+	s.updateAppeal(w, r, user, workflows.QuoteUpdate, a)
 }
 
 // parseQuoteAnswer reads and checks the body of POST /v1/appeals/{id}/quote.

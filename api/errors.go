@@ -16,6 +16,7 @@ var errorStatus = map[string]int{
 	recovery.EUnauthorized: http.StatusUnauthorized,
 	recovery.EForbidden:    http.StatusForbidden,
 	recovery.ETooLarge:     http.StatusRequestEntityTooLarge,
+	recovery.ERateLimited:  http.StatusTooManyRequests,
 	recovery.EUnavailable:  http.StatusServiceUnavailable,
 	recovery.EInternal:     http.StatusInternalServerError,
 }

@@ -54,7 +54,11 @@ type Config struct {
 	LogFormat       string          `yaml:"log_format"` // text or json
 	Networks        []NetworkConfig `yaml:"networks"`
 	StaffTokens     []StaffToken    `yaml:"staff_tokens"`
-	Dev             DevConfig       `yaml:"dev"`
+	// UserTokenSecret signs the users' tokens on the appeal API (at least
+	// 32 characters; better in RECOVERY_USER_TOKEN_SECRET than in the
+	// file). recovery api needs it; recovery dev makes one of its own.
+	UserTokenSecret string    `yaml:"user_token_secret"`
+	Dev             DevConfig `yaml:"dev"`
 }
 
 // NetworkConfig points a network at nodes or adjusts it. A network not in
@@ -125,15 +129,16 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	str := map[string]*string{
-		"RECOVERY_DATA_DIR":         &cfg.DataDir,
-		"RECOVERY_ADDRESS_BOOK":     &cfg.AddressBook, // a SQLite path or a postgres:// URL
-		"RECOVERY_PRICE_FILE":       &cfg.PriceFile,
-		"RECOVERY_POLICY_FILE":      &cfg.PolicyFile,
-		"RECOVERY_API_ADDR":         &cfg.APIAddr,
-		"RECOVERY_TEMPORAL_ADDRESS": &cfg.TemporalAddress,
-		"RECOVERY_NAMESPACE":        &cfg.Namespace,
-		"RECOVERY_LOG_LEVEL":        &cfg.LogLevel,
-		"RECOVERY_LOG_FORMAT":       &cfg.LogFormat,
+		"RECOVERY_DATA_DIR":          &cfg.DataDir,
+		"RECOVERY_ADDRESS_BOOK":      &cfg.AddressBook, // a SQLite path or a postgres:// URL
+		"RECOVERY_PRICE_FILE":        &cfg.PriceFile,
+		"RECOVERY_POLICY_FILE":       &cfg.PolicyFile,
+		"RECOVERY_USER_TOKEN_SECRET": &cfg.UserTokenSecret,
+		"RECOVERY_API_ADDR":          &cfg.APIAddr,
+		"RECOVERY_TEMPORAL_ADDRESS":  &cfg.TemporalAddress,
+		"RECOVERY_NAMESPACE":         &cfg.Namespace,
+		"RECOVERY_LOG_LEVEL":         &cfg.LogLevel,
+		"RECOVERY_LOG_FORMAT":        &cfg.LogFormat,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -190,6 +195,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: staff token of %q is listed twice", t.Person)
 		}
 		seen[t.Token] = true
+	}
+	if c.UserTokenSecret != "" && len(c.UserTokenSecret) < 32 {
+		return errors.New("config: user_token_secret is shorter than 32 characters")
 	}
 	_, err := c.Registry()
 	return err

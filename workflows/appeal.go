@@ -113,6 +113,8 @@ type Event struct {
 // AppealState is what the status query answers.
 type AppealState struct {
 	AppealID string `json:"appeal_id"`
+	// UserID is who filed the appeal: only they see it on the appeal API.
+	UserID   string `json:"user_id"`
 	Status   string `json:"status"`
 	Category string `json:"category"`
 	Network  string `json:"network,omitempty"`
@@ -177,6 +179,7 @@ const ErrClosed = "CaseClosed"
 func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) {
 	c := &appeal{in: in, st: &AppealState{
 		AppealID: in.AppealID,
+		UserID:   in.UserID,
 		Status:   StatusReceived,
 		Category: CategoryUnclassified,
 		Network:  in.Network,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,13 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer cl.temporal.Close()
+			if cl.cfg.UserTokenSecret == "" {
+				return errors.New("user_token_secret is required: the secret user tokens are signed with, at least 32 characters (RECOVERY_USER_TOKEN_SECRET)")
+			}
+			users, err := api.NewUserTokens([]byte(cl.cfg.UserTokenSecret), nil)
+			if err != nil {
+				return err
+			}
 			book, err := addressbook.Open(ctx, cl.cfg.AddressBookPath())
 			if err != nil {
 				return err
@@ -41,6 +49,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				StaffTokens: staffTokens(cl.cfg),
 				Timing:      workflows.DefaultTiming(),
 				Logger:      cl.log,
+				UserTokens:  users,
 			})
 			cl.log.Info("API listening", "addr", l.Addr().String())
 			return serveHTTP(ctx, l, h)

@@ -82,6 +82,9 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	if !strings.HasSuffix(c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], ":"+apiPort) {
 		t.Errorf("recovery-api listens on %q, not the default port %s", c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], apiPort)
 	}
+	if !strings.Contains(c.Services["recovery-api"].Environment["RECOVERY_USER_TOKEN_SECRET"], "RECOVERY_USER_TOKEN_SECRET") {
+		t.Error("recovery-api is not given the user token secret, which it needs to start")
+	}
 	if ui := c.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; !strings.HasSuffix(ui, ":"+strconv.Itoa(config.DefaultTemporalPort)) {
 		t.Errorf("temporal-ui points at %q", ui)
 	}

@@ -172,6 +172,17 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	}
 	cfg.StaffTokens = append(cfg.StaffTokens, config.StaffToken{Token: token, Person: "dev-admin", Roles: []string{"admin"}})
 
+	secret := cfg.UserTokenSecret
+	if secret == "" {
+		if secret, err = devSecret(dataDir, "user-token-secret", 32); err != nil {
+			return err
+		}
+	}
+	users, err := api.NewUserTokens([]byte(secret), nil)
+	if err != nil {
+		return err
+	}
+
 	timing := workflows.DefaultTiming()
 	timing.NotFoundRechecks = cfg.Dev.Recheck
 	timing.ConfirmationPoll = cfg.Dev.ConfirmationPoll
@@ -184,6 +195,9 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		StaffTokens: staffTokens(cfg),
 		Timing:      timing,
 		Logger:      log,
+		UserTokens:  users,
+		// recovery dev stands in for the exchange's sign-in.
+		DevUserTokens: true,
 	}
 	if local != nil {
 		// A deposit address handed out in dev is in the address book, as
@@ -204,17 +218,23 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 // devStaffToken returns the dev admin token, creating it on first run.
 // casectl reads the same file.
 func devStaffToken(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "staff-token")
+	return devSecret(dataDir, "staff-token", 24)
+}
+
+// devSecret is a random hex secret of n bytes kept in a file of the data
+// directory, made on first use.
+func devSecret(dataDir, name string, n int) (string, error) {
+	path := filepath.Join(dataDir, name)
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}
-	buf := make([]byte, 24)
+	buf := make([]byte, n)
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
 	token := hex.EncodeToString(buf)
 	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("staff token: %w", err)
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	return token, nil
 }
@@ -226,7 +246,7 @@ func printBanner(out io.Writer, apiAddr string, srv *temporaldev.Server, dataDir
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Recovery engine (dev) is running.")
-	fmt.Fprintf(tw, "  API\thttp://%s/\n", host)
+	fmt.Fprintf(tw, "  API and appeal form\thttp://%s/\n", host)
 	fmt.Fprintf(tw, "  Health / metrics\thttp://%s/healthz  http://%s/metrics\n", host, host)
 	fmt.Fprintf(tw, "  Temporal frontend\t%s\n", srv.FrontendAddress())
 	if ui := srv.UIAddress(); ui != "" {
@@ -234,6 +254,7 @@ func printBanner(out io.Writer, apiAddr string, srv *temporaldev.Server, dataDir
 	}
 	fmt.Fprintf(tw, "  Data directory\t%s\n", dataDir)
 	fmt.Fprintf(tw, "  Staff token\t%s\n", filepath.Join(dataDir, "staff-token"))
+	fmt.Fprintf(tw, "  User tokens (dev)\tPOST http://%s/v1/dev/user-token {\"user_id\": \"alice\"}\n", host)
 	if local != nil {
 		for _, n := range local.Networks() {
 			fmt.Fprintf(tw, "  Local chain %s\t%s\n", n.ID, redact(n.RPC[0]))

@@ -62,7 +62,7 @@ type engine struct {
 	stderr *syncBuffer
 }
 
-var apiLine = regexp.MustCompile(`(?m)^\s+API\s+(http://\S+)/`)
+var apiLine = regexp.MustCompile(`(?m)^\s+API and appeal form\s+(http://\S+)/`)
 
 // startEngine runs `recovery dev` in-process, exactly as a user starts it,
 // and returns once the API is up.
@@ -208,23 +208,24 @@ func (a appealStatus) codes() []string {
 	return out
 }
 
-func waitStatus(t *testing.T, api, id, status string) appealStatus {
+// waitStatus polls an appeal as its user (token) sees it.
+func waitStatus(t *testing.T, api, token, id, status string) appealStatus {
 	t.Helper()
-	return waitFor(t, api, id, "reached status "+status, func(st appealStatus) bool { return st.Status == status })
+	return waitFor(t, api, token, id, "reached status "+status, func(st appealStatus) bool { return st.Status == status })
 }
 
-func waitCategory(t *testing.T, api, id, category string) appealStatus {
+func waitCategory(t *testing.T, api, token, id, category string) appealStatus {
 	t.Helper()
-	return waitFor(t, api, id, "diagnosed "+category, func(st appealStatus) bool { return st.Category == category })
+	return waitFor(t, api, token, id, "diagnosed "+category, func(st appealStatus) bool { return st.Category == category })
 }
 
 // waitFor polls an appeal until done says so, for at most 90 s.
-func waitFor(t *testing.T, api, id, what string, done func(appealStatus) bool) appealStatus {
+func waitFor(t *testing.T, api, token, id, what string, done func(appealStatus) bool) appealStatus {
 	t.Helper()
 	var st appealStatus
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		if code := call(t, "GET", api+"/v1/appeals/"+id, "", nil, &st); code == 200 && done(st) {
+		if code := call(t, "GET", api+"/v1/appeals/"+id, token, nil, &st); code == 200 && done(st) {
 			return st
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -269,6 +270,19 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(tokenRaw))
+	// as is the user token of a user, as the exchange's sign-in (here the
+	// dev endpoint) hands it out.
+	tokens := map[string]string{}
+	as := func(user string) string {
+		if tokens[user] == "" {
+			var issued struct{ Token string }
+			if code := call(t, "POST", api+"/v1/dev/user-token", "", map[string]any{"user_id": user}, &issued); code != 200 || issued.Token == "" {
+				t.Fatalf("dev user token for %s: %d", user, code)
+			}
+			tokens[user] = issued.Token
+		}
+		return tokens[user]
+	}
 	var demo struct{ Deposits []demoDeposit }
 	if code := call(t, "GET", api+"/v1/demo", token, nil, &demo); code != 200 || len(demo.Deposits) < 5 {
 		t.Fatalf("demo deposits: %d %+v", code, demo)
@@ -287,17 +301,17 @@ func TestDevEndToEnd(t *testing.T) {
 		Existing bool   `json:"existing"`
 	}
 	appeal := map[string]any{"tx_hash": btc.TxHash, "to_address": btc.ToAddress, "user_id": btc.UserID, "lang": "fr"}
-	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 202 || created.Existing {
+	if code := call(t, "POST", api+"/v1/appeals", as(btc.UserID), appeal, &created); code != 202 || created.Existing {
 		t.Fatalf("first appeal: %d %+v", code, created)
 	}
 	btcID := created.AppealID
 	if !strings.HasPrefix(btcID, "btc."+btc.TxHash+".o") {
 		t.Fatalf("case id %q does not name the btc output", btcID)
 	}
-	if code := call(t, "POST", api+"/v1/appeals", "", appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
+	if code := call(t, "POST", api+"/v1/appeals", as(btc.UserID), appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
 		t.Fatalf("the same deposit again did not join the case: %d %+v", code, created)
 	}
-	st := waitStatus(t, api, btcID, workflows.StatusAwaitingAcceptance)
+	st := waitStatus(t, api, as(btc.UserID), btcID, workflows.StatusAwaitingAcceptance)
 	if st.Network != "btc" || st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Deposit.To != btc.ToAddress {
 		t.Fatalf("looked-up deposit is wrong: %+v (demo %+v)", st, btc)
 	}
@@ -323,14 +337,27 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("btc deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
 	}
 
+	// Only its user sees an appeal; another user is told it does not exist,
+	// and cannot claim the same deposit.
+	if code := call(t, "GET", api+"/v1/appeals/"+btcID, as("mallory"), nil, &apiErr); code != 404 {
+		t.Fatalf("another user's appeal: %d %+v", code, apiErr)
+	}
+	appeal["user_id"] = "mallory"
+	if code := call(t, "POST", api+"/v1/appeals", as("mallory"), appeal, &apiErr); code != 409 {
+		t.Fatalf("a second claimant: %d %+v", code, apiErr)
+	}
+	if code := call(t, "GET", api+"/v1/appeals/"+btcID, "", nil, &apiErr); code != 401 {
+		t.Fatalf("no token: %d %+v", code, apiErr)
+	}
+
 	// An ERC-20 deposit of an unlisted token: the case names the log.
 	tok := byName["unlisted-token"]
-	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": tok.TxHash, "to_address": tok.ToAddress, "user_id": tok.UserID}, &created); code != 202 {
+	if code := call(t, "POST", api+"/v1/appeals", as(tok.UserID), map[string]any{"network": "eth", "tx_hash": tok.TxHash, "to_address": tok.ToAddress, "user_id": tok.UserID}, &created); code != 202 {
 		t.Fatalf("token appeal: %d", code)
 	}
 	tokID := created.AppealID
 	// Nobody prices a token nobody lists: the default policy parks it.
-	st = waitStatus(t, api, tokID, workflows.StatusParked)
+	st = waitStatus(t, api, as(tok.UserID), tokID, workflows.StatusParked)
 	if st.Deposit == nil || st.Deposit.Kind != "token" || st.Deposit.Amount != tok.Amount {
 		t.Fatalf("token deposit: %+v", st.Deposit)
 	}
@@ -341,12 +368,12 @@ func TestDevEndToEnd(t *testing.T) {
 	// Sent on bsc to an address issued for eth, filed as eth: the engine
 	// finds it on bsc and tells the user so.
 	wrong := byName["wrong-network"]
-	call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": wrong.TxHash, "to_address": wrong.ToAddress, "user_id": wrong.UserID}, &created)
+	call(t, "POST", api+"/v1/appeals", as(wrong.UserID), map[string]any{"network": "eth", "tx_hash": wrong.TxHash, "to_address": wrong.ToAddress, "user_id": wrong.UserID}, &created)
 	if !strings.HasPrefix(created.AppealID, "bsc.") {
 		t.Fatalf("wrong-network case id %q is not on bsc", created.AppealID)
 	}
 	wrongID := created.AppealID
-	st = waitStatus(t, api, wrongID, workflows.StatusAwaitingAcceptance)
+	st = waitStatus(t, api, as(wrong.UserID), wrongID, workflows.StatusAwaitingAcceptance)
 	if got := st.codes(); len(got) < 2 || got[1] != "found_elsewhere" || !strings.Contains(st.Timeline[1].Message, "bsc") {
 		t.Fatalf("wrong-network timeline: %+v", st.Timeline)
 	}
@@ -355,13 +382,13 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// The user's answers to a quote are checked; declining closes the case.
-	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": st.Quote.ID}, &apiErr); code != 400 || apiErr.Error.Field != "accept" {
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": st.Quote.ID}, &apiErr); code != 400 || apiErr.Error.Field != "accept" {
 		t.Fatalf("answer without accept: %d %+v", code, apiErr)
 	}
-	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": btcID + ".q1", "accept": true}, &apiErr); code != 409 || apiErr.Error.Field != "quote_id" {
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": btcID + ".q1", "accept": true}, &apiErr); code != 409 || apiErr.Error.Field != "quote_id" {
 		t.Fatalf("answer to another case's quote: %d %+v", code, apiErr)
 	}
-	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", "", map[string]any{"quote_id": st.Quote.ID, "accept": false}, &st); code != 200 || st.Status != workflows.StatusDeclined || !st.Closed {
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": st.Quote.ID, "accept": false}, &st); code != 200 || st.Status != workflows.StatusDeclined || !st.Closed {
 		t.Fatalf("decline: %d %+v", code, st)
 	}
 
@@ -369,8 +396,8 @@ func TestDevEndToEnd(t *testing.T) {
 	// to show.
 	for _, name := range []string{"small-deposit", "contract-deposit"} {
 		d := byName[name]
-		call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": d.Network, "tx_hash": d.TxHash, "to_address": d.ToAddress, "user_id": d.UserID}, &created)
-		st = waitCategory(t, api, created.AppealID, d.Category)
+		call(t, "POST", api+"/v1/appeals", as(d.UserID), map[string]any{"network": d.Network, "tx_hash": d.TxHash, "to_address": d.ToAddress, "user_id": d.UserID}, &created)
+		st = waitCategory(t, api, as(d.UserID), created.AppealID, d.Category)
 		if st.Decision == nil || st.Explanation == "" {
 			t.Fatalf("%s: no decision or explanation: %+v", name, st)
 		}
@@ -378,14 +405,14 @@ func TestDevEndToEnd(t *testing.T) {
 
 	// A reverted transaction is not recoverable and the case closes.
 	failed := byName["failed-tx"]
-	call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
-	st = waitStatus(t, api, created.AppealID, workflows.StatusNotRecoverable)
+	call(t, "POST", api+"/v1/appeals", as(failed.UserID), map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
+	st = waitStatus(t, api, as(failed.UserID), created.AppealID, workflows.StatusNotRecoverable)
 	if st.Category != workflows.CategoryFailedTx || !st.Closed {
 		t.Fatalf("failed tx: %+v", st)
 	}
 
 	// Bad input is refused with the field named.
-	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"tx_hash": "0x12", "to_address": btc.ToAddress, "user_id": "dave"}, &apiErr); code != 400 || apiErr.Error.Field != "tx_hash" {
+	if code := call(t, "POST", api+"/v1/appeals", as("dave"), map[string]any{"tx_hash": "0x12", "to_address": btc.ToAddress, "user_id": "dave"}, &apiErr); code != 400 || apiErr.Error.Field != "tx_hash" {
 		t.Fatalf("bad hash: %d %+v", code, apiErr)
 	}
 
@@ -444,10 +471,10 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// The user withdraws the token appeal; a second withdrawal conflicts.
-	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
+	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, st)
 	}
-	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", "", nil, &apiErr); code != 409 {
+	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), nil, &apiErr); code != 409 {
 		t.Fatalf("second withdraw: %d %+v", code, apiErr)
 	}
 
@@ -471,10 +498,10 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// The user accepts the btc quote: the teams sign off next.
-	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", "", map[string]any{"quote_id": q.ID, "accept": true}, &st); code != 200 || st.Status != workflows.StatusAwaitingSignoffs || !st.Quote.Accepted {
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &st); code != 200 || st.Status != workflows.StatusAwaitingSignoffs || !st.Quote.Accepted {
 		t.Fatalf("accept: %d %+v", code, st)
 	}
-	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", "", map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
 		t.Fatalf("a second answer: %d %+v", code, apiErr)
 	}
 
@@ -486,11 +513,11 @@ func TestDevEndToEnd(t *testing.T) {
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, btcID, workflows.StatusAwaitingSignoffs)
+	st = waitStatus(t, e.api, as(btc.UserID), btcID, workflows.StatusAwaitingSignoffs)
 	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
 		t.Fatalf("after restart: %+v", st)
 	}
-	waitStatus(t, e.api, tokID, workflows.StatusWithdrawn)
+	waitStatus(t, e.api, as(tok.UserID), tokID, workflows.StatusWithdrawn)
 	var again struct{ Deposits []demoDeposit }
 	call(t, "GET", e.api+"/v1/demo", token, nil, &again)
 	if !slices.Equal(again.Deposits, demo.Deposits) {

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	apipkg "github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/workflows"
@@ -63,7 +64,8 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 
 	token := "prod-test-token-0123456789"
 	cfgPath := filepath.Join(t.TempDir(), "recovery.yaml")
-	cfgText := fmt.Sprintf("networks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nlog_level: warn\n", node.URL(), token)
+	secret := "prod-test-user-token-secret-0123456789"
+	cfgText := fmt.Sprintf("networks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nuser_token_secret: %q\nlog_level: warn\n", node.URL(), token, secret)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +98,18 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	var created struct {
 		AppealID string `json:"appeal_id"`
 	}
-	if code := call(t, "POST", api+"/v1/appeals", "", map[string]any{"network": "eth", "tx_hash": hash.Hex(), "to_address": strings.ToLower(to.Hex()), "user_id": "u-42"}, &created); code != 202 {
+	// The exchange signs its user's token with the shared secret.
+	users, err := apipkg.NewUserTokens([]byte(secret), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := users.Issue("u-42", time.Hour)
+	if code := call(t, "POST", api+"/v1/appeals", user, map[string]any{"network": "eth", "tx_hash": hash.Hex(), "to_address": strings.ToLower(to.Hex()), "user_id": "u-42"}, &created); code != 202 {
 		t.Fatalf("appeal: %d", code)
 	}
 	// The worker's address book is empty: the deposit pays no address of
 	// the exchange, and the case closes with the policy's refusal.
-	st := waitStatus(t, api, created.AppealID, workflows.StatusNotRecoverable)
+	st := waitStatus(t, api, user, created.AppealID, workflows.StatusNotRecoverable)
 	if st.Deposit == nil || st.Deposit.Amount != "123456789" {
 		t.Fatalf("deposit %+v", st.Deposit)
 	}
