@@ -92,6 +92,7 @@ func NewServer(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/addressbook", s.staff(s.getAddressBook))
 	mux.HandleFunc("GET /v1/policy", s.staff(s.getPolicy))
 	mux.HandleFunc("PUT /v1/policy", s.staff(s.putPolicy))
+	mux.HandleFunc("GET /{$}", s.appealForm)
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -265,11 +265,7 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("Temporal Web UI answered %d", resp.StatusCode)
 	}
 
-	tokenRaw, err := os.ReadFile(filepath.Join(dir, "staff-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := strings.TrimSpace(string(tokenRaw))
+	token := staffToken(t, dir)
 	// as is the user token of a user, as the exchange's sign-in (here the
 	// dev endpoint) hands it out.
 	tokens := map[string]string{}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds a Chromium to drive; Debian's package is `chromium`.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no Chromium: .ci/run installs Debian's chromium package")
+	}
+	t.Skip("no Chromium (apt-get install chromium) to test the appeal form in")
+	return ""
+}
+
+// The appeal form in a real headless Chromium: sign in (dev), file an
+// appeal for a demo deposit, follow it to its quote, accept the quote, and
+// read the status in another language. RECOVERY_UPDATE_SCREENSHOT=1 saves
+// the page with its quote to testdata/appeal_form.png.
+func TestAppealFormInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole engine and a browser")
+	}
+	browser := chromium(t)
+	dir := t.TempDir()
+	args := []string{"dev", "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "warn"}
+	e := startEngine(t, args)
+	defer e.stop(t)
+	token := staffToken(t, dir)
+	var demo struct{ Deposits []demoDeposit }
+	if code := call(t, "GET", e.api+"/v1/demo", token, nil, &demo); code != 200 {
+		t.Fatalf("demo deposits: %d", code)
+	}
+	var btc demoDeposit
+	for _, d := range demo.Deposits {
+		if d.Name == "btc-deposit" {
+			btc = d
+		}
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox,
+		chromedp.WindowSize(1000, 1600), chromedp.Flag("lang", "en-US"))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// The first run starts the browser, for as long as bctx lives; the
+	// later steps get a deadline of their own.
+	if err := chromedp.Do(bctx, chromedp.Navigate(e.api+"/?lang=en")); err != nil {
+		t.Fatalf("open the form: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+	text := func(id string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+		if err != nil {
+			t.Fatalf("read #%s: %v", id, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	status := func(want string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.CSS(`#status[data-status="` + want + `"]`))
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("dev-user"), btc.UserID),
+		chromedp.Click(chromedp.CSS("#dev-form button")),
+		chromedp.WaitVisible(chromedp.ID("signed-in")),
+		chromedp.SendKeys(chromedp.ID("tx_hash"), btc.TxHash),
+		chromedp.SendKeys(chromedp.ID("to_address"), btc.ToAddress),
+		chromedp.Click(chromedp.ID("submit")),
+		status("awaiting_acceptance"),
+	)
+	if err != nil {
+		t.Fatalf("filing in the form: %v", err)
+	}
+	quoteRows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#quote-lines tr").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn, shown, appealID, explanation := text("signed-in"), text("status"), text("appeal-id"), text("explanation")
+	if !strings.Contains(signedIn, btc.UserID) || shown != "Waiting for your answer to the fee quote" || quoteRows != 2 ||
+		!strings.HasPrefix(appealID, "btc.") || !strings.Contains(explanation, "old deposit address") {
+		t.Fatalf("signed in %q; status %q; appeal %q; explanation %q; %d quote lines", signedIn, shown, appealID, explanation, quoteRows)
+	}
+	if os.Getenv("RECOVERY_UPDATE_SCREENSHOT") != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "testdata", "appeal_form.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Accept the quote; then, in Chinese, open the appeal again by its id.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("accept")), status("awaiting_signoffs")); err != nil {
+		t.Fatalf("accepting in the form: %v", err)
+	}
+	accepted := text("status")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.api+"/?lang=zh"),
+		chromedp.WaitVisible(chromedp.ID("signed-in")), // the token is kept for the session
+		chromedp.SendKeys(chromedp.ID("open-id"), appealID),
+		chromedp.Click(chromedp.CSS("#open-form button")),
+		status("awaiting_signoffs"),
+	)
+	if err != nil {
+		t.Fatalf("opening the appeal in Chinese: %v", err)
+	}
+	if zh := text("status"); accepted != "Our teams are approving the recovery" || zh != "我们的团队正在审批找回" {
+		t.Fatalf("after accepting: %q; in Chinese: %q", accepted, zh)
+	}
+}
+
+// staffToken reads the dev staff token recovery dev keeps in its data
+// directory.
+func staffToken(t *testing.T, dataDir string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dataDir, "staff-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(raw))
+}
