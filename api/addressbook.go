@@ -42,9 +42,7 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 			s.writeError(w, r, recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook))
 			return
 		}
-		var req struct {
-			Entries []addressbook.Entry `json:"entries"`
-		}
+		var req addressBookEntries
 		if err := decodeStrictBytes(raw, &req); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -69,7 +67,7 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 		return
 	}
 	s.log.Info("audit: address book import", "person", who.Person, "entries", len(entries))
-	writeJSON(w, http.StatusOK, map[string]int{"stored": len(entries)})
+	writeJSON(w, http.StatusOK, addressBookStored{Stored: len(entries)})
 }
 
 func (s *server) getAddressBook(w http.ResponseWriter, r *http.Request, _ Staff) {
@@ -93,7 +91,18 @@ func (s *server) getAddressBook(w http.ResponseWriter, r *http.Request, _ Staff)
 	if entries == nil {
 		entries = []addressbook.Entry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	writeJSON(w, http.StatusOK, addressBookEntries{Entries: entries})
+}
+
+// addressBookEntries is the JSON body of PUT /v1/addressbook and the
+// answer of GET /v1/addressbook.
+type addressBookEntries struct {
+	Entries []addressbook.Entry `json:"entries"`
+}
+
+// addressBookStored answers PUT /v1/addressbook.
+type addressBookStored struct {
+	Stored int `json:"stored"`
 }
 
 // may reports whether the person holds one of roles; admin holds them all.

@@ -65,6 +65,41 @@ type server struct {
 	limits  *userLimits
 }
 
+// route is one endpoint: "METHOD /path" and its handler. The OpenAPI
+// document describes exactly these (a test checks it both ways).
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+func (s *server) routes() []route {
+	f := func(pattern string, h http.HandlerFunc) route { return route{pattern, h} }
+	return []route{
+		// Appeal API (users, with their user token).
+		f("POST /v1/appeals", s.user(s.createAppeal)),
+		f("GET /v1/appeals/{id}", s.user(s.getAppeal)),
+		f("POST /v1/appeals/{id}/withdraw", s.user(s.withdrawAppeal)),
+		f("POST /v1/appeals/{id}/quote", s.user(s.answerQuote)),
+		f("GET /v1/networks", s.listNetworks),
+		f("GET /v1/openapi.json", s.openAPI),
+		f("GET /{$}", s.appealForm),
+		// Dev only.
+		f("POST /v1/dev/user-token", s.devUserToken),
+		f("GET /v1/deposit-address", s.depositAddress),
+		// Staff API (staff tokens).
+		f("GET /v1/cases", s.staff(s.listCases)),
+		f("GET /v1/cases/{id}", s.staff(s.getCase)),
+		f("GET /v1/demo", s.staff(s.demo)),
+		f("PUT /v1/addressbook", s.staff(s.putAddressBook)),
+		f("GET /v1/addressbook", s.staff(s.getAddressBook)),
+		f("GET /v1/policy", s.staff(s.getPolicy)),
+		f("PUT /v1/policy", s.staff(s.putPolicy)),
+		// Operations.
+		f("GET /healthz", s.health),
+		{"GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})},
+	}
+}
+
 // NewServer returns the API handler.
 func NewServer(d Deps) http.Handler {
 	if d.Logger == nil {
@@ -78,23 +113,9 @@ func NewServer(d Deps) http.Handler {
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/appeals", s.user(s.createAppeal))
-	mux.HandleFunc("GET /v1/appeals/{id}", s.user(s.getAppeal))
-	mux.HandleFunc("POST /v1/appeals/{id}/withdraw", s.user(s.withdrawAppeal))
-	mux.HandleFunc("POST /v1/appeals/{id}/quote", s.user(s.answerQuote))
-	mux.HandleFunc("POST /v1/dev/user-token", s.devUserToken)
-	mux.HandleFunc("GET /v1/networks", s.listNetworks)
-	mux.HandleFunc("GET /v1/cases", s.staff(s.listCases))
-	mux.HandleFunc("GET /v1/cases/{id}", s.staff(s.getCase))
-	mux.HandleFunc("GET /v1/deposit-address", s.depositAddress)
-	mux.HandleFunc("GET /v1/demo", s.staff(s.demo))
-	mux.HandleFunc("PUT /v1/addressbook", s.staff(s.putAddressBook))
-	mux.HandleFunc("GET /v1/addressbook", s.staff(s.getAddressBook))
-	mux.HandleFunc("GET /v1/policy", s.staff(s.getPolicy))
-	mux.HandleFunc("PUT /v1/policy", s.staff(s.putPolicy))
-	mux.HandleFunc("GET /{$}", s.appealForm)
-	mux.HandleFunc("GET /healthz", s.health)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -106,14 +127,38 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		s.log.Warn("health check: temporal unreachable", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "temporal": "unreachable"})
+		writeJSON(w, http.StatusServiceUnavailable, healthView{Status: "unavailable", Temporal: "unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "temporal": "ok"})
+	writeJSON(w, http.StatusOK, healthView{Status: "ok", Temporal: "ok"})
 }
 
+// healthView is GET /healthz.
+type healthView struct {
+	Status   string `json:"status"`
+	Temporal string `json:"temporal"`
+}
+
+// networkList is GET /v1/networks.
+type networkList struct {
+	Networks      []networkView `json:"networks"`
+	PolicyVersion string        `json:"policy_version"`
+}
+
+// networkView is a network as the API shows it: never its node URLs,
+// which may carry credentials.
 type networkView struct {
-	chains.Network
+	ID            string         `json:"id"`
+	Name          string         `json:"name"`
+	Family        chains.Family  `json:"family"`
+	ChainID       uint64         `json:"chain_id,omitempty"`
+	Params        string         `json:"params,omitempty"`
+	Confirmations uint64         `json:"confirmations"`
+	NativeAsset   string         `json:"native_asset"`
+	Decimals      int32          `json:"decimals"`
+	Tier          chains.Tier    `json:"tier"`
+	MinDeposit    string         `json:"min_deposit,omitempty"`
+	Tokens        []chains.Token `json:"tokens,omitempty"`
 	// Recoverable is how the policy in force recovers deposits on this
 	// network: direct, conditional or park (not in the policy).
 	Recoverable string            `json:"recoverable,omitempty"`
@@ -130,8 +175,11 @@ func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
 	var out []networkView
 	recoverable, version := s.recoverability(r.Context())
 	for _, n := range s.Registry.Networks() {
-		v := networkView{Network: n, Recoverable: recoverable[n.ID]}
-		v.RPC = nil // node URLs may carry credentials
+		v := networkView{
+			ID: n.ID, Name: n.Name, Family: n.Family, ChainID: n.ChainID, Params: n.Params, Confirmations: n.Confirmations,
+			NativeAsset: n.NativeAsset, Decimals: n.Decimals, Tier: n.Tier, MinDeposit: n.MinDeposit, Tokens: n.Tokens,
+			Recoverable: recoverable[n.ID],
+		}
 		if s.Scanner != nil {
 			var l chains.Lookup
 			l, v.Lookup = s.Scanner.Lookup(n.ID)
@@ -141,7 +189,14 @@ func (s *server) listNetworks(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"networks": out, "policy_version": version})
+	writeJSON(w, http.StatusOK, networkList{Networks: out, PolicyVersion: version})
+}
+
+// depositAddressView is GET /v1/deposit-address.
+type depositAddressView struct {
+	UserID  string `json:"user_id"`
+	Network string `json:"network"`
+	Address string `json:"address"`
 }
 
 func (s *server) depositAddress(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +219,7 @@ func (s *server) depositAddress(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"user_id": user, "network": network, "address": addr})
+	writeJSON(w, http.StatusOK, depositAddressView{UserID: user, Network: network, Address: addr})
 }
 
 func (s *server) demo(w http.ResponseWriter, r *http.Request, _ Staff) {

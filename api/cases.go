@@ -19,6 +19,12 @@ import (
 )
 
 // caseSummary is one row of a staff queue, read from Temporal visibility.
+// caseList is GET /v1/cases: a queue, and the visibility query behind it.
+type caseList struct {
+	Cases []caseSummary `json:"cases"`
+	Query string        `json:"query"`
+}
+
 type caseSummary struct {
 	ID       string    `json:"id"`
 	Status   string    `json:"status"`
@@ -93,7 +99,7 @@ func (s *server) listCases(w http.ResponseWriter, r *http.Request, _ Staff) {
 		}
 		out = append(out, c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": out, "query": query})
+	writeJSON(w, http.StatusOK, caseList{Cases: out, Query: query})
 }
 
 // caseView is the staff view of a case: the user's view plus chain evidence.

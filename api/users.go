@@ -110,9 +110,7 @@ func (s *server) devUserToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "user tokens are issued here in dev mode only; the exchange issues them in production"))
 		return
 	}
-	var req struct {
-		UserID string `json:"user_id"`
-	}
+	var req devUserTokenRequest
 	if err := decodeStrict(r.Body, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -123,5 +121,16 @@ func (s *server) devUserToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	exp := s.Now().Add(devUserTokenTTL).UTC()
-	writeJSON(w, http.StatusOK, map[string]any{"user_id": req.UserID, "token": s.UserTokens.Issue(req.UserID, devUserTokenTTL), "expires_at": exp})
+	writeJSON(w, http.StatusOK, devUserTokenView{UserID: req.UserID, Token: s.UserTokens.Issue(req.UserID, devUserTokenTTL), ExpiresAt: exp})
+}
+
+// devUserTokenRequest and devUserTokenView are POST /v1/dev/user-token.
+type devUserTokenRequest struct {
+	UserID string `json:"user_id"`
+}
+
+type devUserTokenView struct {
+	UserID    string    `json:"user_id"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
 }

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/misdeposit/recovery/addressbook"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery/policy/applied"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+type openAPIDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]schema `json:"schemas"`
+	} `json:"components"`
+}
+
+type schema struct {
+	Type                 string            `json:"type"`
+	Properties           map[string]schema `json:"properties"`
+	Required             []string          `json:"required"`
+	AllOf                []schema          `json:"allOf"`
+	Ref                  string            `json:"$ref"`
+	AdditionalProperties any               `json:"additionalProperties"`
+}
+
+func loadOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	var d openAPIDoc
+	if err := json.Unmarshal(openAPIDocument, &d); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	return d
+}
+
+// The document lists exactly the routes the server serves.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	d := loadOpenAPI(t)
+	served := map[string]bool{}
+	for _, rt := range (&server{metrics: newMetrics()}).routes() {
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if path == "/{$}" {
+			path = "/"
+		}
+		key := strings.ToLower(method) + " " + path
+		served[key] = true
+		if _, ok := d.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is served but not in openapi.json", rt.pattern)
+		}
+	}
+	for path, ops := range d.Paths {
+		for method := range ops {
+			if method == "parameters" {
+				continue
+			}
+			if !served[method+" "+path] {
+				t.Errorf("openapi.json documents %s %s, which is not served", strings.ToUpper(method), path)
+			}
+		}
+	}
+	rec := httptest.NewRecorder()
+	NewServer(Deps{Registry: registry(t)}).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/openapi.json", nil))
+	if rec.Code != 200 || !json.Valid(rec.Body.Bytes()) {
+		t.Fatalf("GET /v1/openapi.json: %d", rec.Code)
+	}
+}
+
+// bodies maps each schema of the document to the Go type the handlers read
+// or write. A schema not listed must be opaque (an object of any fields).
+var bodies = map[string]any{
+	"Error": errorBody{}, "ErrorDetail": errorDetail{},
+	"AppealRequest": appealRequest{}, "AppealCreated": appealCreated{}, "Appeal": appealView{},
+	"Deposit": depositView{}, "Chain": chainView{}, "Decision": decisionView{}, "Quote": quoteView{},
+	"Price": priceView{}, "QuoteLine": quoteLineView{}, "Advice": adviceView{}, "TimelineEntry": timelineEntry{},
+	"QuoteAnswer": quoteAnswer{}, "WithdrawRequest": workflows.WithdrawRequest{},
+	"NetworkList": networkList{}, "Network": networkView{}, "Token": chains.Token{}, "NodeHealth": pool.NodeHealth{},
+	"DevUserTokenRequest": devUserTokenRequest{}, "DevUserToken": devUserTokenView{}, "DepositAddress": depositAddressView{},
+	"CaseList": caseList{}, "CaseSummary": caseSummary{}, "Case": caseView{},
+	"AddressBookEntries": addressBookEntries{}, "AddressBookEntry": addressbook.Entry{}, "AddressBookStored": addressBookStored{},
+	"PolicyState": policyView{}, "AppliedPolicy": workflows.AppliedPolicy{}, "NetworkCategory": policy.NetworkCategory{},
+	"PolicyApplied": applied.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},
+	"Health": healthView{},
+}
+
+// jsonFields lists the JSON names of a struct's fields, embedded structs
+// flattened as encoding/json does.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// properties lists a schema's properties, following allOf and $ref.
+func properties(d openAPIDoc, s schema) []string {
+	var out []string
+	if s.Ref != "" {
+		return properties(d, d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")])
+	}
+	for name := range s.Properties {
+		out = append(out, name)
+	}
+	for _, part := range s.AllOf {
+		out = append(out, properties(d, part)...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Every field the handlers read or write is in the document, and every
+// field the document names exists.
+func TestOpenAPIFieldsMatchTheHandlers(t *testing.T) {
+	d := loadOpenAPI(t)
+	for name, s := range d.Components.Schemas {
+		v, ok := bodies[name]
+		if !ok {
+			if s.Type != "object" || s.AdditionalProperties != true || len(s.Properties) != 0 {
+				t.Errorf("schema %s is neither tied to a Go type nor opaque", name)
+			}
+			continue
+		}
+		want := jsonFields(reflect.TypeOf(v))
+		got := properties(d, s)
+		if !slices.Equal(got, want) {
+			t.Errorf("schema %s has %v; %T has %v", name, got, v, want)
+		}
+		for _, r := range s.Required {
+			if !slices.Contains(got, r) {
+				t.Errorf("schema %s requires %s, which it does not have", name, r)
+			}
+		}
+	}
+	for name := range bodies {
+		if _, ok := d.Components.Schemas[name]; !ok {
+			t.Errorf("%s is not in openapi.json", name)
+		}
+	}
+	// Every reference resolves.
+	var refs func(v any)
+	refs = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if r, ok := x["$ref"].(string); ok {
+				if _, ok := d.Components.Schemas[strings.TrimPrefix(r, "#/components/schemas/")]; !ok {
+					t.Errorf("dangling reference %s", r)
+				}
+			}
+			for _, e := range x {
+				refs(e)
+			}
+		case []any:
+			for _, e := range x {
+				refs(e)
+			}
+		}
+	}
+	var all any
+	json.Unmarshal(openAPIDocument, &all)
+	refs(all)
+}
