@@ -2,8 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -201,4 +203,27 @@ func FuzzDecodeAppeal(f *testing.F) {
 			t.Fatalf("accepted an unusable appeal: %+v", a)
 		}
 	})
+}
+
+func TestQueueFilters(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	f, err := parseQueueFilter(url.Values{"status": {"parked"}, "amount_band": {"1k_10k"}, "overdue": {"true"}, "older_than": {"36h"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "WorkflowType = 'AppealWorkflow' AND RecoveryStatus = 'parked' AND RecoveryAmountBand = '1k_10k' AND ExecutionStatus = 'Running' AND RecoveryDueAt < '2026-11-30T12:00:00Z' AND StartTime < '2026-11-29T00:00:00Z'"
+	if got := casesQuery(f, now); got != want {
+		t.Errorf("query\n got %s\nwant %s", got, want)
+	}
+	for field, bad := range map[string]url.Values{
+		"amount_band": {"amount_band": {"huge"}},
+		"overdue":     {"overdue": {"yes"}},
+		"older_than":  {"older_than": {"-1h"}},
+		"network":     {"network": {"eth' OR 1=1"}},
+	} {
+		var e *recovery.Error
+		if _, err := parseQueueFilter(bad); !errors.As(err, &e) || e.Field != field {
+			t.Errorf("%v: %v, want a refusal naming %s", bad, err, field)
+		}
+	}
 }

@@ -3,7 +3,9 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,43 +34,84 @@ type caseSummary struct {
 	Network  string    `json:"network"`
 	Opened   time.Time `json:"opened"`
 	Closed   bool      `json:"closed"`
+	// AmountBand is the band of the deposit's USD value (no amount is
+	// indexed); DueAt when the desk must have acted on the decision.
+	AmountBand string     `json:"amount_band,omitempty"`
+	DueAt      *time.Time `json:"due_at,omitempty"`
+	Overdue    bool       `json:"overdue"`
 }
 
 var filterValue = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
-// casesQuery builds the visibility query of a queue. Filter values are
-// checked against a strict pattern because they are spliced into the query.
-func casesQuery(q map[string]string) (string, error) {
+// queueFilter is what a queue selects on, from GET /v1/cases.
+type queueFilter struct {
+	status, network, category, amountBand string
+	// overdue selects running cases past their due time; olderThan the
+	// cases opened more than that long ago.
+	overdue   bool
+	olderThan time.Duration
+}
+
+func parseQueueFilter(q url.Values) (queueFilter, error) {
+	f := queueFilter{status: q.Get("status"), network: q.Get("network"), category: q.Get("category"), amountBand: q.Get("amount_band")}
+	for name, v := range map[string]string{"status": f.status, "network": f.network, "category": f.category, "amount_band": f.amountBand} {
+		if v != "" && !filterValue.MatchString(v) {
+			return f, recovery.FieldError(name, "%s must be lower-case letters, digits, _ or -", name)
+		}
+	}
+	if f.amountBand != "" && !slices.Contains(workflows.AmountBands(), f.amountBand) {
+		return f, recovery.FieldError("amount_band", "amount_band is one of %s", strings.Join(workflows.AmountBands(), ", "))
+	}
+	switch v := q.Get("overdue"); v {
+	case "", "false":
+	case "true":
+		f.overdue = true
+	default:
+		return f, recovery.FieldError("overdue", "overdue is true or false")
+	}
+	if v := q.Get("older_than"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 10*365*24*time.Hour {
+			return f, recovery.FieldError("older_than", "older_than is a duration such as 36h or 90m")
+		}
+		f.olderThan = d
+	}
+	return f, nil
+}
+
+// casesQuery builds the visibility query of a queue. Values are checked
+// against strict patterns before they are spliced into the query; times
+// are the engine's own.
+func casesQuery(f queueFilter, now time.Time) string {
 	parts := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.AppealWorkflowName)}
-	for _, f := range []struct{ param, attr string }{
-		{"status", "RecoveryStatus"},
-		{"network", "RecoveryNetwork"},
-		{"category", "RecoveryCategory"},
+	for _, c := range []struct{ v, attr string }{
+		{f.status, "RecoveryStatus"},
+		{f.network, "RecoveryNetwork"},
+		{f.category, "RecoveryCategory"},
+		{f.amountBand, "RecoveryAmountBand"},
 	} {
-		v := q[f.param]
-		if v == "" {
-			continue
+		if c.v != "" {
+			parts = append(parts, fmt.Sprintf("%s = '%s'", c.attr, c.v))
 		}
-		if !filterValue.MatchString(v) {
-			return "", recovery.FieldError(f.param, "%s must be lower-case letters, digits, _ or -", f.param)
-		}
-		parts = append(parts, fmt.Sprintf("%s = '%s'", f.attr, v))
+	}
+	if f.overdue {
+		parts = append(parts, "ExecutionStatus = 'Running'", fmt.Sprintf("RecoveryDueAt < '%s'", now.UTC().Format(time.RFC3339)))
+	}
+	if f.olderThan > 0 {
+		parts = append(parts, fmt.Sprintf("StartTime < '%s'", now.Add(-f.olderThan).UTC().Format(time.RFC3339)))
 	}
 	// No ORDER BY: SQL visibility (SQLite, Postgres) refuses it and already
 	// lists the newest cases first.
-	return strings.Join(parts, " AND "), nil
+	return strings.Join(parts, " AND ")
 }
 
 func (s *server) listCases(w http.ResponseWriter, r *http.Request, _ Staff) {
-	params := map[string]string{}
-	for _, k := range []string{"status", "network", "category"} {
-		params[k] = r.URL.Query().Get(k)
-	}
-	query, err := casesQuery(params)
+	filter, err := parseQueueFilter(r.URL.Query())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	query := casesQuery(filter, s.Now())
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -92,9 +135,16 @@ func (s *server) listCases(w http.ResponseWriter, r *http.Request, _ Staff) {
 	for _, e := range resp.GetExecutions() {
 		c := caseSummary{ID: e.GetExecution().GetWorkflowId(), Opened: e.GetStartTime().AsTime().UTC(), Closed: e.GetCloseTime() != nil}
 		fields := e.GetSearchAttributes().GetIndexedFields()
-		for attr, dst := range map[string]*string{"RecoveryStatus": &c.Status, "RecoveryCategory": &c.Category, "RecoveryNetwork": &c.Network} {
+		for attr, dst := range map[string]*string{"RecoveryStatus": &c.Status, "RecoveryCategory": &c.Category, "RecoveryNetwork": &c.Network, "RecoveryAmountBand": &c.AmountBand} {
 			if p, ok := fields[attr]; ok {
 				_ = dc.FromPayload(p, dst) // a malformed attribute shows as empty rather than hiding the case
+			}
+		}
+		if p, ok := fields["RecoveryDueAt"]; ok {
+			var due time.Time
+			if dc.FromPayload(p, &due) == nil && !due.IsZero() {
+				c.DueAt = &due
+				c.Overdue = !c.Closed && due.Before(s.Now())
 			}
 		}
 		out = append(out, c)

@@ -352,6 +352,10 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 // under_review as they did.
 const diagnoseChange = "diagnose"
 
+// queuesChange marks the version that indexes a decided case's amount band
+// and due time for the queues.
+const queuesChange = "queues"
+
 // diagnose classifies the deposit, records the policy's decision and moves
 // the case to the status the decision calls for. minSeq asks for a policy
 // at least as recent as that applied policy (a resumed case).
@@ -382,6 +386,12 @@ func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
 		c.event(ctx, d.Explanation.Code, d.Explanation.Params)
 	}
 	dec := res.Decision
+	if workflow.GetVersion(ctx, queuesChange, workflow.DefaultVersion, 1) == 1 {
+		c.upsert(ctx, amountBandKey.ValueSet(amountBand(res.USD)))
+		if dec != nil && dec.SLA > 0 && dec.Action != policy.Reject {
+			c.upsert(ctx, dueKey.ValueSet(workflow.Now(ctx).Add(dec.SLA).UTC()))
+		}
+	}
 	if dec == nil {
 		// A regular deposit: nothing for the policy; a specialist finds
 		// out why the normal crediting missed it.

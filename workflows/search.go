@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/shopspring/decimal"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -12,7 +13,46 @@ var (
 	categoryKey   = temporal.NewSearchAttributeKeyKeyword("RecoveryCategory")
 	networkKey    = temporal.NewSearchAttributeKeyKeyword("RecoveryNetwork")
 	amountBandKey = temporal.NewSearchAttributeKeyKeyword("RecoveryAmountBand")
+	// dueKey is when the desk must have carried out the policy's decision
+	// (decision time + the rule's SLA): a case past it is overdue.
+	dueKey = temporal.NewSearchAttributeKeyTime("RecoveryDueAt")
 )
+
+// Amount bands of a deposit's USD value, for queues; no exact amount is
+// indexed.
+const (
+	BandUnpriced = "unpriced"
+	BandUnder10  = "under_10"
+	Band10To100  = "10_100"
+	Band100To1k  = "100_1k"
+	Band1kTo10k  = "1k_10k"
+	BandOver10k  = "over_10k"
+)
+
+// AmountBands lists the bands from the smallest.
+func AmountBands() []string {
+	return []string{BandUnpriced, BandUnder10, Band10To100, Band100To1k, Band1kTo10k, BandOver10k}
+}
+
+// amountBand is the band of a USD value written as decimal text ("" when
+// unpriced).
+func amountBand(usd string) string {
+	v, err := decimal.NewFromString(usd)
+	switch {
+	case usd == "" || err != nil:
+		return BandUnpriced
+	case v.LessThan(decimal.NewFromInt(10)):
+		return BandUnder10
+	case v.LessThan(decimal.NewFromInt(100)):
+		return Band10To100
+	case v.LessThan(decimal.NewFromInt(1000)):
+		return Band100To1k
+	case v.LessThan(decimal.NewFromInt(10000)):
+		return Band1kTo10k
+	default:
+		return BandOver10k
+	}
+}
 
 // SearchAttributes lists every custom search attribute the engine uses, for
 // registration in a namespace.
@@ -22,6 +62,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		categoryKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		networkKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		amountBandKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		dueKey.GetName():        enumspb.INDEXED_VALUE_TYPE_DATETIME,
 	}
 }
 

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +32,34 @@ type caseDetail struct {
 		Confirmations uint64 `json:"confirmations"`
 		Required      uint64 `json:"required_confirmations"`
 	} `json:"chain"`
+	Explanation string `json:"explanation"`
+	Evidence    []struct {
+		Fact  string `json:"fact"`
+		Value string `json:"value"`
+	} `json:"evidence"`
+	OwnerMismatch  bool `json:"owner_mismatch"`
+	PolicyDecision *struct {
+		Action        string   `json:"action"`
+		PolicyVersion string   `json:"policy_version"`
+		Reasons       []string `json:"reasons"`
+		Signoffs      []string `json:"signoffs"`
+		Batch         bool     `json:"batch"`
+	} `json:"policy_decision"`
+	USD         string `json:"usd"`
+	PriceSource string `json:"price_source"`
+	Quote       *struct {
+		ID       string `json:"id"`
+		Asset    string `json:"asset"`
+		Fee      string `json:"fee"`
+		FeeUSD   string `json:"fee_usd"`
+		Net      string `json:"net"`
+		Expired  bool   `json:"expired"`
+		Accepted bool   `json:"accepted"`
+		Advice   struct {
+			Action  string   `json:"action"`
+			Reasons []string `json:"reasons"`
+		} `json:"advice"`
+	} `json:"quote"`
 	Scanned  []string `json:"scanned"`
 	Timeline []struct {
 		At      time.Time `json:"at"`
@@ -37,37 +68,125 @@ type caseDetail struct {
 }
 
 func casesShowCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var watch time.Duration
+	cmd := &cobra.Command{
 		Use:   "show CASE_ID",
-		Short: "Show a case: chain facts, deposit and timeline",
-		Args:  cobra.ExactArgs(1),
+		Short: "Show a case: chain facts, diagnosis and evidence, decision, quote and timeline",
+		Long: "Show a case. With --watch the case is fetched again at that interval and shown\n" +
+			"again whenever it changes, until Ctrl-C or until the case is closed.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var c caseDetail
-			raw, err := g.get(cmd.Context(), "/v1/cases/"+url.PathEscape(args[0]), nil, &c)
-			if err != nil {
+			path := "/v1/cases/" + url.PathEscape(args[0])
+			if watch <= 0 {
+				var c caseDetail
+				raw, err := g.get(cmd.Context(), path, nil, &c)
+				if err != nil {
+					return err
+				}
+				return g.emit(raw, func(w io.Writer) { printCase(w, &c) })
+			}
+			return watchCase(cmd.Context(), g, path, watch)
+		},
+	}
+	cmd.Flags().DurationVar(&watch, "watch", 0, "fetch the case again at this interval (e.g. 2s) and show it when it changes")
+	return cmd
+}
+
+// watchCase shows the case each time it changes until ctx ends or the
+// case closes.
+func watchCase(ctx context.Context, g *globals, path string, every time.Duration) error {
+	if every < 500*time.Millisecond {
+		every = 500 * time.Millisecond
+	}
+	var last []byte
+	for {
+		var c caseDetail
+		raw, err := g.get(ctx, path, nil, &c)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		case !bytes.Equal(raw, last):
+			if last != nil && g.output != "json" {
+				fmt.Fprintln(g.stdout, strings.Repeat("─", 60))
+			}
+			if err := g.emit(raw, func(w io.Writer) { printCase(w, &c) }); err != nil {
 				return err
 			}
-			return g.emit(raw, func(w io.Writer) {
-				fmt.Fprintf(w, "Case      %s\n", c.AppealID)
-				fmt.Fprintf(w, "Status    %s\n", c.Status)
-				fmt.Fprintf(w, "Category  %s\n", c.Category)
-				fmt.Fprintf(w, "Network   %s\n", dash(c.Network))
-				fmt.Fprintf(w, "Tx hash   %s\n", c.TxHash)
-				if c.Chain != nil {
-					fmt.Fprintf(w, "On chain  %s, block %d, %d/%d confirmations\n", c.Chain.Status, c.Chain.Block, c.Chain.Confirmations, c.Chain.Required)
-				}
-				if d := c.Deposit; d != nil {
-					asset := d.Asset
-					if d.Token != "" {
-						asset = "token " + d.Token
-					}
-					fmt.Fprintf(w, "Deposit   %s base units of %s to %s (%s)\n", d.Amount, asset, d.To, d.Kind)
-				}
-				fmt.Fprintln(w, "Timeline")
-				for _, e := range c.Timeline {
-					fmt.Fprintf(w, "  %s  %s\n", e.At.Local().Format(time.DateTime), e.Message)
-				}
-			})
-		},
+			last = raw
+		}
+		if c.Closed {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(every):
+		}
+	}
+}
+
+func printCase(w io.Writer, c *caseDetail) {
+	fmt.Fprintf(w, "Case      %s\n", c.AppealID)
+	fmt.Fprintf(w, "Status    %s\n", c.Status)
+	fmt.Fprintf(w, "Category  %s\n", c.Category)
+	fmt.Fprintf(w, "Network   %s\n", dash(c.Network))
+	fmt.Fprintf(w, "Tx hash   %s\n", c.TxHash)
+	if c.Chain != nil {
+		fmt.Fprintf(w, "On chain  %s, block %d, %d/%d confirmations\n", c.Chain.Status, c.Chain.Block, c.Chain.Confirmations, c.Chain.Required)
+	}
+	if d := c.Deposit; d != nil {
+		asset := d.Asset
+		if d.Token != "" {
+			asset = "token " + d.Token
+		}
+		fmt.Fprintf(w, "Deposit   %s base units of %s to %s (%s)\n", d.Amount, asset, d.To, d.Kind)
+	}
+	if c.USD != "" {
+		fmt.Fprintf(w, "Value     %s USD (%s)\n", c.USD, c.PriceSource)
+	}
+	if c.Explanation != "" {
+		fmt.Fprintf(w, "Diagnosis %s\n", c.Explanation)
+	}
+	if len(c.Evidence) > 0 {
+		fmt.Fprintln(w, "Evidence")
+		for _, e := range c.Evidence {
+			fmt.Fprintf(w, "  %-16s %s\n", e.Fact, e.Value)
+		}
+	}
+	if c.OwnerMismatch {
+		fmt.Fprintln(w, "Warning   the claimant is not the owner of the address: proof of sending is required")
+	}
+	if d := c.PolicyDecision; d != nil {
+		fmt.Fprintf(w, "Decision  %s under policy %s", d.Action, d.PolicyVersion)
+		if d.Batch {
+			fmt.Fprint(w, ", in the next batch")
+		}
+		if len(d.Signoffs) > 0 {
+			fmt.Fprintf(w, "; sign-offs: %s", strings.Join(d.Signoffs, ", "))
+		}
+		fmt.Fprintln(w)
+		for _, r := range d.Reasons {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+	if q := c.Quote; q != nil {
+		state := "on offer"
+		switch {
+		case q.Accepted:
+			state = "accepted"
+		case q.Expired:
+			state = "expired"
+		}
+		fmt.Fprintf(w, "Quote     %s: fee %s %s (%s USD), net %s %s, %s; advice %s", q.ID, q.Fee, q.Asset, q.FeeUSD, q.Net, q.Asset, state, q.Advice.Action)
+		if len(q.Advice.Reasons) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(q.Advice.Reasons, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Timeline")
+	for _, e := range c.Timeline {
+		fmt.Fprintf(w, "  %s  %s\n", e.At.Local().Format(time.DateTime), e.Message)
 	}
 }

@@ -402,7 +402,8 @@ func TestDevEndToEnd(t *testing.T) {
 	// A reverted transaction is not recoverable and the case closes.
 	failed := byName["failed-tx"]
 	call(t, "POST", api+"/v1/appeals", as(failed.UserID), map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
-	st = waitStatus(t, api, as(failed.UserID), created.AppealID, workflows.StatusNotRecoverable)
+	failedID := created.AppealID
+	st = waitStatus(t, api, as(failed.UserID), failedID, workflows.StatusNotRecoverable)
 	if st.Category != workflows.CategoryFailedTx || !st.Closed {
 		t.Fatalf("failed tx: %+v", st)
 	}
@@ -430,6 +431,20 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if err := json.Unmarshal(out, &listed); err != nil || len(listed.Cases) != 1 || listed.Cases[0].Category != "failed_tx" {
 		t.Fatalf("failed_tx queue: %v %s", err, out)
+	}
+
+	// Queues by amount band: 0.1 BTC at the dev price of 90,000 USD.
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "list", "--amount-band", "1k_10k").CombinedOutput(); err != nil || !strings.Contains(string(out), btcID) {
+		t.Fatalf("casectl cases list --amount-band: %v\n%s", err, out)
+	}
+	// A specialist's view: evidence and decision; --watch ends when the
+	// case is closed.
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "show", btcID).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "Evidence") || !strings.Contains(string(out), "Decision  direct") || !strings.Contains(string(out), "Quote     "+btcID+".q1") {
+		t.Fatalf("casectl cases show: %v\n%s", err, out)
+	}
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "cases", "show", "--watch", "1s", failedID).CombinedOutput(); err != nil || !strings.Contains(string(out), "not_recoverable") {
+		t.Fatalf("casectl cases show --watch on a closed case: %v\n%s", err, out)
 	}
 
 	// The dev address book knows the demo users; an import adds to it.
