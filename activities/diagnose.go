@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/misdeposit/recovery"
@@ -152,4 +153,28 @@ func (a *Activities) policy(ctx context.Context, minSeq int64) (*policy.Policy, 
 func unpriced(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == workflows.ErrUnpriced
+}
+
+// Redecide asks the policy in force for a decision on the category a
+// specialist set by hand, with the facts of the case that the policy's
+// conditions look at.
+func (a *Activities) Redecide(ctx context.Context, req workflows.RedecideRequest) (*workflows.RedecideResult, error) {
+	if !policy.IsCategory(req.Category) {
+		return nil, invalidInput("redecide: unknown category " + req.Category)
+	}
+	pol, seq, err := a.policy(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	in := policy.DecideInput{Now: req.Now}
+	if req.USD != "" {
+		if in.USD, err = decimal.NewFromString(req.USD); err != nil {
+			return nil, invalidInput("redecide: usd is not a decimal")
+		}
+		in.Priced = true
+	}
+	if req.OwnerMismatch {
+		in.RiskFlags = append(in.RiskFlags, "claimant_not_owner")
+	}
+	return &workflows.RedecideResult{Decision: pol.Decide(req.Network, req.Category, in), PolicySeq: seq}, nil
 }

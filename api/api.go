@@ -89,6 +89,11 @@ func (s *server) routes() []route {
 		// Staff API (staff tokens).
 		f("GET /v1/cases", s.staff(s.listCases)),
 		f("GET /v1/cases/{id}", s.staff(s.getCase)),
+		f("POST /v1/cases/{id}/assign", s.staff(s.caseAction(workflows.AssignUpdate, assignArg))),
+		f("POST /v1/cases/{id}/note", s.staff(s.caseAction(workflows.NoteUpdate, noteArg))),
+		f("POST /v1/cases/{id}/escalate", s.staff(s.caseAction(workflows.EscalateUpdate, escalateArg))),
+		f("POST /v1/cases/{id}/reclassify", s.staff(s.caseAction(workflows.ReclassifyUpdate, reclassifyArg))),
+		f("POST /v1/cases/{id}/signoff", s.staff(s.caseAction(workflows.SignoffUpdate, signoffArg))),
 		f("GET /v1/demo", s.staff(s.demo)),
 		f("PUT /v1/addressbook", s.staff(s.putAddressBook)),
 		f("GET /v1/addressbook", s.staff(s.getAddressBook)),

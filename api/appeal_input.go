@@ -64,14 +64,23 @@ func decodeAppeal(body io.Reader, reg *chains.Registry) (*appeal, error) {
 // decodeStrict reads one JSON object of at most maxBody bytes into v,
 // refusing unknown fields.
 func decodeStrict(body io.Reader, v any) error {
-	raw, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	raw, err := readBody(body)
 	if err != nil {
-		return recovery.Errorf(recovery.EInvalid, "could not read the request body")
-	}
-	if len(raw) > maxBody {
-		return recovery.Errorf(recovery.ETooLarge, "the request body is larger than %d bytes", maxBody)
+		return err
 	}
 	return decodeStrictBytes(raw, v)
+}
+
+// readBody reads at most maxBody bytes of a request body.
+func readBody(body io.Reader) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	if err != nil {
+		return nil, recovery.Errorf(recovery.EInvalid, "could not read the request body")
+	}
+	if len(raw) > maxBody {
+		return nil, recovery.Errorf(recovery.ETooLarge, "the request body is larger than %d bytes", maxBody)
+	}
+	return raw, nil
 }
 
 // decodeStrictBytes decodes one JSON object, refusing unknown fields.

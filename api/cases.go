@@ -167,6 +167,13 @@ type caseView struct {
 	QuoteDetail *fees.Quote `json:"quote_detail,omitempty"`
 	USD         string      `json:"usd,omitempty"`
 	PriceSource string      `json:"price_source,omitempty"`
+	// The staff's work: who has the case, whether it is escalated, the
+	// teams' sign-offs and every staff action (who, when, what, before and
+	// after).
+	Assignee  string                 `json:"assignee,omitempty"`
+	Escalated bool                   `json:"escalated,omitempty"`
+	Signoffs  []workflows.Signoff    `json:"signoffs,omitempty"`
+	Audit     []workflows.AuditEntry `json:"audit,omitempty"`
 }
 
 func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
@@ -175,6 +182,11 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
 		s.writeError(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, s.caseView(st))
+}
+
+// caseView is what staff see of a case.
+func (s *server) caseView(st *workflows.AppealState) caseView {
 	v := caseView{appealView: publicView(st, "en", s.Registry, s.Now()), Scanned: st.Scanned}
 	if st.Tx != nil {
 		v.Tx = st.Tx
@@ -183,5 +195,6 @@ func (s *server) getCase(w http.ResponseWriter, r *http.Request, _ Staff) {
 		v.Evidence, v.OwnerMismatch = d.Evidence, d.OwnerMismatch
 	}
 	v.PolicyDecision, v.USD, v.PriceSource, v.QuoteDetail = st.Decision, st.USD, st.PriceSource, st.Quote
-	writeJSON(w, http.StatusOK, v)
+	v.Assignee, v.Escalated, v.Signoffs, v.Audit = st.Assignee, st.Escalated, st.Signoffs, st.Audit
+	return v
 }

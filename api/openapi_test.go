@@ -88,7 +88,9 @@ var bodies = map[string]any{
 	"AddressBookEntries": addressBookEntries{}, "AddressBookEntry": addressbook.Entry{}, "AddressBookStored": addressBookStored{},
 	"PolicyState": policyView{}, "AppliedPolicy": workflows.AppliedPolicy{}, "NetworkCategory": policy.NetworkCategory{},
 	"PolicyApplied": applied.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},
-	"Health": healthView{},
+	"Health":     healthView{},
+	"AssignBody": assignBody{}, "NoteBody": noteBody{}, "EscalateBody": escalateBody{}, "ReclassifyBody": reclassifyBody{},
+	"SignoffBody": signoffBody{}, "Signoff": workflows.Signoff{}, "AuditEntry": workflows.AuditEntry{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs

@@ -45,8 +45,8 @@ type policyProblems struct {
 // invalid document is never applied; parked cases the new policy supports
 // resume by themselves.
 func (s *server) putPolicy(w http.ResponseWriter, r *http.Request, who Staff) {
-	if !who.may("admin", "policy") {
-		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "applying a policy needs the admin or policy role"))
+	if !who.may("admin") {
+		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "applying a policy needs the admin role"))
 		return
 	}
 	doc, err := io.ReadAll(http.MaxBytesReader(w, r.Body, policy.MaxDocument))

@@ -78,6 +78,13 @@ type NetworkConfig struct {
 	Tokens []chains.Token `yaml:"tokens"`
 }
 
+// StaffRoles are the roles a staff token can carry: specialists work the
+// cases; wallet, settlement and security sign recoveries off for their
+// team; finance reads reports; admin does everything but sign for a team.
+func StaffRoles() []string {
+	return []string{"specialist", "wallet", "settlement", "security", "finance", "admin"}
+}
+
 // StaffToken maps a bearer token to a person and roles.
 type StaffToken struct {
 	Token  string   `yaml:"token"`
@@ -193,6 +200,13 @@ func (c *Config) Validate() error {
 			return errors.New("config: a staff token has no person")
 		case seen[t.Token]:
 			return fmt.Errorf("config: staff token of %q is listed twice", t.Person)
+		case len(t.Roles) == 0:
+			return fmt.Errorf("config: staff token of %q has no roles (%s)", t.Person, strings.Join(StaffRoles(), ", "))
+		}
+		for _, r := range t.Roles {
+			if !slices.Contains(StaffRoles(), r) {
+				return fmt.Errorf("config: staff token of %q has the unknown role %q (roles: %s)", t.Person, r, strings.Join(StaffRoles(), ", "))
+			}
 		}
 		seen[t.Token] = true
 	}

@@ -141,8 +141,14 @@ type AppealState struct {
 	// step. QuoteAccepted says the user accepted it.
 	Quote         *fees.Quote `json:"quote,omitempty"`
 	QuoteAccepted bool        `json:"quote_accepted,omitempty"`
-	Timeline      []Event     `json:"timeline"`
-	Closed        bool        `json:"closed"`
+	// Staff: who works the case, whether it is escalated, the teams'
+	// sign-offs, and every staff action.
+	Assignee  string       `json:"assignee,omitempty"`
+	Escalated bool         `json:"escalated,omitempty"`
+	Signoffs  []Signoff    `json:"signoffs,omitempty"`
+	Audit     []AuditEntry `json:"audit,omitempty"`
+	Timeline  []Event      `json:"timeline"`
+	Closed    bool         `json:"closed"`
 }
 
 // LookupRequest asks the chains where a hash is.
@@ -194,22 +200,40 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, QuoteUpdate, c.answerQuote, workflow.UpdateHandlerOptions{Validator: c.validateQuoteAnswer}); err != nil {
 		return nil, err
 	}
+	if err := c.registerStaff(ctx); err != nil {
+		return nil, err
+	}
 	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
 	c.setStatus(ctx, StatusLookingUp)
 
 	err := c.run(ctx)
+	// Then wait for people: a specialist's new category goes back to the
+	// policy and on through the same steps; the user may withdraw at any
+	// time, which cuts every wait short.
+	for err == nil && !c.st.Closed {
+		if err = workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil }); err != nil || c.st.Closed {
+			break
+		}
+		r := *c.reclass
+		err = c.redecide(ctx, r)
+		c.reclass = nil
+		if err != nil && !errors.Is(err, errWithdrawn) {
+			// The policy could not be asked for a day: the case stays
+			// with the specialist, who can try again.
+			workflow.GetLogger(ctx).Error("no decision for the new category", "err", err)
+			c.event(ctx, "decision.unavailable", nil)
+			err = nil
+			continue
+		}
+		if err == nil {
+			err = c.afterDecision(ctx)
+		}
+	}
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	// Wait for a decision that later steps bring; until then the user may
-	// withdraw. Every wait is cut short by a withdrawal.
-	if !c.st.Closed {
-		if err := workflow.Await(ctx, func() bool { return c.st.Closed }); err != nil {
-			return nil, err
-		}
 	}
 	// Handlers may still be running when the case closes; let them finish so
 	// their callers get an answer.
@@ -235,6 +259,12 @@ func (c *appeal) run(ctx workflow.Context) error {
 	if err := c.diagnose(ctx, 0); err != nil {
 		return err
 	}
+	return c.afterDecision(ctx)
+}
+
+// afterDecision takes a decided case on: a parked one waits for a policy
+// that supports it, a recoverable one gets its quote.
+func (c *appeal) afterDecision(ctx workflow.Context) error {
 	if c.st.Status == StatusParked && workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) == 1 {
 		if err := c.awaitResume(ctx); err != nil {
 			return err
@@ -249,6 +279,8 @@ func (c *appeal) run(ctx workflow.Context) error {
 type appeal struct {
 	in AppealInput
 	st *AppealState
+	// reclass is a specialist's new category waiting for the policy.
+	reclass *ReclassifyRequest
 }
 
 func (c *appeal) lookUp(ctx workflow.Context) error {
@@ -372,6 +404,17 @@ func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
 	if c.st.Closed {
 		return errWithdrawn
 	}
+	if c.reclass != nil {
+		// A specialist set the category meanwhile: theirs is decided next.
+		return nil
+	}
+	return c.decided(ctx, res, true)
+}
+
+// decided records a diagnosis and its decision and moves the case to the
+// status the decision calls for. announce tells the user the diagnosis
+// when it is new to them.
+func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool) error {
 	d := res.Diagnosis
 	again := c.st.Diagnosis != nil && c.st.Diagnosis.Category == d.Category
 	c.st.Diagnosis, c.st.Decision, c.st.USD, c.st.PriceSource = &d, res.Decision, res.USD, res.PriceSource
@@ -380,7 +423,7 @@ func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
 		c.st.Deposit = d.Deposit
 	}
 	c.setCategory(ctx, d.Category)
-	if !again {
+	if announce && !again {
 		// A resumed case diagnosed the same tells the user only what
 		// changed: the decision.
 		c.event(ctx, d.Explanation.Code, d.Explanation.Params)

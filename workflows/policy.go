@@ -229,11 +229,11 @@ func (c *appeal) awaitResume(ctx workflow.Context) error {
 	})
 	for c.st.Status == StatusParked && !c.st.Closed {
 		if err := workflow.Await(ctx, func() bool {
-			return c.st.Closed || (next != nil && next.PolicySeq > c.st.PolicySeq)
+			return c.st.Closed || c.reclass != nil || (next != nil && next.PolicySeq > c.st.PolicySeq)
 		}); err != nil {
 			return err
 		}
-		if c.st.Closed {
+		if c.st.Closed || c.reclass != nil {
 			return nil
 		}
 		r := *next

@@ -127,6 +127,11 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 	if c.st.Closed {
 		return errWithdrawn
 	}
+	if c.reclass != nil {
+		// The category changed while the quote was made: it no longer
+		// applies.
+		return nil
+	}
 	if err != nil {
 		// No quote can be made: no price, or the node gave no fee estimate
 		// for a day. A specialist takes the case over; it is not lost.

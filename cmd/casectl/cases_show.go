@@ -60,6 +60,23 @@ type caseDetail struct {
 			Reasons []string `json:"reasons"`
 		} `json:"advice"`
 	} `json:"quote"`
+	Assignee  string `json:"assignee"`
+	Escalated bool   `json:"escalated"`
+	Signoffs  []struct {
+		Team    string    `json:"team"`
+		Person  string    `json:"person"`
+		Approve bool      `json:"approve"`
+		At      time.Time `json:"at"`
+		Note    string    `json:"note"`
+	} `json:"signoffs"`
+	Audit []struct {
+		At     time.Time `json:"at"`
+		Person string    `json:"person"`
+		Action string    `json:"action"`
+		Before string    `json:"before"`
+		After  string    `json:"after"`
+		Note   string    `json:"note"`
+	} `json:"audit"`
 	Scanned  []string `json:"scanned"`
 	Timeline []struct {
 		At      time.Time `json:"at"`
@@ -184,6 +201,29 @@ func printCase(w io.Writer, c *caseDetail) {
 			fmt.Fprintf(w, " (%s)", strings.Join(q.Advice.Reasons, ", "))
 		}
 		fmt.Fprintln(w)
+	}
+	if c.Assignee != "" {
+		fmt.Fprintf(w, "Assignee  %s\n", c.Assignee)
+	}
+	if c.Escalated {
+		fmt.Fprintln(w, "Escalated yes")
+	}
+	for _, so := range c.Signoffs {
+		answer := "approved"
+		if !so.Approve {
+			answer = "refused"
+		}
+		fmt.Fprintf(w, "Sign-off  %s %s by %s at %s %s\n", so.Team, answer, so.Person, so.At.Local().Format(time.DateTime), so.Note)
+	}
+	if len(c.Audit) > 0 {
+		fmt.Fprintln(w, "Audit")
+		for _, a := range c.Audit {
+			change := ""
+			if a.Before != "" || a.After != "" {
+				change = fmt.Sprintf(" %q -> %q", a.Before, a.After)
+			}
+			fmt.Fprintf(w, "  %s  %s %s%s %s\n", a.At.Local().Format(time.DateTime), a.Person, a.Action, change, a.Note)
+		}
 	}
 	fmt.Fprintln(w, "Timeline")
 	for _, e := range c.Timeline {

@@ -52,8 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pf.StringVar(&g.token, "token", "", "staff bearer token (env CASECTL_TOKEN, default: the token recovery dev wrote to .recovery/staff-token)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 
-	cases := &cobra.Command{Use: "cases", Short: "List and inspect cases"}
-	cases.AddCommand(casesListCmd(g), casesShowCmd(g))
+	cases := &cobra.Command{Use: "cases", Short: "List, inspect and work cases"}
+	cases.AddCommand(casesListCmd(g), casesShowCmd(g), casesAssignCmd(g), casesNoteCmd(g), casesEscalateCmd(g), casesReclassifyCmd(g), casesSignoffCmd(g))
 	root.AddCommand(cases, networksCmd(g), demoCmd(g), addressBookCmd(g), policyCmd(g))
 	return root.ExecuteContext(ctx)
 }

@@ -244,8 +244,15 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	uiPort := freePort(t)
-	args := []string{"dev", "--data-dir", dir, "--api-addr", "127.0.0.1:0",
-		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", uiPort, "--log-level", "warn"}
+	// Two team members besides the dev admin, to sign recoveries off.
+	cfgPath := filepath.Join(dir, "staff.yaml")
+	staffCfg := "staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n  - {token: spec-token-0123456789, person: sam, roles: [specialist]}\n"
+	if err := os.WriteFile(cfgPath, []byte(staffCfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	temporalAddr := "127.0.0.1:" + freePort(t)
+	args := []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", temporalAddr, "--ui-port", uiPort, "--log-level", "warn"}
 	e := startEngine(t, args)
 	api := e.api
 	var apiErr struct {
@@ -516,15 +523,43 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("a second answer: %d %+v", code, apiErr)
 	}
 
+	// Specialists and teams work the case with casectl; the admin cannot
+	// sign for a team, and each action is in the case's audit trail.
+	staff := func(tok string, args ...string) (string, error) {
+		out, err := exec.Command(casectl, append([]string{"--api", api, "--token", tok}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := staff("spec-token-0123456789", "cases", "assign", btcID, "sam", "--note", "mine"); err != nil || !strings.Contains(out, "Assignee  sam") {
+		t.Fatalf("casectl cases assign: %v\n%s", err, out)
+	}
+	if out, err := staff("spec-token-0123456789", "cases", "note", btcID, "user confirmed by phone"); err != nil {
+		t.Fatalf("casectl cases note: %v\n%s", err, out)
+	}
+	if out, err := staff(token, "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "forbidden") {
+		t.Fatalf("the admin signed for the wallet team: %v\n%s", err, out)
+	}
+	// A retired address needs the wallet team alone (default policy).
+	out, err = exec.Command(casectl, "--api", api, "--token", "wallet-token-0123456789", "cases", "signoff", btcID, "--team", "wallet", "--approve", "-o", "json").CombinedOutput()
+	var signed struct {
+		Status string
+		Audit  []struct{ Person, Action string }
+	}
+	if err != nil || json.Unmarshal(out, &signed) != nil || signed.Status != workflows.StatusApproved || len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
+		t.Fatalf("wallet sign-off: %v\n%s", err, out)
+	}
+	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "conflict") {
+		t.Fatalf("a sign-off nobody asked for: %v\n%s", err, out)
+	}
+
 	if path := os.Getenv("RECOVERY_RECORD_HISTORY"); path != "" {
-		recordHistory(t, args[6], btcID, path)
+		recordHistory(t, temporalAddr, btcID, path)
 	}
 
 	// Ctrl-C, start again on the same data directory: every case is there.
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, as(btc.UserID), btcID, workflows.StatusAwaitingSignoffs)
+	st = waitStatus(t, e.api, as(btc.UserID), btcID, workflows.StatusApproved)
 	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
 		t.Fatalf("after restart: %+v", st)
 	}

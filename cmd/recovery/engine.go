@@ -72,6 +72,7 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})
 	w.RegisterActivityWithOptions(acts.Diagnose, activity.RegisterOptions{Name: workflows.DiagnoseActivityName})
 	w.RegisterActivityWithOptions(acts.QuoteFee, activity.RegisterOptions{Name: workflows.QuoteActivityName})
+	w.RegisterActivityWithOptions(acts.Redecide, activity.RegisterOptions{Name: workflows.RedecideActivityName})
 	w.RegisterWorkflowWithOptions(workflows.PolicyWorkflow, workflow.RegisterOptions{Name: workflows.PolicyWorkflowName})
 	w.RegisterActivityWithOptions(acts.ResumeParked, activity.RegisterOptions{Name: workflows.ResumeActivityName})
 	return w

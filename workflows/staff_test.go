@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/misdeposit/recovery/policy"
+)
+
+func redecideStub(ctx context.Context, req RedecideRequest) (*RedecideResult, error) {
+	return nil, errors.New("replaced by OnActivity")
+}
+
+var (
+	sam   = Actor{Person: "sam", Roles: []string{RoleSpecialist}}
+	wanda = Actor{Person: "wanda", Roles: []string{RoleWallet}}
+	seth  = Actor{Person: "seth", Roles: []string{RoleSettlement}}
+	// twoHats holds two team roles: he may sign for one of them only.
+	twoHats = Actor{Person: "tom", Roles: []string{RoleWallet, RoleSettlement}}
+	boss    = Actor{Person: "ada", Roles: []string{RoleAdmin}}
+)
+
+// staffUpdate sends a staff action and records its refusal, if any.
+func staffUpdate(env *testsuite.TestWorkflowEnvironment, name string, arg any) *error {
+	var refused error
+	env.UpdateWorkflow(name, name+time.Now().String(), &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { refused = err }, OnAccept: func() {},
+		OnComplete: func(_ any, err error) {
+			if err != nil {
+				refused = err
+			}
+		},
+	}, arg)
+	return &refused
+}
+
+func refusedAs(t *testing.T, err error, kind string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, kind, appErr.Type(), appErr.Message())
+}
+
+// A recovery is approved once every team the decision names has signed,
+// each by a person of that team, one team per person; every action is in
+// the audit trail.
+func TestSignoffsAndTheAuditTrail(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	var early, notOfTeam, adminOnly, first, sameTeam, secondHat, last *error
+	var st *AppealState
+	at := func(d time.Duration, f func()) { env.RegisterDelayedCallback(f, d) }
+	at(time.Minute, func() {
+		early = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
+		staffUpdate(env, AssignUpdate, AssignRequest{By: sam, Assignee: "sam"})
+		staffUpdate(env, NoteUpdate, NoteRequest{By: sam, Note: "user called"})
+		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
+	})
+	at(2*time.Minute, func() {
+		notOfTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: sam, Team: policy.Wallet, Approve: true})
+		adminOnly = staffUpdate(env, SignoffUpdate, SignoffRequest{By: boss, Team: policy.Wallet, Approve: true})
+		first = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: policy.Wallet, Approve: true})
+	})
+	at(3*time.Minute, func() {
+		sameTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
+		secondHat = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: policy.Settlement, Approve: true})
+	})
+	at(4*time.Minute, func() {
+		last = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: policy.Settlement, Approve: true, Note: "ok"})
+	})
+	at(5*time.Minute, func() { st = query(t, env); env.CancelWorkflow() })
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	refusedAs(t, *early, ErrConflict) // no quote accepted yet
+	refusedAs(t, *notOfTeam, ErrForbidden)
+	refusedAs(t, *adminOnly, ErrForbidden)
+	require.NoError(t, *first)
+	refusedAs(t, *sameTeam, ErrConflict)
+	refusedAs(t, *secondHat, ErrForbidden)
+	require.NoError(t, *last)
+	require.Equal(t, StatusApproved, st.Status)
+	require.Equal(t, "sam", st.Assignee)
+	require.Len(t, st.Signoffs, 2)
+	var actions []string
+	for _, a := range st.Audit {
+		actions = append(actions, a.Person+" "+a.Action)
+	}
+	require.Equal(t, []string{"sam assign", "sam note", "tom signoff wallet", "seth signoff settlement"}, actions)
+	require.Equal(t, "sam", st.Audit[0].After)
+	require.Equal(t, "signoffs.complete", st.Timeline[len(st.Timeline)-1].Code)
+}
+
+func TestARefusedSignoffSendsTheCaseBackToASpecialist(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	var noReason, refused *error
+	var st *AppealState
+	env.RegisterDelayedCallback(func() {
+		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		noReason = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet})
+		refused = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Note: "address flagged"})
+	}, 2*time.Minute)
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 3*time.Minute)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	refusedAs(t, *noReason, "InvalidInput")
+	require.NoError(t, *refused)
+	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, "signoffs.refused", st.Timeline[len(st.Timeline)-1].Code)
+}
+
+// A specialist's new category goes back to the policy; the quote on offer
+// is withdrawn and a new one made under the new decision.
+func TestReclassifiedCaseIsDecidedAgain(t *testing.T) {
+	env := newEnv(t)
+	env.RegisterActivityWithOptions(redecideStub, activity.RegisterOptions{Name: RedecideActivityName})
+	quoting(env)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(policy.CategoryUnlistedToken, policy.Park, false), nil).Once()
+	var asked RedecideRequest
+	retired := diagnosed(policy.CategoryRetiredAddress, policy.Direct, false).Decision
+	env.OnActivity(RedecideActivityName, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
+		asked = args.Get(1).(RedecideRequest)
+	}).Return(&RedecideResult{Decision: *retired}, nil).Once()
+	var noNote, bad, byWallet, ok *error
+	var st *AppealState
+	env.RegisterDelayedCallback(func() {
+		noNote = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: policy.CategoryRetiredAddress})
+		bad = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: "pending", Note: "x"})
+		byWallet = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: wanda, Category: policy.CategoryRetiredAddress, Note: "x"})
+		ok = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: policy.CategoryRetiredAddress, Note: "old address of hers"})
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	refusedAs(t, *noNote, "InvalidInput")
+	refusedAs(t, *bad, "InvalidInput")
+	refusedAs(t, *byWallet, ErrForbidden)
+	require.NoError(t, *ok)
+	require.Equal(t, policy.CategoryRetiredAddress, asked.Category)
+	require.Equal(t, policy.CategoryRetiredAddress, st.Category)
+	require.Equal(t, StatusAwaitingAcceptance, st.Status)
+	got := codes(st)
+	require.Equal(t, []string{"decision.park", "reclassified", "decision.direct", "quote.offered"}, got[len(got)-4:])
+	require.Equal(t, "reclassify", st.Audit[0].Action)
+	require.Equal(t, policy.CategoryUnlistedToken, st.Audit[0].Before)
+}
