@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -101,7 +103,7 @@ func (s *server) routes() []route {
 		f("PUT /v1/policy", s.staff(s.putPolicy)),
 		// Operations.
 		f("GET /healthz", s.health),
-		{"GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})},
+		{"GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{s.metrics.registry, obs.Registry}, promhttp.HandlerOpts{})},
 	}
 }
 
@@ -117,6 +119,7 @@ func NewServer(d Deps) http.Handler {
 		d.ResolveTimeout = 3 * time.Second
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
+	s.metrics.registry.MustRegister(newCaseCounts(s))
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, rt.handler)

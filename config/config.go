@@ -28,6 +28,7 @@ const (
 	DefaultNamespace       = "default"
 	DefaultDataDir         = ".recovery"
 	DefaultLogLevel        = "info"
+	DefaultMetricsAddr     = ":9091"
 )
 
 // Config is the whole configuration.
@@ -45,8 +46,11 @@ type Config struct {
 	// PolicyFile is a recovery policy (YAML or JSON) applied at start when
 	// its version is not the one in force; "" keeps the policy in force
 	// (the built-in default until one is applied).
-	PolicyFile      string          `yaml:"policy_file"`
-	APIAddr         string          `yaml:"api_addr"`
+	PolicyFile string `yaml:"policy_file"`
+	APIAddr    string `yaml:"api_addr"`
+	// MetricsAddr is where recovery worker serves /metrics and /healthz
+	// ("off" disables); the API serves its own on api_addr.
+	MetricsAddr     string          `yaml:"metrics_addr"`
 	TemporalAddress string          `yaml:"temporal_address"`
 	Namespace       string          `yaml:"namespace"`
 	UIPort          int             `yaml:"ui_port"` // dev only; -1 disables the Web UI
@@ -107,6 +111,7 @@ func Default() Config {
 	return Config{
 		DataDir:         DefaultDataDir,
 		APIAddr:         DefaultAPIAddr,
+		MetricsAddr:     DefaultMetricsAddr,
 		TemporalAddress: DefaultTemporalAddress,
 		Namespace:       DefaultNamespace,
 		UIPort:          DefaultUIPort,

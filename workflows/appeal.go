@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/diagnosis"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -281,6 +283,15 @@ type appeal struct {
 	st *AppealState
 	// reclass is a specialist's new category waiting for the policy.
 	reclass *ReclassifyRequest
+	// acceptedAt is when the user accepted the quote, for the sign-off
+	// wait metrics.
+	acceptedAt time.Time
+}
+
+// metrics are the case's metrics, recorded with the network and category
+// (never anything personal); nothing is recorded while replaying.
+func (c *appeal) metrics(ctx workflow.Context) client.MetricsHandler {
+	return workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"network": c.st.Network, "category": c.st.Category})
 }
 
 func (c *appeal) lookUp(ctx workflow.Context) error {
@@ -441,6 +452,8 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 		c.setStatus(ctx, StatusUnderReview)
 		return nil
 	}
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"network": c.st.Network, "category": d.Category, "action": string(dec.Action)}).
+		Counter(obs.CasesDecided).Inc(1)
 	params := map[string]string{"policy_version": dec.PolicyVersion}
 	switch {
 	case dec.Action == policy.Reject:

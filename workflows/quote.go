@@ -11,6 +11,7 @@ import (
 
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/internal/obs"
 )
 
 // Names of the quote step.
@@ -153,6 +154,8 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 	code := "quote.offered"
 	if n > 1 {
 		code = "quote.renewed"
+	} else if !c.in.FiledAt.IsZero() {
+		c.metrics(ctx).Timer(obs.TimeToQuote).Record(workflow.Now(ctx).Sub(c.in.FiledAt))
 	}
 	c.event(ctx, code, params)
 	if q.Advice.Action == fees.AdviceWait {
@@ -185,6 +188,7 @@ func (c *appeal) answerQuote(ctx workflow.Context, a QuoteAnswer) (*AppealState,
 		return c.st, nil
 	}
 	c.st.QuoteAccepted = true
+	c.acceptedAt = workflow.Now(ctx)
 	params["fee"], params["asset"] = c.st.Quote.Fee.String(), c.st.Quote.Asset
 	c.event(ctx, "quote.accepted", params)
 	c.setStatus(ctx, StatusAwaitingSignoffs)

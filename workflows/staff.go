@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -41,7 +42,6 @@ const (
 	RoleFinance    = "finance"
 	RoleAdmin      = "admin"
 )
-
 
 // Actor is the staff member behind an action, as the staff API
 // authenticated them.
@@ -238,7 +238,11 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 	if !r.Approve {
 		answer = "refused"
 	}
-	c.st.Signoffs = append(c.st.Signoffs, Signoff{Team: r.Team, Person: r.By.Person, Approve: r.Approve, At: workflow.Now(ctx).UTC(), Note: r.Note})
+	now := workflow.Now(ctx)
+	c.st.Signoffs = append(c.st.Signoffs, Signoff{Team: r.Team, Person: r.By.Person, Approve: r.Approve, At: now.UTC(), Note: r.Note})
+	if !c.acceptedAt.IsZero() {
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"team": string(r.Team)}).Timer(obs.SignoffWait).Record(now.Sub(c.acceptedAt))
+	}
 	c.audit(ctx, r.By, "signoff "+string(r.Team), "", answer, r.Note)
 	if !r.Approve {
 		// A refusal stops the recovery; a specialist takes the case up
@@ -254,6 +258,9 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 	}
 	c.event(ctx, "signoffs.complete", nil)
 	c.setStatus(ctx, StatusApproved)
+	if !c.in.FiledAt.IsZero() {
+		c.metrics(ctx).Timer(obs.TimeToApproval).Record(now.Sub(c.in.FiledAt))
+	}
 	return c.st, nil
 }
 

@@ -70,6 +70,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/internal/obs"
 )
 
 // Endpoint is one node of a network.
@@ -275,6 +276,7 @@ func (p *Pool) ask(ctx context.Context, n *node, hash string) (*chains.Tx, error
 }
 
 func (p *Pool) rateLimited(cause error) error {
+	obs.NodeCalls.WithLabelValues(p.network, "rate_limited").Inc()
 	return fmt.Errorf("%w: %w", recovery.Errorf(recovery.EUnavailable,
 		"the %s nodes are at their request rate limit; try again later", p.network), cause)
 }
@@ -358,10 +360,27 @@ func classify(ctx context.Context, err error) outcome {
 	}
 }
 
+// callOutcome is the metric label of a call's outcome.
+func callOutcome(o outcome, err error) string {
+	switch {
+	case o == failed:
+		return "failed"
+	case o == abandoned:
+		return "abandoned"
+	case errors.Is(err, chains.ErrTxNotFound):
+		return "not_found"
+	case err != nil:
+		return "refused"
+	default:
+		return "ok"
+	}
+}
+
 // record updates n's breaker and counters with the result of one call and
 // returns how the request should take it.
 func (p *Pool) record(ctx context.Context, n *node, probe bool, err error) outcome {
 	o := classify(ctx, err)
+	obs.NodeCalls.WithLabelValues(p.network, callOutcome(o, err)).Inc()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()

@@ -555,6 +555,22 @@ func TestDevEndToEnd(t *testing.T) {
 		recordHistory(t, temporalAddr, btcID, path)
 	}
 
+	// Metrics: open cases from visibility, the case metrics the workflows
+	// recorded, the chain nodes' calls.
+	resp, err = http.Get(api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`recovery_cases_open{status="approved"} 1`, `recovery_time_to_quote_seconds_count{category="retired_address",network="btc"} 1`,
+		`recovery_signoff_wait_seconds_count{team="wallet"} 1`, `recovery_cases_decided_total{action="direct",category="retired_address",network="btc"} 1`,
+		`recovery_node_calls_total{network="btc",outcome="ok"}`} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+
 	// Ctrl-C, start again on the same data directory: every case is there.
 	e.stop(t)
 	e = startEngine(t, args)

@@ -24,6 +24,7 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
@@ -36,6 +37,9 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.Namespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		// The workflows' case metrics (time to quote, sign-off waits) go
+		// to Prometheus; the SDK's own metrics are dropped.
+		MetricsHandler: obs.Handler{},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)

@@ -20,6 +20,7 @@ type commonFlags struct {
 	namespace  string
 	logLevel   string
 	logFormat  string
+	metrics    string
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.namespace, "namespace", "", "Temporal namespace (default "+config.DefaultNamespace+", env RECOVERY_NAMESPACE)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (env RECOVERY_LOG_LEVEL)")
 	fl.StringVar(&f.logFormat, "log-format", "", "text or json (env RECOVERY_LOG_FORMAT)")
+	fl.StringVar(&f.metrics, "metrics-addr", "", "recovery worker: where it serves /metrics and /healthz (default "+config.DefaultMetricsAddr+", env RECOVERY_METRICS_ADDR; off disables)")
 }
 
 func (f *commonFlags) load(getenv func(string) string) (config.Config, error) {
@@ -52,6 +54,7 @@ func (f *commonFlags) load(getenv func(string) string) (config.Config, error) {
 		{f.namespace, &cfg.Namespace},
 		{f.logLevel, &cfg.LogLevel},
 		{f.logFormat, &cfg.LogFormat},
+		{f.metrics, &cfg.MetricsAddr},
 	} {
 		if o.flag != "" {
 			*o.dst = o.flag

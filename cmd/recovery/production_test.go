@@ -74,7 +74,10 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	noEnv := func(string) string { return "" }
 	done := make(chan error, 2)
-	go func() { done <- run(ctx, append([]string{"worker"}, common...), noEnv, io.Discard, io.Discard) }()
+	metricsAddr := "127.0.0.1:" + freePort(t)
+	go func() {
+		done <- run(ctx, append([]string{"worker", "--metrics-addr", metricsAddr}, common...), noEnv, io.Discard, io.Discard)
+	}()
 	go func() {
 		done <- run(ctx, append([]string{"api", "--api-addr", apiAddr}, common...), noEnv, io.Discard, io.Discard)
 	}()
@@ -115,6 +118,16 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	}
 	if st.Category != "not_our_address" || !st.Closed {
 		t.Fatalf("diagnosed %s, closed %v; want not_our_address, closed", st.Category, st.Closed)
+	}
+	// The worker's metrics: the node answered its look-ups.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `recovery_node_calls_total{network="eth",outcome="ok"}`) {
+		t.Errorf("worker metrics without the node calls:\n%.2000s", body)
 	}
 	var cases struct{ Cases []struct{ ID string } }
 	if code := call(t, "GET", api+"/v1/cases?network=eth", token, nil, &cases); code != 200 || len(cases.Cases) != 1 || cases.Cases[0].ID != created.AppealID {

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/internal/obs"
 )
 
 // cluster is what `recovery worker` and `recovery api` share: the
@@ -85,6 +88,19 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			cl.log.Info("worker running", "temporal", cl.cfg.TemporalAddress, "namespace", cl.cfg.Namespace, "networks", len(cl.scanner.Networks()))
+			if addr := cl.cfg.MetricsAddr; addr != "" && addr != "off" {
+				l, err := listen(addr)
+				if err != nil {
+					w.Stop()
+					return fmt.Errorf("metrics address: %w", err)
+				}
+				cl.log.Info("worker metrics", "addr", l.Addr().String())
+				go func() {
+					if err := serveHTTP(ctx, l, workerMetrics()); err != nil {
+						cl.log.Error("worker metrics stopped", "err", err)
+					}
+				}()
+			}
 			<-ctx.Done()
 			w.Stop()
 			return nil
@@ -92,4 +108,16 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// workerMetrics serves the worker's metrics (chain nodes, case metrics)
+// and a liveness answer.
+func workerMetrics() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(obs.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return mux
 }
