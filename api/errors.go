@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -40,17 +41,37 @@ type errorDetail struct {
 }
 
 // writeError answers with {"error":{code,message,field}}. Internal failures
-// are logged in full and answered with a generic message.
+// are logged in full and answered with a generic message. A user asking in
+// another language than English (?lang=, Accept-Language) gets the message
+// of the catalogue for the code and field; English keeps the engine's own,
+// more detailed message.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := recovery.ErrorCode(err)
 	d := errorDetail{Code: code, Message: recovery.ErrorMessage(err)}
-	if e, ok := err.(*recovery.Error); ok {
+	var e *recovery.Error
+	if errors.As(err, &e) {
 		d.Field = e.Field
+	}
+	if lang := pickLang(r); lang != "en" {
+		if text, ok := localError(lang, code, d.Field); ok {
+			d.Message = text
+		}
 	}
 	if code == recovery.EInternal || code == recovery.EUnavailable {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
 	}
 	writeJSON(w, ErrorStatus(code), errorBody{Error: d})
+}
+
+// localError is the catalogue's message for an error code and field, in
+// lang; false when the catalogue has none.
+func localError(lang, code, field string) (string, bool) {
+	for _, key := range []string{"error." + code + "." + field, "error." + code} {
+		if text, ok := catalog[lang][key]; ok {
+			return text, true
+		}
+	}
+	return "", false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

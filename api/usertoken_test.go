@@ -129,3 +129,34 @@ func TestUserRequestLimit(t *testing.T) {
 		t.Fatal("the limit is not per user")
 	}
 }
+
+// Errors answer in the user's language; English keeps the detailed
+// message.
+func TestErrorsInTheUsersLanguage(t *testing.T) {
+	users := testUsers(t, nil)
+	srv := NewServer(Deps{Registry: registry(t), UserTokens: users})
+	body := `{"tx_hash":"0x12","to_address":"` + goodAddr + `","user_id":"u1"}`
+	for lang, want := range map[string]string{
+		"en": "this one has 2", // the engine's own, detailed message
+		"fr": "Le hash de transaction n'est pas valide",
+		"zh": "交易哈希无效",
+		"hu": "A tranzakció hash nem érvényes",
+	} {
+		req := httptest.NewRequest("POST", "/v1/appeals", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+users.Issue("u1", time.Hour))
+		req.Header.Set("Accept-Language", lang)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		var e errorBody
+		json.Unmarshal(rec.Body.Bytes(), &e)
+		if rec.Code != 400 || e.Error.Field != "tx_hash" || !strings.Contains(e.Error.Message, want) {
+			t.Errorf("%s: %d %+v", lang, rec.Code, e.Error)
+		}
+	}
+	req := httptest.NewRequest("GET", "/v1/appeals/x?lang=fr", nil)
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), "Veuillez vous reconnecter") {
+		t.Errorf("fr 401: %s", rec.Body)
+	}
+}
