@@ -213,6 +213,17 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	// policy and on through the same steps; the user may withdraw at any
 	// time, which cuts every wait short.
 	for err == nil && !c.st.Closed {
+		if c.signoffsDue(ctx) {
+			// The teams' time is up: the case is escalated by itself.
+			timedOut, werr := c.awaitSignoffs(ctx)
+			if err = werr; err != nil {
+				break
+			}
+			if timedOut {
+				c.signoffsOverdue(ctx)
+			}
+			continue
+		}
 		if err = workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil }); err != nil || c.st.Closed {
 			break
 		}
@@ -286,6 +297,9 @@ type appeal struct {
 	// acceptedAt is when the user accepted the quote, for the sign-off
 	// wait metrics.
 	acceptedAt time.Time
+	// dueAt is when the desk must have carried the decision out (decision
+	// time + the rule's SLA); zero without an SLA.
+	dueAt time.Time
 }
 
 // metrics are the case's metrics, recorded with the network and category
@@ -454,6 +468,10 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	}
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"network": c.st.Network, "category": d.Category, "action": string(dec.Action)}).
 		Counter(obs.CasesDecided).Inc(1)
+	c.dueAt = time.Time{}
+	if dec.SLA > 0 {
+		c.dueAt = workflow.Now(ctx).Add(dec.SLA)
+	}
 	params := map[string]string{"policy_version": dec.PolicyVersion}
 	switch {
 	case dec.Action == policy.Reject:

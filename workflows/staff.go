@@ -338,3 +338,41 @@ func (c *appeal) registerStaff(ctx workflow.Context) error {
 	}
 	return nil
 }
+
+// signoffSLAChange marks the version in which unsigned recoveries are
+// escalated when the decision's SLA runs out.
+const signoffSLAChange = "signoff-sla"
+
+// signoffsDue reports whether the case waits for sign-offs under an SLA
+// that has not escalated it yet.
+func (c *appeal) signoffsDue(ctx workflow.Context) bool {
+	return c.st.Status == StatusAwaitingSignoffs && !c.st.Escalated && !c.dueAt.IsZero() &&
+		workflow.GetVersion(ctx, signoffSLAChange, workflow.DefaultVersion, 1) == 1
+}
+
+// awaitSignoffs waits until the sign-offs end (approved, refused), the
+// case closes or is reclassified, or the SLA runs out (timedOut).
+func (c *appeal) awaitSignoffs(ctx workflow.Context) (timedOut bool, err error) {
+	left := c.dueAt.Sub(workflow.Now(ctx))
+	if left <= 0 {
+		return true, nil
+	}
+	done, err := workflow.AwaitWithTimeout(ctx, left, func() bool {
+		return c.st.Closed || c.reclass != nil || c.st.Status != StatusAwaitingSignoffs || c.st.Escalated
+	})
+	return !done && err == nil, err
+}
+
+// signoffsOverdue escalates a recovery the teams did not sign in time, and
+// says which teams are missing.
+func (c *appeal) signoffsOverdue(ctx workflow.Context) {
+	var missing []string
+	for _, team := range c.st.Decision.Signoffs {
+		if !slices.ContainsFunc(c.st.Signoffs, func(s Signoff) bool { return s.Team == team }) {
+			missing = append(missing, string(team))
+		}
+	}
+	c.st.Escalated = true
+	c.audit(ctx, Actor{Person: "engine"}, "escalate", "", "escalated", "sign-offs overdue: "+strings.Join(missing, ", "))
+	c.event(ctx, "signoffs.overdue", map[string]string{"teams": strings.Join(missing, ", ")})
+}

@@ -154,3 +154,35 @@ func TestReclassifiedCaseIsDecidedAgain(t *testing.T) {
 	require.Equal(t, "reclassify", st.Audit[0].Action)
 	require.Equal(t, policy.CategoryUnlistedToken, st.Audit[0].Before)
 }
+
+// Sign-offs not given within the decision's SLA escalate the case by
+// themselves; the teams can still sign.
+func TestOverdueSignoffsEscalate(t *testing.T) {
+	env := newEnv(t)
+	res := diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false)
+	res.Decision.SLA = 48 * time.Hour
+	offered(t, env, res)
+	var before, after *AppealState
+	var late *error
+	env.RegisterDelayedCallback(func() {
+		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
+		staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
+	}, 10*time.Minute)
+	env.RegisterDelayedCallback(func() { before = query(t, env) }, 47*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		after = query(t, env)
+		late = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: policy.Settlement, Approve: true})
+	}, 49*time.Hour)
+	var final *AppealState
+	env.RegisterDelayedCallback(func() { final = query(t, env); env.CancelWorkflow() }, 50*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.False(t, before.Escalated)
+	require.True(t, after.Escalated)
+	last := after.Timeline[len(after.Timeline)-1]
+	require.Equal(t, "signoffs.overdue", last.Code)
+	require.Equal(t, "settlement", last.Params["teams"])
+	require.Equal(t, "engine", after.Audit[len(after.Audit)-1].Person)
+	require.NoError(t, *late)
+	require.Equal(t, StatusApproved, final.Status)
+}
