@@ -34,7 +34,7 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 	if err != nil {
 		return nil, err
 	}
-	res := &workflows.DiagnoseResult{Diagnosis: diagnosis.Classify(facts), PolicySeq: seq}
+	res := &workflows.DiagnoseResult{Diagnosis: diagnosis.Classify(facts), PolicySeq: seq, Family: facts.Network.Family, Params: facts.Network.Params}
 	d := res.Diagnosis
 	if d.Category == diagnosis.CategoryRegularDeposit {
 		return res, nil

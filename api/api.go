@@ -82,6 +82,7 @@ func (s *server) routes() []route {
 		f("GET /v1/appeals/{id}", s.user(s.getAppeal)),
 		f("POST /v1/appeals/{id}/withdraw", s.user(s.withdrawAppeal)),
 		f("POST /v1/appeals/{id}/quote", s.user(s.answerQuote)),
+		f("POST /v1/appeals/{id}/proof", s.user(s.proveSending)),
 		f("GET /v1/networks", s.listNetworks),
 		f("GET /v1/openapi.json", s.openAPI),
 		f("GET /{$}", s.appealForm),

@@ -223,6 +223,10 @@ func (s *server) updateRefusal(ctx context.Context, id string, err error) error 
 			return recovery.Errorf(recovery.EConflict, "this appeal is already closed")
 		case workflows.ErrNoQuote:
 			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
+		case workflows.ErrProofRequired:
+			return &recovery.Error{Code: recovery.EConflict, Message: appErr.Message(), Field: "proof"}
+		case workflows.ErrConflict:
+			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
 		case workflows.ErrUnknownQuote:
 			return &recovery.Error{Code: recovery.EConflict, Message: appErr.Message(), Field: "quote_id"}
 		case workflows.ErrQuoteExpired:
@@ -275,4 +279,25 @@ func parseQuoteAnswer(body io.Reader) (workflows.QuoteAnswer, error) {
 		return workflows.QuoteAnswer{}, recovery.FieldError("accept", "accept is required: true to accept the quote, false to decline it")
 	}
 	return workflows.QuoteAnswer{QuoteID: a.QuoteID, Accept: *a.Accept}, nil
+}
+
+// proofBody is the body of POST /v1/appeals/{id}/proof.
+type proofBody struct {
+	Signature string `json:"signature"`
+}
+
+// proveSending takes the claimant's signed message: the proof that they
+// sent the deposit, needed before a quote can be accepted when the address
+// alone does not tie the deposit to them.
+func (s *server) proveSending(w http.ResponseWriter, r *http.Request, user string) {
+	var b proofBody
+	if err := decodeStrict(r.Body, &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(b.Signature) == "" {
+		s.writeError(w, r, recovery.FieldError("signature", "signature is required: the message shown on the appeal, signed with the address you sent from"))
+		return
+	}
+	s.updateAppeal(w, r, user, workflows.ProofUpdate, workflows.ProofRequest{Signature: strings.TrimSpace(b.Signature)})
 }

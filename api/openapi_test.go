@@ -91,6 +91,7 @@ var bodies = map[string]any{
 	"Health":     healthView{},
 	"AssignBody": assignBody{}, "NoteBody": noteBody{}, "EscalateBody": escalateBody{}, "ReclassifyBody": reclassifyBody{},
 	"SignoffBody": signoffBody{}, "Signoff": workflows.Signoff{}, "AuditEntry": workflows.AuditEntry{},
+	"Proof": workflows.ProofState{}, "ProofBody": proofBody{},
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded structs

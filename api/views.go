@@ -21,11 +21,14 @@ type appealView struct {
 	Deposit  *depositView `json:"deposit,omitempty"`
 	Chain    *chainView   `json:"chain,omitempty"`
 	// Explanation says in plain words what happened to the deposit.
-	Explanation string          `json:"explanation,omitempty"`
-	Decision    *decisionView   `json:"decision"`
-	Quote       *quoteView      `json:"quote"`
-	Timeline    []timelineEntry `json:"timeline"`
-	Lang        string          `json:"lang"`
+	Explanation string        `json:"explanation,omitempty"`
+	Decision    *decisionView `json:"decision"`
+	Quote       *quoteView    `json:"quote"`
+	// Proof is what the user must sign before accepting a quote, when the
+	// case needs a proof of sending; nil otherwise.
+	Proof    *workflows.ProofState `json:"proof,omitempty"`
+	Timeline []timelineEntry       `json:"timeline"`
+	Lang     string                `json:"lang"`
 }
 
 type depositView struct {
@@ -168,6 +171,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 	if st.Quote != nil {
 		v.Quote = newQuoteView(st.Quote, st.QuoteAccepted, lang, now)
 	}
+	v.Proof = st.Proof
 	for _, e := range st.Timeline {
 		v.Timeline = append(v.Timeline, timelineEntry{At: e.At, Code: e.Code, Message: message(lang, e.Code, e.Params)})
 	}

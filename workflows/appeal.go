@@ -143,6 +143,9 @@ type AppealState struct {
 	// step. QuoteAccepted says the user accepted it.
 	Quote         *fees.Quote `json:"quote,omitempty"`
 	QuoteAccepted bool        `json:"quote_accepted,omitempty"`
+	// Proof is the claimant's proof of sending, when the case needs it
+	// before a quote can be accepted.
+	Proof *ProofState `json:"proof,omitempty"`
 	// Staff: who works the case, whether it is escalated, the teams'
 	// sign-offs, and every staff action.
 	Assignee  string       `json:"assignee,omitempty"`
@@ -203,6 +206,9 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 		return nil, err
 	}
 	if err := c.registerStaff(ctx); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ProofUpdate, c.prove, workflow.UpdateHandlerOptions{Validator: c.validateProof}); err != nil {
 		return nil, err
 	}
 	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
@@ -300,6 +306,10 @@ type appeal struct {
 	// dueAt is when the desk must have carried the decision out (decision
 	// time + the rule's SLA); zero without an SLA.
 	dueAt time.Time
+	// family and params describe the deposit's network, for checking a
+	// signed message; from the diagnosis.
+	family chains.Family
+	params string
 }
 
 // metrics are the case's metrics, recorded with the network and category
@@ -444,6 +454,9 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	again := c.st.Diagnosis != nil && c.st.Diagnosis.Category == d.Category
 	c.st.Diagnosis, c.st.Decision, c.st.USD, c.st.PriceSource = &d, res.Decision, res.USD, res.PriceSource
 	c.st.PolicySeq = res.PolicySeq
+	if res.Family != "" {
+		c.family, c.params = res.Family, res.Params
+	}
 	if d.Deposit != nil {
 		c.st.Deposit = d.Deposit
 	}
@@ -486,6 +499,7 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 		c.setStatus(ctx, StatusAwaitingBatch)
 	default:
 		c.event(ctx, "decision."+string(dec.Action), params)
+		c.askProof(ctx, d.Category, d.OwnerMismatch)
 		c.setStatus(ctx, StatusAwaitingQuote)
 	}
 	return nil
@@ -586,6 +600,10 @@ type DiagnoseResult struct {
 	// PolicySeq is the sequence number of the applied policy used (0: the
 	// built-in default).
 	PolicySeq int64 `json:"policy_seq,omitempty"`
+	// Family and Params describe the deposit's network, for checking a
+	// claimant's signed message.
+	Family chains.Family `json:"family,omitempty"`
+	Params string        `json:"params,omitempty"`
 }
 
 // DiagnoseActivityName is the registered name of the diagnosis activity.

@@ -175,6 +175,8 @@ func (c *appeal) validateQuoteAnswer(ctx workflow.Context, a QuoteAnswer) error 
 		return temporal.NewNonRetryableApplicationError("quote_id is not the quote on offer ("+c.st.Quote.ID+")", ErrUnknownQuote, nil)
 	case a.Accept && c.st.Quote.Expired(workflow.Now(ctx)):
 		return temporal.NewNonRetryableApplicationError(fees.ErrQuoteExpired.Message, ErrQuoteExpired, nil)
+	case a.Accept && c.st.Proof != nil && c.st.Proof.Required && !c.st.Proof.Given:
+		return temporal.NewNonRetryableApplicationError("prove first that you sent the deposit: sign the message shown on the appeal with the address you sent from", ErrProofRequired, nil)
 	}
 	return nil
 }
