@@ -173,7 +173,9 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains
 			return nil, fmt.Errorf("rpc endpoint of %s: %w", n.ID, err)
 		}
 		pass, _ := u.User.Password()
-		return utxo.Dial(n, u.Host, u.User.Username(), pass)
+		// The sender (first input's address) is looked up too: a claimant's
+		// proof of sending is checked against it.
+		return utxo.Dial(n, u.Host, u.User.Username(), pass, utxo.WithSender())
 	default:
 		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
 	}
