@@ -21,6 +21,7 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/internal/obs"
+	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -40,6 +41,8 @@ type Deps struct {
 	Scanner *chains.Scanner
 	// AddressBook knows the exchange's addresses; nil disables its routes.
 	AddressBook *addressbook.Store
+	// Ledger is the journal the fee reports read; nil disables them.
+	Ledger *ledger.Store
 	// StaffTokens maps bearer tokens to staff.
 	StaffTokens map[string]Staff
 	Timing      workflows.Timing
@@ -102,6 +105,7 @@ func (s *server) routes() []route {
 		f("GET /v1/addressbook", s.staff(s.getAddressBook)),
 		f("GET /v1/policy", s.staff(s.getPolicy)),
 		f("PUT /v1/policy", s.staff(s.putPolicy)),
+		f("GET /v1/reports/fees", s.staff(s.feeReport)),
 		// Operations.
 		f("GET /healthz", s.health),
 		{"GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{s.metrics.registry, obs.Registry}, promhttp.HandlerOpts{})},

@@ -40,6 +40,10 @@ type Config struct {
 	// data directory. A password is best given in RECOVERY_ADDRESS_BOOK
 	// or PGPASSWORD rather than in the file.
 	AddressBook string `yaml:"address_book"`
+	// Ledger is the journal of recoveries, fees and network costs: a
+	// SQLite file or a PostgreSQL URL, like address_book; "" means
+	// ledger.db in the data directory.
+	Ledger string `yaml:"ledger"`
 	// PriceFile is a static price file (see fees.PriceFile); "" leaves
 	// deposits unpriced outside dev, which policy conditions treat as such.
 	PriceFile string `yaml:"price_file"`
@@ -220,6 +224,15 @@ func (c *Config) Validate() error {
 	}
 	_, err := c.Registry()
 	return err
+}
+
+// LedgerPath is where the ledger lives: a SQLite path or a PostgreSQL URL,
+// as ledger.Open takes it.
+func (c *Config) LedgerPath() string {
+	if c.Ledger != "" {
+		return c.Ledger
+	}
+	return filepath.Join(c.DataDir, "ledger.db")
 }
 
 // AddressBookPath is where the address book lives: a SQLite path or a

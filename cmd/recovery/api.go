@@ -8,6 +8,7 @@ import (
 
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
+	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -36,6 +37,11 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer book.Close()
+			journal, err := ledger.Open(ctx, cl.cfg.LedgerPath())
+			if err != nil {
+				return err
+			}
+			defer journal.Close()
 			l, err := listen(cl.cfg.APIAddr)
 			if err != nil {
 				return err
@@ -46,6 +52,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Registry:    cl.reg,
 				Scanner:     cl.scanner,
 				AddressBook: book,
+				Ledger:      journal,
 				StaffTokens: staffTokens(cl.cfg),
 				Timing:      workflows.DefaultTiming(),
 				Logger:      cl.log,

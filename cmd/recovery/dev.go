@@ -25,6 +25,7 @@ import (
 	"github.com/misdeposit/recovery/devchain"
 	"github.com/misdeposit/recovery/devchain/keystore"
 	"github.com/misdeposit/recovery/internal/temporaldev"
+	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -103,6 +104,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	defer book.Close()
+	journal, err := ledger.Open(ctx, cfg.LedgerPath())
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
 	if local != nil {
 		entries, err := local.AddressBook()
 		if err != nil {
@@ -192,6 +198,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		Registry:    reg,
 		Scanner:     scanner,
 		AddressBook: book,
+		Ledger:      journal,
 		StaffTokens: staffTokens(cfg),
 		Timing:      timing,
 		Logger:      log,

@@ -496,6 +496,12 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("second withdraw: %d %+v", code, apiErr)
 	}
 
+	// Finance reads the fee report from the ledger (empty: no recovery
+	// has been credited yet).
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "reports", "fees", "--group-by", "month").CombinedOutput(); err != nil || !strings.Contains(string(out), "Total") {
+		t.Fatalf("casectl reports fees: %v\n%s", err, out)
+	}
+
 	// A policy is applied with casectl; an invalid one never is.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("version: \"e2e.bad\"\ndefaults: {}\nnetworks: {nowhere: {recoverable: direct}}\n"), 0o600); err != nil {
