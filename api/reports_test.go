@@ -32,7 +32,7 @@ func TestFeeReportRoute(t *testing.T) {
 		Network: "btc", Category: "retired_address", Asset: "BTC", Decimals: 8,
 		Deposit: big.NewInt(10_000_000), ServiceFee: big.NewInt(16_667), NetworkCostCharged: big.NewInt(141),
 		NetworkCostPaid: ledger.NetworkCost{Asset: "BTC", Decimals: 8, Amount: big.NewInt(141), PriceUSD: decimal.NewFromInt(90000)},
-		UserID: "dave", PriceUSD: decimal.NewFromInt(90000),
+		UserID:          "dave", PriceUSD: decimal.NewFromInt(90000),
 	})
 	if err != nil {
 		t.Fatal(err)
