@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
@@ -166,6 +167,15 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	}
 	if !containsPair(res.Applied.Resumes, "bsc", policy.CategoryUnsupportedNetwork) {
 		t.Fatalf("the policy with bsc resumes %v", res.Applied.Resumes)
+	}
+	// Applying it again changes nothing; the same version with another
+	// content is refused, since decisions name the version they used.
+	again, err := applied.Apply(ctx, c, withVersion(t, policy.DefaultDocument(), "with-bsc.2"), "test", reg.Networks())
+	if err != nil || !again.Unchanged || again.Applied.Seq != res.Applied.Seq {
+		t.Fatalf("re-applying: %+v %v", again, err)
+	}
+	if _, err := applied.Apply(ctx, c, withoutNetwork(t, "eth", "with-bsc.2"), "test", reg.Networks()); recovery.ErrorCode(err) != recovery.EConflict {
+		t.Fatalf("the same version with another content: %v", err)
 	}
 	waitCount(ctx, t, c, `RecoveryStatus = 'awaiting_acceptance' AND RecoveryNetwork = 'bsc'`, n)
 	elapsed := time.Since(start)

@@ -1,0 +1,61 @@
+package obs
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+func family(t *testing.T, name string) *dto.MetricFamily {
+	t.Helper()
+	families, err := Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if strings.HasPrefix(f.GetName(), "temporal_") {
+			t.Errorf("an SDK metric reached Prometheus: %s", f.GetName())
+		}
+		if f.GetName() == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func labels(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+// The workflows' metrics reach Prometheus with their labels; the SDK's own
+// metrics and tags a metric does not have are dropped.
+func TestHandlerExportsTheCaseMetrics(t *testing.T) {
+	h := Handler{}.WithTags(map[string]string{"network": "ltc", "category": "cross_chain_utxo", "workflow": "ignored"})
+	h.Timer(TimeToQuote).Record(90 * time.Second)
+	h.WithTags(map[string]string{"action": "direct"}).Counter(CasesDecided).Inc(2)
+	h.Timer("temporal_workflow_task_execution_latency").Record(time.Second) // an SDK metric
+	h.Counter("temporal_request").Inc(1)
+	h.Gauge("temporal_num_pollers").Update(3)
+
+	decided := family(t, CasesDecided)
+	if decided == nil || len(decided.GetMetric()) != 1 {
+		t.Fatalf("decisions: %v", decided)
+	}
+	m := decided.GetMetric()[0]
+	if got := labels(m); got["network"] != "ltc" || got["category"] != "cross_chain_utxo" || got["action"] != "direct" || len(got) != 3 {
+		t.Errorf("decision labels %v", got)
+	}
+	if m.GetCounter().GetValue() != 2 {
+		t.Errorf("decisions %v, want 2", m.GetCounter().GetValue())
+	}
+	quote := family(t, TimeToQuote)
+	if quote == nil || quote.GetMetric()[0].GetHistogram().GetSampleCount() != 1 || quote.GetMetric()[0].GetHistogram().GetSampleSum() != 90 {
+		t.Errorf("time to quote: %v", quote)
+	}
+}
