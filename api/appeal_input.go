@@ -46,8 +46,16 @@ var (
 	addressPattern = regexp.MustCompile(`^[A-Za-z0-9:]{14,128}$`)
 )
 
-// Languages the timeline and errors are written in.
-var languages = []string{"en", "zh", "fr", "hu"}
+// languages are those the catalogue has a file for, sorted: the timeline,
+// the form and the errors are written in them.
+var languages = func() []string {
+	out := make([]string, 0, len(catalog))
+	for lang := range catalog {
+		out = append(out, lang)
+	}
+	slices.Sort(out)
+	return out
+}()
 
 const maxBody = 64 << 10
 

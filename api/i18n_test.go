@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
@@ -159,5 +160,24 @@ func TestMessageFallsBack(t *testing.T) {
 		if got := message(lang, "diagnosis.no_such_code", params); got != "diagnosis.no_such_code" {
 			t.Errorf("message(%q, unknown code) = %q, want the code", lang, got)
 		}
+	}
+}
+
+// A language is one more catalogue file.
+func TestALanguageIsACatalogueFile(t *testing.T) {
+	en, _ := catalogFiles.ReadFile("i18n/en.json")
+	files := fstest.MapFS{
+		"i18n/en.json": {Data: en},
+		"i18n/de.json": {Data: []byte(`{"received": "Einspruch für Transaktion {tx_hash} erhalten."}`)},
+	}
+	c, err := loadCatalog(files)
+	if err != nil || c["de"]["received"] == "" || len(c["en"]) != len(catalog["en"]) {
+		t.Fatalf("catalogue with de: %v", err)
+	}
+	if _, err := loadCatalog(fstest.MapFS{"i18n/en.json": {Data: []byte("{")}}); err == nil {
+		t.Error("a broken catalogue file is accepted")
+	}
+	if !slices.Equal(languages, []string{"en", "fr", "hu", "zh"}) {
+		t.Errorf("languages %v", languages)
 	}
 }
