@@ -190,10 +190,24 @@ type nodes struct {
 
 var _ activities.Nodes = (*nodes)(nil)
 
-// utxoFloorFeeRate is the feerate (sat/vB) a UTXO network cost falls back
-// to when the node has no estimate (regtest, young chains, btcd): the
-// minimum relay feerate of bitcoin and litecoin.
-var utxoFloorFeeRate = decimal.NewFromInt(1)
+// utxoFloorFeeRates are the feerates (sat/vB) a UTXO network cost falls
+// back to when the node has no estimate (regtest, young chains, btcd), by
+// address parameters: each chain's minimum relay feerate, or its
+// conventional fee for a one-input, two-output transaction (Dogecoin's
+// 0.01 DOGE/kB; Zcash's ZIP-317 10,000 zatoshis over ~220 bytes).
+var utxoFloorFeeRates = map[string]decimal.Decimal{
+	"btc": decimal.NewFromInt(1), "bch": decimal.NewFromInt(1), "ltc": decimal.NewFromInt(1),
+	"dash": decimal.NewFromInt(1), "doge": decimal.NewFromInt(1000), "zec": decimal.NewFromInt(50),
+}
+
+// utxoFloorFeeRate is the floor of a network's address parameters, 1 sat/vB
+// for a chain not in the table.
+func utxoFloorFeeRate(params string) decimal.Decimal {
+	if r, ok := utxoFloorFeeRates[strings.SplitN(params, "-", 2)[0]]; ok {
+		return r
+	}
+	return decimal.NewFromInt(1)
+}
 
 // NetworkCost implements activities.Nodes.
 func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (fees.NetworkCost, error) {
@@ -206,7 +220,7 @@ func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64
 			if err != nil {
 				return fees.NetworkCost{}, err
 			}
-			return (&fees.UTXOCost{RPC: fees.NewFeeRPC(cfg), Network: e.network, FloorFeeRate: utxoFloorFeeRate}).EstimateCost(ctx)
+			return (&fees.UTXOCost{RPC: fees.NewFeeRPC(cfg), Network: e.network, FloorFeeRate: utxoFloorFeeRate(e.network.Params)}).EstimateCost(ctx)
 		default:
 			return fees.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no network cost estimate for %s networks", e.network.Family)
 		}
