@@ -310,6 +310,12 @@ type appeal struct {
 	// signed message; from the diagnosis.
 	family chains.Family
 	params string
+	// The signal listeners, each started once: requests for a new quote,
+	// and announcements of policies that may resume a parked case.
+	requoteListening, requoteAsked bool
+	quotes                         int // quotes made, numbering their ids
+	resumeListening                bool
+	nextResume                     *ResumeRequest
 }
 
 // metrics are the case's metrics, recorded with the network and category

@@ -214,29 +214,33 @@ const resumeChange = "resume"
 // one that parked it is announced, decides the case again under it, and
 // repeats while the case stays parked.
 func (c *appeal) awaitResume(ctx workflow.Context) error {
-	var next *ResumeRequest
-	ch := workflow.GetSignalChannel(ctx, ResumeSignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var r ResumeRequest
-			if !ch.Receive(ctx, &r) {
-				return
+	if !c.resumeListening {
+		// One listener for the case's life: a case parked again after a
+		// reclassification keeps it.
+		c.resumeListening = true
+		ch := workflow.GetSignalChannel(ctx, ResumeSignal)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var r ResumeRequest
+				if !ch.Receive(ctx, &r) {
+					return
+				}
+				if c.nextResume == nil || r.PolicySeq > c.nextResume.PolicySeq {
+					c.nextResume = &r
+				}
 			}
-			if next == nil || r.PolicySeq > next.PolicySeq {
-				next = &r
-			}
-		}
-	})
+		})
+	}
 	for c.st.Status == StatusParked && !c.st.Closed {
 		if err := workflow.Await(ctx, func() bool {
-			return c.st.Closed || c.reclass != nil || (next != nil && next.PolicySeq > c.st.PolicySeq)
+			return c.st.Closed || c.reclass != nil || (c.nextResume != nil && c.nextResume.PolicySeq > c.st.PolicySeq)
 		}); err != nil {
 			return err
 		}
 		if c.st.Closed || c.reclass != nil {
 			return nil
 		}
-		r := *next
+		r := *c.nextResume
 		c.event(ctx, "policy.resumed", map[string]string{"policy_version": r.PolicyVersion, "network": c.st.Network})
 		if err := c.diagnose(ctx, r.PolicySeq); err != nil {
 			if err == errWithdrawn {

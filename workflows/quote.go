@@ -80,25 +80,31 @@ const quoteChange = "quote"
 // when an answer came too late). It returns when the user answered, the
 // case closed, or no quote can be made (the case goes to a specialist).
 func (c *appeal) quote(ctx workflow.Context) error {
-	asked := false
-	requote := workflow.GetSignalChannel(ctx, RequoteSignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for requote.Receive(ctx, nil) {
-			asked = true
-		}
-	})
-	for n := 1; ; n++ {
-		if err := c.offer(ctx, n); err != nil || c.st.Status != StatusAwaitingAcceptance {
+	if !c.requoteListening {
+		// One listener for the case's life: a case quoted again after a
+		// reclassification keeps it.
+		c.requoteListening = true
+		requote := workflow.GetSignalChannel(ctx, RequoteSignal)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for requote.Receive(ctx, nil) {
+				c.requoteAsked = true
+			}
+		})
+	}
+	c.requoteAsked = false
+	for {
+		c.quotes++
+		if err := c.offer(ctx, c.quotes); err != nil || c.st.Status != StatusAwaitingAcceptance {
 			return err
 		}
 		for {
-			if err := workflow.Await(ctx, func() bool { return asked || c.st.Status != StatusAwaitingAcceptance }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return c.requoteAsked || c.st.Status != StatusAwaitingAcceptance }); err != nil {
 				return err
 			}
 			if c.st.Status != StatusAwaitingAcceptance {
 				return nil
 			}
-			asked = false
+			c.requoteAsked = false
 			// A request for a new quote while the offer still stands is
 			// answered by the offer itself.
 			if c.st.Quote.Expired(workflow.Now(ctx)) {
