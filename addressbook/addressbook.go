@@ -15,17 +15,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"modernc.org/sqlite" // registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/internal/sqlstore"
 )
 
 // Address statuses.
@@ -93,69 +89,19 @@ CREATE TABLE IF NOT EXISTS credits (
 // postgres:// or postgresql:// URL is a PostgreSQL database, anything else
 // the path of a SQLite file.
 func Open(ctx context.Context, target string) (*Store, error) {
-	if isPostgres(target) {
-		return openPostgres(ctx, target)
-	}
-	return openSQLite(ctx, target)
-}
-
-func openSQLite(ctx context.Context, path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("address book: %w", err)
-	}
-	dsn := "file:" + path + "?_pragma=journal_mode(wal)&_pragma=busy_timeout(5000)&_pragma=synchronous(normal)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlstore.Open(ctx, target, store)
 	if err != nil {
-		return nil, fmt.Errorf("address book: %w", err)
-	}
-	// One writer at a time is what SQLite allows anyway; a single
-	// connection avoids "database is locked" under concurrent upserts.
-	db.SetMaxOpenConns(1)
-	if err := connectSQLite(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("address book: %w", err)
-	}
-	if err := createSchema(ctx, db, sqliteSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("address book schema: %w", err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
 
-// connectSQLite makes the first connection. Processes that open one new
-// file at the same moment each switch it to WAL, and SQLite refuses all but
-// one at once with SQLITE_BUSY, not waiting out busy_timeout; the others
-// try again for as long as busy_timeout would have waited.
-func connectSQLite(ctx context.Context, db *sql.DB) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := db.PingContext(ctx)
-		var e *sqlite.Error
-		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-// createSchema runs the statements that create the schema in one
-// transaction.
-func createSchema(ctx context.Context, db *sql.DB, stmts ...string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+// store is how the address book is opened in either database.
+var store = sqlstore.Store{
+	Name:           "address book",
+	SQLiteSchema:   sqliteSchema,
+	PostgresSchema: postgresSchema,
+	SchemaLock:     schemaLock,
 }
 
 // Close closes the store.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,30 +11,18 @@ import (
 	"time"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/internal/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster that the Postgres sub-tests share
-// once they have all run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stopPostgres()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// backends are the stores every test runs against; target gives the Open
-// argument of a new, empty address book.
-var backends = []struct {
-	name   string
-	target func(t *testing.T) string
-}{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "book.db") }},
-	{"postgres", postgresTarget},
-}
+// backends are the stores every test runs against.
+var backends = pgtest.Backends("book.db")
 
 // eachBackend runs test once per backend, each time on an empty book.
 func eachBackend(t *testing.T, test func(t *testing.T, s *Store)) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { test(t, open(t, b.target(t))) })
+		t.Run(b.Name, func(t *testing.T) { test(t, open(t, b.New(t))) })
 	}
 }
 
@@ -214,9 +200,9 @@ func TestMemosAreListedInByteOrder(t *testing.T) {
 // up, and what one stores the other reads.
 func TestProcessesShareOneBook(t *testing.T) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			target := b.target(t)
+			target := b.New(t)
 			stores := make([]*Store, 4)
 			errs := make([]error, len(stores))
 			var wg sync.WaitGroup

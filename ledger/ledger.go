@@ -15,19 +15,15 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
-	"modernc.org/sqlite" // registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/internal/sqlstore"
 )
 
 // Accounts of the journal. A user's account is AccountUsers + ":" + the
@@ -110,69 +106,21 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
 // postgresql:// URL is a PostgreSQL database, anything else the path of a
 // SQLite file.
 func Open(ctx context.Context, target string) (*Store, error) {
-	if isPostgres(target) {
-		return openPostgres(ctx, target)
-	}
-	return openSQLite(ctx, target)
-}
-
-func openSQLite(ctx context.Context, path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	dsn := "file:" + path + "?_pragma=journal_mode(wal)&_pragma=busy_timeout(5000)&_pragma=synchronous(normal)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlstore.Open(ctx, target, store)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	// SQLite allows one writer at a time anyway; a single connection
-	// queues postings instead of failing them with "database is locked".
-	db.SetMaxOpenConns(1)
-	if err := connectSQLite(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if err := createSchema(ctx, db, sqliteSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger schema: %w", err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
 
-// connectSQLite makes the first connection. Processes that open one new
-// file at the same moment each switch it to WAL, and SQLite refuses all but
-// one at once with SQLITE_BUSY, not waiting out busy_timeout; the others
-// try again for as long as busy_timeout would have waited.
-func connectSQLite(ctx context.Context, db *sql.DB) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := db.PingContext(ctx)
-		var e *sqlite.Error
-		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-// createSchema runs the statements that create the schema in one
-// transaction.
-func createSchema(ctx context.Context, db *sql.DB, stmts ...string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+// store is how the ledger is opened in either database.
+var store = sqlstore.Store{
+	Name:           "ledger",
+	SQLiteSchema:   sqliteSchema,
+	PostgresSchema: postgresSchema,
+	SchemaLock:     schemaLock,
+	// ledger_lines references ledger_entries.
+	ForeignKeys: true,
 }
 
 // Close closes the store.

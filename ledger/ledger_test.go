@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -15,30 +14,18 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/internal/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster that the Postgres sub-tests share
-// once they have all run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stopPostgres()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// backends are the stores every test runs against; target gives the Open
-// argument of a new, empty ledger.
-var backends = []struct {
-	name   string
-	target func(t *testing.T) string
-}{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "ledger.db") }},
-	{"postgres", postgresTarget},
-}
+// backends are the stores every test runs against.
+var backends = pgtest.Backends("ledger.db")
 
 // eachBackend runs test once per backend, each time on an empty ledger.
 func eachBackend(t *testing.T, test func(t *testing.T, s *Store)) {
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { test(t, open(t, b.target(t))) })
+		t.Run(b.Name, func(t *testing.T) { test(t, open(t, b.New(t))) })
 	}
 }
 

@@ -1,0 +1,17 @@
+package ledger
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// An error opening the ledger names it, and not the password; the other
+// places a password can stand are tested in sqlstore. Port 1 refuses the
+// connection at once, so no server is needed.
+func TestPostgresErrorNamesTheStoreNotThePassword(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://recovery:s3cr%40t-pw@127.0.0.1:1/ledger?sslmode=disable")
+	if err == nil || strings.Contains(err.Error(), "s3cr") || !strings.HasPrefix(err.Error(), "ledger postgres://recovery:xxxxx@127.0.0.1:1/ledger") {
+		t.Fatal(err)
+	}
+}
