@@ -1,6 +1,7 @@
 package obs
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -36,26 +37,40 @@ func labels(m *dto.Metric) map[string]string {
 // The workflows' metrics reach Prometheus with their labels; the SDK's own
 // metrics and tags a metric does not have are dropped.
 func TestHandlerExportsTheCaseMetrics(t *testing.T) {
-	h := Handler{}.WithTags(map[string]string{"network": "ltc", "category": "cross_chain_utxo", "workflow": "ignored"})
+	// The registry lives as long as the process: each run of the test
+	// records under a network of its own.
+	runs++
+	network := fmt.Sprintf("ltc-%d", runs)
+	h := Handler{}.WithTags(map[string]string{"network": network, "category": "cross_chain_utxo", "workflow": "ignored"})
 	h.Timer(TimeToQuote).Record(90 * time.Second)
 	h.WithTags(map[string]string{"action": "direct"}).Counter(CasesDecided).Inc(2)
 	h.Timer("temporal_workflow_task_execution_latency").Record(time.Second) // an SDK metric
 	h.Counter("temporal_request").Inc(1)
 	h.Gauge("temporal_num_pollers").Update(3)
 
-	decided := family(t, CasesDecided)
-	if decided == nil || len(decided.GetMetric()) != 1 {
-		t.Fatalf("decisions: %v", decided)
-	}
-	m := decided.GetMetric()[0]
-	if got := labels(m); got["network"] != "ltc" || got["category"] != "cross_chain_utxo" || got["action"] != "direct" || len(got) != 3 {
+	m := series(t, CasesDecided, network)
+	if got := labels(m); got["category"] != "cross_chain_utxo" || got["action"] != "direct" || len(got) != 3 {
 		t.Errorf("decision labels %v", got)
 	}
 	if m.GetCounter().GetValue() != 2 {
 		t.Errorf("decisions %v, want 2", m.GetCounter().GetValue())
 	}
-	quote := family(t, TimeToQuote)
-	if quote == nil || quote.GetMetric()[0].GetHistogram().GetSampleCount() != 1 || quote.GetMetric()[0].GetHistogram().GetSampleSum() != 90 {
-		t.Errorf("time to quote: %v", quote)
+	if q := series(t, TimeToQuote, network).GetHistogram(); q.GetSampleCount() != 1 || q.GetSampleSum() != 90 {
+		t.Errorf("time to quote: %v", q)
 	}
+}
+
+var runs int
+
+// series is the metric of family name recorded for network.
+func series(t *testing.T, name, network string) *dto.Metric {
+	t.Helper()
+	f := family(t, name)
+	for _, m := range f.GetMetric() {
+		if labels(m)["network"] == network {
+			return m
+		}
+	}
+	t.Fatalf("%s has no series for %s", name, network)
+	return nil
 }
