@@ -1,13 +1,9 @@
 package api
 
 import (
-	"errors"
 	"net/http"
+	"slices"
 	"strings"
-
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
@@ -59,39 +55,14 @@ func (s *server) caseAction(update string, arg func(raw []byte, by workflows.Act
 			s.writeError(w, r, err)
 			return
 		}
-		h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-			WorkflowID: id, UpdateName: update, Args: []any{a}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		var st workflows.AppealState
-		if err == nil {
-			err = h.Get(r.Context(), &st)
-		}
+		st, err := s.updateCase(r.Context(), id, update, a)
 		if err != nil {
-			s.writeError(w, r, staffRefusal(err))
+			s.writeError(w, r, refusal(err, "case"))
 			return
 		}
 		s.log.Info("audit", "person", who.Person, "action", update, "case", id, "status", st.Status)
-		writeJSON(w, http.StatusOK, s.caseView(&st))
+		writeJSON(w, http.StatusOK, s.caseView(st))
 	}
-}
-
-// staffRefusal turns the refusal of a staff action into a domain error.
-func staffRefusal(err error) error {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		switch appErr.Type() {
-		case workflows.ErrForbidden:
-			return recovery.Errorf(recovery.EForbidden, "%s", appErr.Message())
-		case workflows.ErrConflict, workflows.ErrClosed:
-			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
-		}
-		return recovery.Errorf(recovery.EInvalid, "%s", appErr.Message())
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed") {
-		return recovery.Errorf(recovery.EConflict, "this case is already closed")
-	}
-	return temporalError(err)
 }
 
 func decodeAction[T any](raw []byte) (T, error) {
@@ -137,7 +108,7 @@ func signoffArg(raw []byte, by workflows.Actor) (any, error) {
 	team := policy.Team(b.Team)
 	switch {
 	case err != nil:
-	case !isTeam(team):
+	case !slices.Contains(policy.Teams(), team):
 		err = recovery.FieldError("team", "team is wallet, settlement or security")
 	case b.Approve == nil:
 		err = recovery.FieldError("approve", "approve is required: true or false")
@@ -147,13 +118,4 @@ func signoffArg(raw []byte, by workflows.Actor) (any, error) {
 		req.Approve = *b.Approve
 	}
 	return req, err
-}
-
-func isTeam(t policy.Team) bool {
-	for _, x := range policy.Teams() {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }

@@ -198,50 +198,66 @@ func (s *server) updateAppeal(w http.ResponseWriter, r *http.Request, user, name
 		s.writeError(w, r, err)
 		return
 	}
-	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   name,
-		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		var st workflows.AppealState
-		if err = h.Get(r.Context(), &st); err == nil {
-			writeJSON(w, http.StatusOK, publicView(&st, pickLang(r), s.Registry, s.Now()))
-			return
-		}
+	st, err := s.updateCase(r.Context(), id, name, arg)
+	if err != nil {
+		s.writeError(w, r, s.appealRefusal(r.Context(), id, err))
+		return
 	}
-	s.writeError(w, r, s.updateRefusal(r.Context(), id, err))
+	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry, s.Now()))
 }
 
-// updateRefusal turns the refusal of an appeal update into a domain error.
-func (s *server) updateRefusal(ctx context.Context, id string, err error) error {
+// updateCase sends an update to a case and returns its state after it.
+func (s *server) updateCase(ctx context.Context, id, name string, arg any) (*workflows.AppealState, error) {
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var st workflows.AppealState
+	if err := h.Get(ctx, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// appealRefusal turns the refusal of a user's update into a domain error;
+// an answer to an expired quote also has a new quote made.
+func (s *server) appealRefusal(ctx context.Context, id string, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrQuoteExpired {
+		return refusal(err, "appeal")
+	}
+	// Ask for a new quote; the user finds it on the appeal.
+	if err := s.Temporal.SignalWorkflow(ctx, id, "", workflows.RequoteSignal, nil); err != nil {
+		s.log.Warn("requote signal failed", "err", err)
+		return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; try again in a moment for a new one"}
+	}
+	return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; a new quote is being prepared: see GET /v1/appeals/" + id}
+}
+
+// refusal turns the refusal of an update on a case (an "appeal" to its
+// user, a "case" to staff) into a domain error.
+func refusal(err error, noun string) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
 		case workflows.ErrClosed:
-			return recovery.Errorf(recovery.EConflict, "this appeal is already closed")
-		case workflows.ErrNoQuote:
+			return recovery.Errorf(recovery.EConflict, "this %s is already closed", noun)
+		case workflows.ErrForbidden:
+			return recovery.Errorf(recovery.EForbidden, "%s", appErr.Message())
+		case workflows.ErrConflict, workflows.ErrNoQuote:
 			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
 		case workflows.ErrProofRequired:
 			return &recovery.Error{Code: recovery.EConflict, Message: appErr.Message(), Field: "proof"}
-		case workflows.ErrConflict:
-			return recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
 		case workflows.ErrUnknownQuote:
 			return &recovery.Error{Code: recovery.EConflict, Message: appErr.Message(), Field: "quote_id"}
-		case workflows.ErrQuoteExpired:
-			// Ask for a new quote; the user finds it on the appeal.
-			if err := s.Temporal.SignalWorkflow(ctx, id, "", workflows.RequoteSignal, nil); err != nil {
-				s.log.Warn("requote signal failed", "err", err)
-				return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; try again in a moment for a new one"}
-			}
-			return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; a new quote is being prepared: see GET /v1/appeals/" + id}
 		}
 		return recovery.Errorf(recovery.EInvalid, "%s", appErr.Message())
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed") {
-		return recovery.Errorf(recovery.EConflict, "this appeal is already closed")
+		return recovery.Errorf(recovery.EConflict, "this %s is already closed", noun)
 	}
 	return temporalError(err)
 }
