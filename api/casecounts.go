@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -91,9 +92,5 @@ func (c *caseCounts) count(ctx context.Context) (map[string]int64, map[string]in
 
 // openStatuses are the statuses a running case can have.
 func openStatuses() []string {
-	return []string{
-		workflows.StatusReceived, workflows.StatusLookingUp, workflows.StatusNotFound, workflows.StatusConfirming,
-		workflows.StatusUnderReview, workflows.StatusParked, workflows.StatusAwaitingBatch, workflows.StatusAwaitingQuote,
-		workflows.StatusAwaitingAcceptance, workflows.StatusAwaitingSignoffs, workflows.StatusApproved,
-	}
+	return slices.DeleteFunc(workflows.Statuses(), workflows.Closing)
 }

@@ -47,6 +47,21 @@ const (
 	StatusAwaitingBatch = "awaiting_batch"
 )
 
+// Statuses lists every status a case can have, in the order a case meets
+// them.
+func Statuses() []string {
+	return []string{
+		StatusReceived, StatusLookingUp, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
+		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
+		StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
+	}
+}
+
+// Closing reports whether a status ends the case.
+func Closing(status string) bool {
+	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn
+}
+
 // Categories decided from chain facts alone. The rest of DESIGN §2 needs the
 // address book and policy.
 const (

@@ -93,12 +93,7 @@ func casesListCmd(g *globals) *cobra.Command {
 	complete := func(flag string, values []string) {
 		_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 	}
-	complete("status", []string{
-		workflows.StatusReceived, workflows.StatusLookingUp, workflows.StatusNotFound, workflows.StatusConfirming,
-		workflows.StatusUnderReview, workflows.StatusParked, workflows.StatusAwaitingBatch, workflows.StatusAwaitingQuote,
-		workflows.StatusAwaitingAcceptance, workflows.StatusAwaitingSignoffs, workflows.StatusDeclined,
-		workflows.StatusNotRecoverable, workflows.StatusWithdrawn,
-	})
+	complete("status", workflows.Statuses())
 	complete("category", append(policy.Categories(), "unclassified", "regular_deposit"))
 	complete("amount-band", workflows.AmountBands())
 	complete("network", networkIDs())
