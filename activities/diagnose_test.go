@@ -263,3 +263,13 @@ func emptyBook(t *testing.T) *addressbook.Store {
 	t.Cleanup(func() { book.Close() })
 	return book
 }
+
+// FixedPolicy is a PolicySource that answers one policy, for the tests.
+type FixedPolicy struct {
+	Doc *policy.Policy
+}
+
+// Policy implements PolicySource.
+func (f FixedPolicy) Policy(context.Context, int64) (*policy.Policy, int64, error) {
+	return f.Doc, 0, nil
+}

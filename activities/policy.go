@@ -25,18 +25,6 @@ type PolicySource interface {
 	Policy(ctx context.Context, minSeq int64) (*policy.Policy, int64, error)
 }
 
-// FixedPolicy is a PolicySource that answers one policy, as a single
-// process with a policy of its own (or a test) does.
-type FixedPolicy struct {
-	Doc *policy.Policy
-	Seq int64
-}
-
-// Policy implements PolicySource.
-func (f FixedPolicy) Policy(context.Context, int64) (*policy.Policy, int64, error) {
-	return f.Doc, f.Seq, nil
-}
-
 // queryValue is what a network id or category may look like to be put in
 // a visibility query.
 var queryValue = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)

@@ -22,6 +22,7 @@ import (
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/ledger"
+	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -68,6 +69,9 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	limits  *userLimits
+	// policies is the policy in force, read from the policy workflow at
+	// most every few seconds however often /v1/networks is asked.
+	policies *applied.Source
 }
 
 // route is one endpoint: "METHOD /path" and its handler. The OpenAPI
@@ -124,6 +128,9 @@ func NewServer(d Deps) http.Handler {
 		d.ResolveTimeout = 3 * time.Second
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
+	if d.Temporal != nil {
+		s.policies = applied.NewSource(d.Temporal)
+	}
 	s.metrics.registry.MustRegister(newCaseCounts(s))
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {

@@ -81,16 +81,12 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request, who Staff) {
 // force: its recoverable action, or park for a network the policy does
 // not name. It is nil when the policy cannot be read.
 func (s *server) recoverability(ctx context.Context) (map[string]string, string) {
-	if s.Temporal == nil {
+	if s.policies == nil {
 		return nil, ""
 	}
-	st, err := applied.Query(ctx, s.Temporal)
+	p, _, err := s.policies.Policy(ctx, 0)
 	if err != nil {
 		s.log.Warn("policy in force unknown", "err", err)
-		return nil, ""
-	}
-	p, err := policy.Parse(st.Document, policy.FormatAuto)
-	if err != nil {
 		return nil, ""
 	}
 	out := map[string]string{}

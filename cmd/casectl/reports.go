@@ -8,20 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-)
 
-type reportRow struct {
-	Group           string `json:"group"`
-	Cases           int    `json:"cases"`
-	Refunds         int    `json:"refunds"`
-	RecoveredUSD    string `json:"recovered_usd"`
-	FeesChargedUSD  string `json:"fees_charged_usd"`
-	FeesRefundedUSD string `json:"fees_refunded_usd"`
-	NetworkCostUSD  string `json:"network_cost_usd"`
-	NetUSD          string `json:"net_usd"`
-	CreditedUSD     string `json:"credited_usd"`
-	MedianSeconds   int64  `json:"median_time_to_recovery_seconds"`
-}
+	"github.com/misdeposit/recovery/ledger"
+)
 
 func reportsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "reports", Short: "Finance reports from the ledger"}
@@ -52,13 +41,7 @@ func reportsCmd(g *globals) *cobra.Command {
 			if format != "" && format != "table" {
 				return fmt.Errorf("--format is table, csv or html, not %q", format)
 			}
-			var rep struct {
-				From    time.Time   `json:"from"`
-				To      time.Time   `json:"to"`
-				GroupBy string      `json:"group_by"`
-				Rows    []reportRow `json:"rows"`
-				Total   reportRow   `json:"total"`
-			}
+			var rep ledger.Report
 			raw, err := g.get(cmd.Context(), "/v1/reports/fees", q, &rep)
 			if err != nil {
 				return err
@@ -68,8 +51,8 @@ func reportsCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 				fmt.Fprintln(tw, "GROUP\tCASES\tREFUNDS\tRECOVERED\tFEES\tREFUNDED\tNETWORK COST\tNET\tCREDITED\tMEDIAN TIME\t")
 				for _, r := range append(rep.Rows, rep.Total) {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, r.Cases, r.Refunds, r.RecoveredUSD, r.FeesChargedUSD,
-						r.FeesRefundedUSD, r.NetworkCostUSD, r.NetUSD, r.CreditedUSD, time.Duration(r.MedianSeconds)*time.Second)
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, r.Cases, r.Refunds, r.RecoveredUSD.StringFixed(2), r.FeesChargedUSD.StringFixed(2),
+						r.FeesRefundedUSD.StringFixed(2), r.NetworkCostUSD.StringFixed(2), r.NetUSD.StringFixed(2), r.CreditedUSD.StringFixed(2), r.MedianTimeToRecovery)
 				}
 				tw.Flush()
 			})
