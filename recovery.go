@@ -21,6 +21,11 @@ const (
 	EInternal     = "internal"
 )
 
+// InvalidInput is the type of the non-retryable application error with
+// which a workflow or an activity refuses malformed input: Temporal does not
+// retry it, and the API answers it as EInvalid.
+const InvalidInput = "InvalidInput"
+
 // Error is an error a user or operator can act on: a stable code, a message
 // safe to show, and the input field it concerns when there is one.
 type Error struct {

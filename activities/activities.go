@@ -44,7 +44,7 @@ func (a *Activities) LookupDeposit(ctx context.Context, req workflows.LookupRequ
 	res, err := a.Scanner.Find(ctx, req.TxHash, req.Network)
 	if err != nil {
 		if recovery.ErrorCode(err) == recovery.EInvalid {
-			return nil, temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), "InvalidInput", err)
+			return nil, temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, err)
 		}
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (a *Activities) LookupDeposit(ctx context.Context, req workflows.LookupRequ
 	return out, nil
 }
 
-func (a *Activities) depositTo(tx *chains.Tx, to string) *chains.Transfer {
+func (a *Activities) depositTo(tx *recovery.Tx, to string) *recovery.Transfer {
 	n, ok := a.Registry.Get(tx.Network)
 	if !ok {
 		return nil

@@ -22,7 +22,7 @@ import (
 // harmless; an address book or price source outage is retried.
 func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest) (*workflows.DiagnoseResult, error) {
 	if req.Tx == nil {
-		return nil, temporal.NewNonRetryableApplicationError("diagnose: no transaction", "InvalidInput", nil)
+		return nil, temporal.NewNonRetryableApplicationError("diagnose: no transaction", recovery.InvalidInput, nil)
 	}
 	// One policy for the whole diagnosis, even if a new one is applied
 	// meanwhile: the decision names the version it used.
@@ -73,7 +73,7 @@ func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest, p
 	tx := req.Tx
 	n, ok := a.Registry.Get(tx.Network)
 	if !ok {
-		return diagnosis.Facts{}, temporal.NewNonRetryableApplicationError("diagnose: unknown network "+tx.Network, "InvalidInput", nil)
+		return diagnosis.Facts{}, temporal.NewNonRetryableApplicationError("diagnose: unknown network "+tx.Network, recovery.InvalidInput, nil)
 	}
 	_, inPolicy := pol.Networks[n.ID]
 	f := diagnosis.Facts{
@@ -82,7 +82,7 @@ func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest, p
 	}
 	hex64, err := chains.ParseTxHash(tx.Hash)
 	if err != nil {
-		return f, temporal.NewNonRetryableApplicationError("diagnose: "+recovery.ErrorMessage(err), "InvalidInput", err)
+		return f, temporal.NewNonRetryableApplicationError("diagnose: "+recovery.ErrorMessage(err), recovery.InvalidInput, err)
 	}
 	for _, t := range tx.Transfers {
 		tf := diagnosis.TransferFacts{Transfer: t}
@@ -103,7 +103,7 @@ func (a *Activities) facts(ctx context.Context, req workflows.DiagnoseRequest, p
 // owners finds the address book entries a transfer pays: the address on
 // its own network, the same EVM address issued for another EVM network,
 // or the same key hash issued on another UTXO chain.
-func (a *Activities) owners(ctx context.Context, n chains.Network, t chains.Transfer) ([]diagnosis.Owner, error) {
+func (a *Activities) owners(ctx context.Context, n chains.Network, t recovery.Transfer) ([]diagnosis.Owner, error) {
 	if t.To == "" || a.AddressBook == nil {
 		return nil, nil
 	}
@@ -116,17 +116,17 @@ func (a *Activities) owners(ctx context.Context, n chains.Network, t chains.Tran
 		out = append(out, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
 	}
 	switch {
-	case n.Family == chains.EVM:
+	case n.Family == recovery.FamilyEVM:
 		all, err := a.AddressBook.ByAddress(ctx, t.To)
 		if err != nil {
 			return nil, fmt.Errorf("address book: %w", err)
 		}
 		for _, e := range all {
-			if other, ok := a.Registry.Get(e.Network); ok && e.Network != n.ID && other.Family == chains.EVM {
+			if other, ok := a.Registry.Get(e.Network); ok && e.Network != n.ID && other.Family == recovery.FamilyEVM {
 				out = append(out, diagnosis.Owner{Entry: e, Match: diagnosis.MatchOtherEVMNetwork})
 			}
 		}
-	case n.Family == chains.UTXO && t.PubKeyHash != "":
+	case n.Family == recovery.FamilyUTXO && t.PubKeyHash != "":
 		all, err := a.AddressBook.ByPubKeyHash(ctx, t.PubKeyHash)
 		if err != nil {
 			return nil, fmt.Errorf("address book: %w", err)
@@ -159,7 +159,7 @@ func unpriced(err error) bool {
 // specialist set by hand, with the facts of the case that the policy's
 // conditions look at.
 func (a *Activities) Redecide(ctx context.Context, req workflows.RedecideRequest) (*workflows.RedecideResult, error) {
-	if !policy.IsCategory(req.Category) {
+	if !recovery.IsCategory(req.Category) {
 		return nil, invalidInput("redecide: unknown category " + req.Category)
 	}
 	pol, seq, err := a.policy(ctx, 0)

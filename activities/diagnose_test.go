@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/devchain/evmnode"
@@ -103,21 +104,21 @@ func TestDiagnosisOfTheHarnessFixtures(t *testing.T) {
 		action   policy.Action // "" when no decision is made
 	}{
 		{f.Native, diagnosis.CategoryRegularDeposit, ""},
-		{f.UnlistedToken, policy.CategoryUnlistedToken, policy.Park}, // no price for a fresh token
-		{f.WrongNetwork, policy.CategoryWrongNetworkEVM, policy.Direct},
-		{f.CrossChain, policy.CategoryCrossChainUTXO, policy.Direct},
-		{f.Failed, policy.CategoryFailedTx, policy.Reject},
-		{f.Pending, policy.CategoryPending, policy.Park},
-		{f.FewConfirmations, policy.CategoryPending, policy.Park},
-		{f.ReorgedUTXO, policy.CategoryPending, policy.Park},
-		{f.NotFound, policy.CategoryNotFound, ""},
+		{f.UnlistedToken, recovery.CategoryUnlistedToken, policy.Park}, // no price for a fresh token
+		{f.WrongNetwork, recovery.CategoryWrongNetworkEVM, policy.Direct},
+		{f.CrossChain, recovery.CategoryCrossChainUTXO, policy.Direct},
+		{f.Failed, recovery.CategoryFailedTx, policy.Reject},
+		{f.Pending, recovery.CategoryPending, policy.Park},
+		{f.FewConfirmations, recovery.CategoryPending, policy.Park},
+		{f.ReorgedUTXO, recovery.CategoryPending, policy.Park},
+		{f.NotFound, recovery.CategoryNotFound, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.fixture.Name, func(t *testing.T) {
 			res := w.appeal(t, c.fixture)
 			category(t, res, c.category)
 			switch {
-			case c.action == "" && res.Decision != nil && c.category != policy.CategoryNotFound:
+			case c.action == "" && res.Decision != nil && c.category != recovery.CategoryNotFound:
 				t.Errorf("decision %+v for a regular deposit", res.Decision)
 			case c.action != "" && res.Decision == nil:
 				t.Fatalf("no decision, want %s", c.action)
@@ -162,7 +163,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := w.appeal(t, fx)
-		category(t, res, policy.CategoryAlreadyCredited)
+		category(t, res, recovery.CategoryAlreadyCredited)
 		if res.Decision.Action != policy.Reject {
 			t.Errorf("decision %s, want reject", res.Decision.Action)
 		}
@@ -173,7 +174,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 		if err := w.book.Upsert(ctx, []addressbook.Entry{{Network: "eth", Address: fx.To, UserID: fx.UserID, Status: addressbook.Retired}}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		category(t, w.appeal(t, fx), policy.CategoryRetiredAddress)
+		category(t, w.appeal(t, fx), recovery.CategoryRetiredAddress)
 	})
 	t.Run("not our address", func(t *testing.T) {
 		w := newWorld(t, nil)
@@ -181,7 +182,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 		fx.To, fx.UserID = "0x000000000000000000000000000000000000dEaD", "mallory"
 		w.acts.AddressBook = emptyBook(t)
 		res := w.appeal(t, fx)
-		category(t, res, policy.CategoryNotOurAddress)
+		category(t, res, recovery.CategoryNotOurAddress)
 		if res.Decision.Action != policy.Reject {
 			t.Errorf("decision %s, want reject", res.Decision.Action)
 		}
@@ -200,7 +201,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 		}
 		w := newWorld(t, reg)
 		res := w.appeal(t, w.h.Fixtures().Native)
-		category(t, res, policy.CategoryBelowMinimum)
+		category(t, res, recovery.CategoryBelowMinimum)
 		if res.Diagnosis.Explanation.Params["minimum"] != "2000000000000000000" {
 			t.Errorf("minimum %q, want 2 ETH in wei", res.Diagnosis.Explanation.Params["minimum"])
 		}
@@ -214,7 +215,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 		delete(p.Networks, "bsc")
 		w.acts.Policies = FixedPolicy{Doc: p}
 		res := w.appeal(t, w.h.Fixtures().WrongNetwork)
-		category(t, res, policy.CategoryUnsupportedNetwork)
+		category(t, res, recovery.CategoryUnsupportedNetwork)
 		if res.Decision.Action != policy.Park {
 			t.Errorf("decision %s, want park", res.Decision.Action)
 		}
@@ -248,8 +249,8 @@ func TestDiagnosisOfAContractDeposit(t *testing.T) {
 	fx := native
 	fx.Name, fx.TxHash = "contract deposit", hash.Hex()
 	res := w.appeal(t, fx)
-	category(t, res, policy.CategoryContractDeposit)
-	if d := res.Diagnosis.Deposit; d == nil || d.Kind != chains.KindInternal {
+	category(t, res, recovery.CategoryContractDeposit)
+	if d := res.Diagnosis.Deposit; d == nil || d.Kind != recovery.KindInternal {
 		t.Errorf("deposit %+v, want the internal transfer", d)
 	}
 }

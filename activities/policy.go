@@ -85,7 +85,7 @@ func parkedQueries(pairs []policy.NetworkCategory) ([]string, error) {
 	var out []string
 	for _, n := range networks {
 		out = append(out, fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND RecoveryStatus = '%s' AND RecoveryNetwork = '%s' AND RecoveryCategory IN (%s)",
-			workflows.AppealWorkflowName, workflows.StatusParked, n, strings.Join(byNetwork[n], ", ")))
+			workflows.AppealWorkflowName, recovery.StatusParked, n, strings.Join(byNetwork[n], ", ")))
 	}
 	return out, nil
 }

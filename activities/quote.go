@@ -9,7 +9,6 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
-	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -20,7 +19,7 @@ import (
 type Nodes interface {
 	// NetworkCost estimates a recovery transaction on network; gasLimit is
 	// for EVM networks (0: a native transfer).
-	NetworkCost(ctx context.Context, network string, gasLimit uint64) (fees.NetworkCost, error)
+	NetworkCost(ctx context.Context, network string, gasLimit uint64) (recovery.NetworkCost, error)
 	// TokenDecimals reads decimals() of a token contract on an EVM network.
 	TokenDecimals(ctx context.Context, network, contract string) (int32, error)
 }
@@ -72,7 +71,7 @@ func (a *Activities) QuoteFee(ctx context.Context, req workflows.QuoteRequest) (
 	}
 	q, err := fees.NewQuote(in)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError("quote: "+err.Error(), "InvalidInput", err)
+		return nil, temporal.NewNonRetryableApplicationError("quote: "+err.Error(), recovery.InvalidInput, err)
 	}
 	return &q, nil
 }
@@ -81,7 +80,7 @@ func (a *Activities) QuoteFee(ctx context.Context, req workflows.QuoteRequest) (
 // chain. A missing or wrong memo is credited internally: the coins are on
 // the exchange's own address already.
 func needsTransaction(category string) bool {
-	return category != policy.CategoryMissingOrWrongMemo
+	return category != recovery.CategoryMissingOrWrongMemo
 }
 
 // tokenSendGas is the gas limit quoted for an ERC-20 transfer out of a
@@ -89,12 +88,12 @@ func needsTransaction(category string) bool {
 // margin covers tokens with hooks. What is not used is not paid.
 const tokenSendGas = 65000
 
-func (a *Activities) networkCost(ctx context.Context, n chains.Network, d chains.Transfer, listed bool) (fees.NetworkCost, error) {
+func (a *Activities) networkCost(ctx context.Context, n chains.Network, d recovery.Transfer, listed bool) (recovery.NetworkCost, error) {
 	if a.Nodes == nil {
-		return fees.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no nodes to estimate the network cost on %s", n.ID)
+		return recovery.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no nodes to estimate the network cost on %s", n.ID)
 	}
 	var gas uint64
-	if n.Family == chains.EVM && d.Kind == chains.KindToken {
+	if n.Family == recovery.FamilyEVM && d.Kind == recovery.KindToken {
 		gas = tokenSendGas
 	}
 	return a.Nodes.NetworkCost(ctx, n.ID, gas)
@@ -103,14 +102,14 @@ func (a *Activities) networkCost(ctx context.Context, n chains.Network, d chains
 // decimals returns the decimals of the deposited asset: the network's for
 // its native asset, the listing's for a listed token, and the contract's
 // own decimals() for a token the exchange does not list.
-func (a *Activities) decimals(ctx context.Context, n chains.Network, d chains.Transfer) (int32, error) {
-	if d.Kind != chains.KindToken {
+func (a *Activities) decimals(ctx context.Context, n chains.Network, d recovery.Transfer) (int32, error) {
+	if d.Kind != recovery.KindToken {
 		return n.Decimals, nil
 	}
 	if tok, ok := n.Token(d.Token); ok {
 		return tok.Decimals, nil
 	}
-	if n.Family != chains.EVM || a.Nodes == nil {
+	if n.Family != recovery.FamilyEVM || a.Nodes == nil {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the decimals of token %s on %s are unknown", d.Token, n.ID), workflows.ErrUnpriced, nil)
 	}
 	dec, err := a.Nodes.TokenDecimals(ctx, n.ID, d.Token)
@@ -140,5 +139,5 @@ func (a *Activities) price(ctx context.Context, network, asset string) (fees.Pri
 }
 
 func invalidInput(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, "InvalidInput", nil)
+	return temporal.NewNonRetryableApplicationError(msg, recovery.InvalidInput, nil)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/misdeposit/recovery"
-	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -95,8 +94,8 @@ func reclassifyArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[reclassifyBody](raw)
 	switch {
 	case err != nil:
-	case !policy.IsCategory(b.Category):
-		err = recovery.FieldError("category", "category is one of %s", strings.Join(policy.Categories(), ", "))
+	case !recovery.IsCategory(b.Category):
+		err = recovery.FieldError("category", "category is one of %s", strings.Join(recovery.Categories(), ", "))
 	case strings.TrimSpace(b.Note) == "":
 		err = recovery.FieldError("note", "note is required: say why the category changes")
 	}
@@ -105,10 +104,10 @@ func reclassifyArg(raw []byte, by workflows.Actor) (any, error) {
 
 func signoffArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[signoffBody](raw)
-	team := policy.Team(b.Team)
+	team := recovery.Team(b.Team)
 	switch {
 	case err != nil:
-	case !slices.Contains(policy.Teams(), team):
+	case !slices.Contains(recovery.Teams(), team):
 		err = recovery.FieldError("team", "team is wallet, settlement or security")
 	case b.Approve == nil:
 		err = recovery.FieldError("approve", "approve is required: true or false")

@@ -18,7 +18,7 @@ const maxAddressBook = 16 << 20
 // JSON ({"entries":[...]}). The whole request is refused if any entry is
 // bad, with the line or entry named.
 func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staff) {
-	if !who.may("admin", "wallet") {
+	if !who.may(recovery.RoleAdmin, recovery.RoleWallet) {
 		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "importing the address book needs the admin or wallet role"))
 		return
 	}
@@ -108,7 +108,7 @@ type addressBookStored struct {
 // may reports whether the person holds one of roles; admin holds them all.
 func (s Staff) may(roles ...string) bool {
 	for _, r := range s.Roles {
-		if r == "admin" || slices.Contains(roles, r) {
+		if r == recovery.RoleAdmin || slices.Contains(roles, r) {
 			return true
 		}
 	}

@@ -168,17 +168,17 @@ type networkList struct {
 // networkView is a network as the API shows it: never its node URLs,
 // which may carry credentials.
 type networkView struct {
-	ID            string         `json:"id"`
-	Name          string         `json:"name"`
-	Family        chains.Family  `json:"family"`
-	ChainID       uint64         `json:"chain_id,omitempty"`
-	Params        string         `json:"params,omitempty"`
-	Confirmations uint64         `json:"confirmations"`
-	NativeAsset   string         `json:"native_asset"`
-	Decimals      int32          `json:"decimals"`
-	Tier          chains.Tier    `json:"tier"`
-	MinDeposit    string         `json:"min_deposit,omitempty"`
-	Tokens        []chains.Token `json:"tokens,omitempty"`
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
+	Family        recovery.Family `json:"family"`
+	ChainID       uint64          `json:"chain_id,omitempty"`
+	Params        string          `json:"params,omitempty"`
+	Confirmations uint64          `json:"confirmations"`
+	NativeAsset   string          `json:"native_asset"`
+	Decimals      int32           `json:"decimals"`
+	Tier          chains.Tier     `json:"tier"`
+	MinDeposit    string          `json:"min_deposit,omitempty"`
+	Tokens        []chains.Token  `json:"tokens,omitempty"`
 	// Recoverable is how the policy in force recovers deposits on this
 	// network: direct, conditional or park (not in the policy).
 	Recoverable string            `json:"recoverable,omitempty"`

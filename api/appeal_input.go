@@ -190,7 +190,7 @@ func validateAddress(s string, n *chains.Network) error {
 	if s == "" {
 		return recovery.FieldError("to_address", "to_address is required: the deposit address the funds were sent to")
 	}
-	if n != nil && n.Family == chains.EVM {
+	if n != nil && n.Family == recovery.FamilyEVM {
 		if !common.IsHexAddress(s) || !strings.HasPrefix(strings.ToLower(s), "0x") {
 			return recovery.FieldError("to_address", "to_address is not an address on %s: expected 0x and 40 hexadecimal digits", n.Name)
 		}

@@ -26,7 +26,7 @@ var appealIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(
 
 // DepositID returns the case id of a deposit: a second appeal for the same
 // deposit gets the same id and so joins the first case.
-func DepositID(network, hex64 string, t chains.Transfer) string {
+func DepositID(network, hex64 string, t recovery.Transfer) string {
 	return network + "." + hex64 + "." + t.IndexCode()
 }
 
@@ -98,7 +98,7 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 		s.writeError(w, r, temporalError(err))
 	default:
 		s.metrics.appeals.WithLabelValues("new").Inc()
-		writeJSON(w, http.StatusAccepted, appealCreated{AppealID: id, Status: workflows.StatusReceived})
+		writeJSON(w, http.StatusAccepted, appealCreated{AppealID: id, Status: recovery.StatusReceived})
 	}
 }
 

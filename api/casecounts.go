@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -72,7 +72,7 @@ func (c *caseCounts) Collect(ch chan<- prometheus.Metric) {
 func (c *caseCounts) count(ctx context.Context) (map[string]int64, map[string]int64, error) {
 	status, cat := map[string]int64{}, map[string]int64{}
 	base := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.AppealWorkflowName)
-	for attr, values := range map[string][]string{"RecoveryStatus": openStatuses(), "RecoveryCategory": append(policy.Categories(), workflows.CategoryUnclassified, "regular_deposit")} {
+	for attr, values := range map[string][]string{"RecoveryStatus": openStatuses(), "RecoveryCategory": append(recovery.Categories(), recovery.CategoryUnclassified, "regular_deposit")} {
 		for _, v := range values {
 			resp, err := c.s.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
 				Namespace: c.s.Namespace, Query: fmt.Sprintf("%s AND %s = '%s'", base, attr, v),
@@ -92,5 +92,5 @@ func (c *caseCounts) count(ctx context.Context) (map[string]int64, map[string]in
 
 // openStatuses are the statuses a running case can have.
 func openStatuses() []string {
-	return slices.DeleteFunc(workflows.Statuses(), workflows.Closing)
+	return slices.DeleteFunc(recovery.Statuses(), recovery.Closing)
 }

@@ -45,7 +45,7 @@ type policyProblems struct {
 // invalid document is never applied; parked cases the new policy supports
 // resume by themselves.
 func (s *server) putPolicy(w http.ResponseWriter, r *http.Request, who Staff) {
-	if !who.may("admin") {
+	if !who.may(recovery.RoleAdmin) {
 		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "applying a policy needs the admin role"))
 		return
 	}

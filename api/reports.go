@@ -16,7 +16,7 @@ const maxReportPeriod = 5 * 366 * 24 * time.Hour
 // recovery, grouped by network, category or month, from the ledger; CSV
 // and JSON for tools, HTML with charts for people. Roles finance or admin.
 func (s *server) feeReport(w http.ResponseWriter, r *http.Request, who Staff) {
-	if !who.may("finance") {
+	if !who.may(recovery.RoleFinance) {
 		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "fee reports need the finance or admin role"))
 		return
 	}

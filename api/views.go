@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/workflows"
@@ -149,7 +150,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 		if d.Amount != nil {
 			v.Deposit.Amount = d.Amount.String()
 		}
-		if n, ok := reg.Get(st.Network); ok && d.Kind != chains.KindToken {
+		if n, ok := reg.Get(st.Network); ok && d.Kind != recovery.KindToken {
 			v.Deposit.Asset = n.NativeAsset
 		}
 	}

@@ -17,7 +17,7 @@ func TestDefaultRegistryHas16DirectAnd16Conditional(t *testing.T) {
 	chainIDs := map[uint64]string{}
 	for _, n := range reg.Networks() {
 		count[n.Tier]++
-		if n.Family == EVM {
+		if n.Family == recovery.FamilyEVM {
 			if other, dup := chainIDs[n.ChainID]; dup {
 				t.Errorf("%s and %s share chain id %d", n.ID, other, n.ChainID)
 			}
@@ -35,7 +35,7 @@ func TestDefaultRegistryHas16DirectAnd16Conditional(t *testing.T) {
 }
 
 func TestRegistryRefusesBadNetworks(t *testing.T) {
-	good := Network{ID: "eth", Family: EVM, ChainID: 1, Confirmations: 1, Decimals: 18, Tier: Direct}
+	good := Network{ID: "eth", Family: recovery.FamilyEVM, ChainID: 1, Confirmations: 1, Decimals: 18, Tier: Direct}
 	for name, mutate := range map[string]func(*Network){
 		"bad id":         func(n *Network) { n.ID = "ETH!" },
 		"no chain id":    func(n *Network) { n.ChainID = 0 },
@@ -43,7 +43,7 @@ func TestRegistryRefusesBadNetworks(t *testing.T) {
 		"zero confs":     func(n *Network) { n.Confirmations = 0 },
 		"bad tier":       func(n *Network) { n.Tier = "maybe" },
 		"bad rpc":        func(n *Network) { n.RPC = []string{"ftp://node"} },
-		"utxo no params": func(n *Network) { n.Family = UTXO },
+		"utxo no params": func(n *Network) { n.Family = recovery.FamilyUTXO },
 	} {
 		n := good
 		mutate(&n)
@@ -77,7 +77,7 @@ func TestParseTxHash(t *testing.T) {
 			t.Errorf("ParseTxHash(%q) error %v, want invalid", bad, err)
 		}
 	}
-	if HashFor(EVM, h) != "0x"+h || HashFor(UTXO, h) != h {
+	if HashFor(recovery.FamilyEVM, h) != "0x"+h || HashFor(recovery.FamilyUTXO, h) != h {
 		t.Error("HashFor writes the wrong form")
 	}
 }
@@ -97,7 +97,7 @@ func FuzzParseTxHash(f *testing.F) {
 		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
 			t.Fatalf("accepted %q as %q", s, h)
 		}
-		again, err := ParseTxHash(HashFor(EVM, h))
+		again, err := ParseTxHash(HashFor(recovery.FamilyEVM, h))
 		if err != nil || again != h {
 			t.Fatalf("not stable: %q -> %q, %v", h, again, err)
 		}
@@ -111,16 +111,16 @@ func TestAssetOfATransfer(t *testing.T) {
 	}
 	eth, _ := reg.Get("eth")
 	eth.MinDeposit = "0.001"
-	native := Transfer{Kind: KindNative, Amount: big.NewInt(1)}
+	native := recovery.Transfer{Kind: recovery.KindNative, Amount: big.NewInt(1)}
 	if a, listed, min := eth.Asset(native); a != "ETH" || !listed || min.String() != "1000000000000000" {
 		t.Errorf("native: %s %v %v", a, listed, min)
 	}
 	// Contracts are compared without regard to case.
-	usdt := Transfer{Kind: KindToken, Token: "0xdac17f958d2ee523a2206206994597c13d831ec7"}
+	usdt := recovery.Transfer{Kind: recovery.KindToken, Token: "0xdac17f958d2ee523a2206206994597c13d831ec7"}
 	if a, listed, _ := eth.Asset(usdt); a != "USDT" || !listed {
 		t.Errorf("usdt: %s %v", a, listed)
 	}
-	other := Transfer{Kind: KindToken, Token: "0x1111111111111111111111111111111111111111"}
+	other := recovery.Transfer{Kind: recovery.KindToken, Token: "0x1111111111111111111111111111111111111111"}
 	if a, listed, min := eth.Asset(other); a != other.Token || listed || min != nil {
 		t.Errorf("unlisted: %s %v %v", a, listed, min)
 	}

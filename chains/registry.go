@@ -22,9 +22,9 @@ const (
 
 // Network is one entry of the registry.
 type Network struct {
-	ID     string `json:"id" yaml:"id"`
-	Name   string `json:"name" yaml:"name"`
-	Family Family `json:"family" yaml:"family"`
+	ID     string          `json:"id" yaml:"id"`
+	Name   string          `json:"name" yaml:"name"`
+	Family recovery.Family `json:"family" yaml:"family"`
 	// ChainID is the EIP-155 chain id of an EVM network (0 otherwise).
 	ChainID uint64 `json:"chain_id,omitempty" yaml:"chain_id,omitempty"`
 	// Params names the address parameters of a UTXO network (btc, ltc, bch,
@@ -56,8 +56,8 @@ type Token struct {
 // native asset or of a listed token (listed true), or the contract of an
 // unlisted token (listed false), and the smallest deposit of it the
 // exchange credits, in base units (nil: no minimum).
-func (n Network) Asset(t Transfer) (asset string, listed bool, minimum *big.Int) {
-	if t.Kind != KindToken {
+func (n Network) Asset(t recovery.Transfer) (asset string, listed bool, minimum *big.Int) {
+	if t.Kind != recovery.KindToken {
 		return n.NativeAsset, true, baseUnits(n.MinDeposit, n.Decimals)
 	}
 	if tok, ok := n.Token(t.Token); ok {
@@ -106,7 +106,7 @@ func validMinimum(whole string, decimals int32) error {
 }
 
 func evm(id, name string, chainID, conf uint64, asset string, tier Tier) Network {
-	return Network{ID: id, Name: name, Family: EVM, ChainID: chainID, Confirmations: conf, NativeAsset: asset, Decimals: 18, Tier: tier}
+	return Network{ID: id, Name: name, Family: recovery.FamilyEVM, ChainID: chainID, Confirmations: conf, NativeAsset: asset, Decimals: 18, Tier: tier}
 }
 
 // withTokens lists the best-known stablecoins of a network by default;
@@ -117,11 +117,11 @@ func withTokens(n Network, tokens ...Token) Network {
 }
 
 func utxo(id, name, params string, conf uint64, asset string, tier Tier) Network {
-	return Network{ID: id, Name: name, Family: UTXO, Params: params, Confirmations: conf, NativeAsset: asset, Decimals: 8, Tier: tier}
+	return Network{ID: id, Name: name, Family: recovery.FamilyUTXO, Params: params, Confirmations: conf, NativeAsset: asset, Decimals: 8, Tier: tier}
 }
 
 func memo(id, name string, conf uint64, asset string, decimals int32, tier Tier) Network {
-	return Network{ID: id, Name: name, Family: Memo, Confirmations: conf, NativeAsset: asset, Decimals: decimals, Tier: tier}
+	return Network{ID: id, Name: name, Family: recovery.FamilyMemo, Confirmations: conf, NativeAsset: asset, Decimals: decimals, Tier: tier}
 }
 
 // DefaultNetworks returns the 32 networks of the default policy: 16 directly
@@ -196,11 +196,11 @@ func (n Network) validate() error {
 	switch {
 	case !networkIDPattern.MatchString(n.ID):
 		return fmt.Errorf("id must be 2-32 lower-case letters, digits or dashes")
-	case n.Family != EVM && n.Family != UTXO && n.Family != Memo:
+	case n.Family != recovery.FamilyEVM && n.Family != recovery.FamilyUTXO && n.Family != recovery.FamilyMemo:
 		return fmt.Errorf("family %q is not one of evm, utxo, memo", n.Family)
-	case n.Family == EVM && n.ChainID == 0:
+	case n.Family == recovery.FamilyEVM && n.ChainID == 0:
 		return fmt.Errorf("an evm network needs a chain_id")
-	case n.Family == UTXO && n.Params == "":
+	case n.Family == recovery.FamilyUTXO && n.Params == "":
 		return fmt.Errorf("a utxo network needs params")
 	case n.Confirmations == 0:
 		return fmt.Errorf("confirmations must be at least 1")
@@ -221,7 +221,7 @@ func (n Network) validate() error {
 		switch {
 		case tok.Symbol == "":
 			return fmt.Errorf("tokens[%d]: a symbol is required", i)
-		case n.Family == EVM && !evmAddress.MatchString(tok.Contract):
+		case n.Family == recovery.FamilyEVM && !evmAddress.MatchString(tok.Contract):
 			return fmt.Errorf("tokens[%d] (%s): contract %q is not a 0x address of 40 hex digits", i, tok.Symbol, tok.Contract)
 		case tok.Contract == "":
 			return fmt.Errorf("tokens[%d] (%s): a contract is required", i, tok.Symbol)

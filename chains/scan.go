@@ -30,8 +30,8 @@ func ParseTxHash(s string) (string, error) {
 }
 
 // HashFor writes a parsed hash the way a family's nodes expect it.
-func HashFor(f Family, hex64 string) string {
-	if f == EVM {
+func HashFor(f recovery.Family, hex64 string) string {
+	if f == recovery.FamilyEVM {
 		return "0x" + hex64
 	}
 	return hex64
@@ -39,8 +39,8 @@ func HashFor(f Family, hex64 string) string {
 
 // SameAddress compares addresses the way the family writes them: EVM
 // addresses are case-insensitive hex, others are compared exactly.
-func SameAddress(f Family, a, b string) bool {
-	if f == EVM {
+func SameAddress(f recovery.Family, a, b string) bool {
+	if f == recovery.FamilyEVM {
 		return strings.EqualFold(a, b)
 	}
 	return a == b
@@ -78,7 +78,7 @@ func (s *Scanner) Lookup(network string) (Lookup, bool) {
 
 // ScanResult says where a hash was found.
 type ScanResult struct {
-	Found   []*Tx
+	Found   []*recovery.Tx
 	Scanned []string
 }
 
@@ -102,7 +102,7 @@ func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, e
 			tx, err := s.one(ctx, prefer, hex64)
 			switch code := recovery.ErrorCode(err); {
 			case err == nil:
-				return &ScanResult{Found: []*Tx{tx}, Scanned: []string{prefer}}, nil
+				return &ScanResult{Found: []*recovery.Tx{tx}, Scanned: []string{prefer}}, nil
 			case code != recovery.ENotFound && code != recovery.EUnavailable:
 				return nil, err
 			}
@@ -116,7 +116,7 @@ func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, e
 // already had, and reports them together.
 func (s *Scanner) all(ctx context.Context, hex64 string, asked map[string]error) (*ScanResult, error) {
 	type answer struct {
-		tx  *Tx
+		tx  *recovery.Tx
 		err error
 	}
 	answers := make([]answer, len(s.order))
@@ -150,7 +150,7 @@ func (s *Scanner) all(ctx context.Context, hex64 string, asked map[string]error)
 	return res, nil
 }
 
-func (s *Scanner) one(ctx context.Context, network, hex64 string) (*Tx, error) {
+func (s *Scanner) one(ctx context.Context, network, hex64 string) (*recovery.Tx, error) {
 	n, _ := s.reg.Get(network)
 	ctx, cancel := context.WithTimeout(ctx, s.PerNetwork)
 	defer cancel()

@@ -28,7 +28,7 @@ func lookups32(b *testing.B, h *harness.Harness) map[string]chains.Lookup {
 			continue
 		}
 		switch n.Family {
-		case chains.EVM:
+		case recovery.FamilyEVM:
 			// An HTTP rpc client dials nothing until its first call.
 			rc, err := rpc.DialContext(context.Background(), "http://"+dead)
 			if err != nil {
@@ -36,7 +36,7 @@ func lookups32(b *testing.B, h *harness.Harness) map[string]chains.Lookup {
 			}
 			b.Cleanup(rc.Close)
 			lookups[n.ID] = evm.New(rc, n)
-		case chains.UTXO:
+		case recovery.FamilyUTXO:
 			c, err := utxo.Dial(n, dead, "u", "p")
 			if err != nil {
 				b.Fatal(err)

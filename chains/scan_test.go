@@ -82,7 +82,7 @@ func TestFindWithoutNetwork(t *testing.T) {
 	if got := foundOn(res); !slices.Equal(got, []string{"bsc"}) {
 		t.Fatalf("wrong-network deposit found on %v, want bsc only", got)
 	}
-	if tx := res.Found[0]; tx.Status != chains.StatusSuccess || !tx.Final() || tx.Hash != f.WrongNetwork.TxHash {
+	if tx := res.Found[0]; tx.Status != recovery.TxSuccess || !tx.Final() || tx.Hash != f.WrongNetwork.TxHash {
 		t.Errorf("bsc answer %+v", tx)
 	}
 	if !slices.Equal(res.Scanned, local) {
@@ -99,7 +99,7 @@ func TestFindWithoutNetwork(t *testing.T) {
 	}
 
 	// Pending and unconfirmed deposits are found too, as they are.
-	if tx := find(t, s, f.Pending.TxHash, "").Found; len(tx) != 1 || tx[0].Network != "eth" || tx[0].Status != chains.StatusPending {
+	if tx := find(t, s, f.Pending.TxHash, "").Found; len(tx) != 1 || tx[0].Network != "eth" || tx[0].Status != recovery.TxPending {
 		t.Errorf("pending deposit: %+v", tx)
 	}
 	if tx := find(t, s, f.FewConfirmations.TxHash, "").Found; len(tx) != 1 || tx[0].Network != "btc" || tx[0].Final() {
@@ -376,7 +376,7 @@ func TestFindAfterAReorg(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := find(t, s, fx.TxHash, "").Found
-	if len(found) != 1 || found[0].Network != "btc" || found[0].Status != chains.StatusPending || found[0].BlockHash != "" {
+	if len(found) != 1 || found[0].Network != "btc" || found[0].Status != recovery.TxPending || found[0].BlockHash != "" {
 		t.Fatalf("btc deposit after its block was reorged away: %+v, want pending", found)
 	}
 }

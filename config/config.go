@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 )
 
@@ -72,25 +73,18 @@ type Config struct {
 // NetworkConfig points a network at nodes or adjusts it. A network not in
 // the default registry needs family and the fields its family requires.
 type NetworkConfig struct {
-	ID            string        `yaml:"id"`
-	RPC           []string      `yaml:"rpc"`
-	ChainID       uint64        `yaml:"chain_id"`
-	Params        string        `yaml:"params"`
-	Confirmations uint64        `yaml:"confirmations"`
-	Family        chains.Family `yaml:"family"`
-	NativeAsset   string        `yaml:"native_asset"`
-	Decimals      *int32        `yaml:"decimals"`
-	Tier          chains.Tier   `yaml:"tier"`
-	MinDeposit    string        `yaml:"min_deposit"` // whole units
+	ID            string          `yaml:"id"`
+	RPC           []string        `yaml:"rpc"`
+	ChainID       uint64          `yaml:"chain_id"`
+	Params        string          `yaml:"params"`
+	Confirmations uint64          `yaml:"confirmations"`
+	Family        recovery.Family `yaml:"family"`
+	NativeAsset   string          `yaml:"native_asset"`
+	Decimals      *int32          `yaml:"decimals"`
+	Tier          chains.Tier     `yaml:"tier"`
+	MinDeposit    string          `yaml:"min_deposit"` // whole units
 	// Tokens replace the network's listed tokens when given.
 	Tokens []chains.Token `yaml:"tokens"`
-}
-
-// StaffRoles are the roles a staff token can carry: specialists work the
-// cases; wallet, settlement and security sign recoveries off for their
-// team; finance reads reports; admin does everything but sign for a team.
-func StaffRoles() []string {
-	return []string{"specialist", "wallet", "settlement", "security", "finance", "admin"}
 }
 
 // StaffToken maps a bearer token to a person and roles.
@@ -210,11 +204,11 @@ func (c *Config) Validate() error {
 		case seen[t.Token]:
 			return fmt.Errorf("config: staff token of %q is listed twice", t.Person)
 		case len(t.Roles) == 0:
-			return fmt.Errorf("config: staff token of %q has no roles (%s)", t.Person, strings.Join(StaffRoles(), ", "))
+			return fmt.Errorf("config: staff token of %q has no roles (%s)", t.Person, strings.Join(recovery.Roles(), ", "))
 		}
 		for _, r := range t.Roles {
-			if !slices.Contains(StaffRoles(), r) {
-				return fmt.Errorf("config: staff token of %q has the unknown role %q (roles: %s)", t.Person, r, strings.Join(StaffRoles(), ", "))
+			if !slices.Contains(recovery.Roles(), r) {
+				return fmt.Errorf("config: staff token of %q has the unknown role %q (roles: %s)", t.Person, r, strings.Join(recovery.Roles(), ", "))
 			}
 		}
 		seen[t.Token] = true

@@ -15,9 +15,9 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
-	"github.com/misdeposit/recovery/policy"
 )
 
 // CategoryRegularDeposit is a deposit with nothing wrong in it: the
@@ -50,7 +50,7 @@ type Owner struct {
 // TransferFacts is one transfer of the transaction with what the exchange
 // knows of it.
 type TransferFacts struct {
-	Transfer chains.Transfer `json:"transfer"`
+	Transfer recovery.Transfer `json:"transfer"`
 	// Owners are the address book entries the recipient matches, on any
 	// network; several on a memo network's shared address.
 	Owners []Owner `json:"owners,omitempty"`
@@ -74,7 +74,7 @@ type Facts struct {
 	// Scanned lists the networks asked.
 	Scanned []string `json:"scanned,omitempty"`
 	// Tx and Network describe the transaction where it was found.
-	Tx      *chains.Tx     `json:"tx,omitempty"`
+	Tx      *recovery.Tx   `json:"tx,omitempty"`
 	Network chains.Network `json:"network"`
 	// InPolicy is false when the policy does not cover Network at all.
 	InPolicy bool `json:"in_policy"`
@@ -105,7 +105,7 @@ type Diagnosis struct {
 	Category string `json:"category"`
 	// Deposit is the transfer the case is about, nil when no transfer
 	// reached the exchange.
-	Deposit *chains.Transfer `json:"deposit,omitempty"`
+	Deposit *recovery.Transfer `json:"deposit,omitempty"`
 	// Owner is the entry the deposit is credited to when recovered.
 	Owner *Owner `json:"owner,omitempty"`
 	// Asset names what the deposit moved (see TransferFacts.Asset).
@@ -136,17 +136,17 @@ func Classify(f Facts) Diagnosis {
 	d := Diagnosis{Evidence: []Evidence{}}
 	switch {
 	case !f.Found || f.Tx == nil:
-		d.Category = policy.CategoryNotFound
+		d.Category = recovery.CategoryNotFound
 		d.add("scanned_networks", strings.Join(f.Scanned, ", "))
 		d.explain("not_found", nil)
 		return d
-	case f.Tx.Status == chains.StatusFailed:
-		d.Category = policy.CategoryFailedTx
+	case f.Tx.Status == recovery.TxFailed:
+		d.Category = recovery.CategoryFailedTx
 		d.add("receipt_status", "failed (reverted): nothing was transferred")
 		d.explain("failed_tx", map[string]string{"network": f.Network.ID})
 		return d
 	case !f.Tx.Final():
-		d.Category = policy.CategoryPending
+		d.Category = recovery.CategoryPending
 		d.add("confirmations", fmt.Sprintf("%d of %d", f.Tx.Confirmations, f.Tx.Required))
 		d.explain("pending", map[string]string{"network": f.Network.ID, "confirmations": fmt.Sprint(f.Tx.Confirmations), "required": fmt.Sprint(f.Tx.Required)})
 		return d
@@ -156,7 +156,7 @@ func Classify(f Facts) Diagnosis {
 		d.add("claimed_network", f.ClaimedNetwork)
 	}
 	if !f.InPolicy {
-		d.Category = policy.CategoryUnsupportedNetwork
+		d.Category = recovery.CategoryUnsupportedNetwork
 		d.add("policy", "the policy does not cover "+f.Network.ID)
 		d.explain("unsupported_network", map[string]string{"network": f.Network.ID})
 		return d
@@ -164,7 +164,7 @@ func Classify(f Facts) Diagnosis {
 
 	tf, owner := pick(f)
 	if tf == nil {
-		d.Category = policy.CategoryNotOurAddress
+		d.Category = recovery.CategoryNotOurAddress
 		d.add("transfers", describeTransfers(f.Transfers))
 		d.add("address_book", "no recipient is an address the exchange issued")
 		d.explain("not_our_address", map[string]string{"address": f.ClaimedAddress, "network": f.Network.ID})
@@ -181,7 +181,7 @@ func Classify(f Facts) Diagnosis {
 	params := map[string]string{"network": f.Network.ID, "address": t.To, "amount": t.Amount.String(), "asset": tf.Asset}
 
 	if c := tf.Credit; c != nil {
-		d.Category = policy.CategoryAlreadyCredited
+		d.Category = recovery.CategoryAlreadyCredited
 		d.add("credit", fmt.Sprintf("credited to %s on %s (amount %s)", c.UserID, c.CreditedAt.UTC().Format("2006-01-02 15:04 UTC"), c.Amount))
 		params["credited_at"] = c.CreditedAt.UTC().Format("2006-01-02")
 		d.explain("already_credited", params)
@@ -192,31 +192,31 @@ func Classify(f Facts) Diagnosis {
 	}
 	switch {
 	case owner.Entry.Status == addressbook.Retired:
-		d.Category = policy.CategoryRetiredAddress
+		d.Category = recovery.CategoryRetiredAddress
 		d.explain("retired_address", params)
 	case owner.Match == MatchOtherEVMNetwork:
-		d.Category = policy.CategoryWrongNetworkEVM
+		d.Category = recovery.CategoryWrongNetworkEVM
 		params["issued_for"] = owner.Entry.Network
 		d.explain("wrong_network_evm", params)
 	case owner.Match == MatchPubKeyHash:
-		d.Category = policy.CategoryCrossChainUTXO
+		d.Category = recovery.CategoryCrossChainUTXO
 		params["issued_for"] = owner.Entry.Network
 		d.add("pubkey_hash", t.PubKeyHash)
 		d.explain("cross_chain_utxo", params)
 	case owner.Entry.Memo != "" && !sameMemo(f.Tx.Memo, owner.Entry.Memo):
-		d.Category = policy.CategoryMissingOrWrongMemo
+		d.Category = recovery.CategoryMissingOrWrongMemo
 		d.add("memo", fmt.Sprintf("transaction memo %q; the shared address needs a user's memo", f.Tx.Memo))
 		d.explain("missing_or_wrong_memo", params)
 	case !tf.Listed:
-		d.Category = policy.CategoryUnlistedToken
+		d.Category = recovery.CategoryUnlistedToken
 		params["token"] = t.Token
 		d.explain("unlisted_token", params)
-	case t.Kind == chains.KindInternal:
-		d.Category = policy.CategoryContractDeposit
+	case t.Kind == recovery.KindInternal:
+		d.Category = recovery.CategoryContractDeposit
 		d.add("internal_call", fmt.Sprintf("value arrived by internal call %d from %s", t.Index, t.From))
 		d.explain("contract_deposit", params)
 	case tf.Minimum != nil && t.Amount.Cmp(tf.Minimum) < 0:
-		d.Category = policy.CategoryBelowMinimum
+		d.Category = recovery.CategoryBelowMinimum
 		params["minimum"] = tf.Minimum.String()
 		d.add("minimum", fmt.Sprintf("%s is below the minimum deposit of %s", t.Amount, tf.Minimum))
 		d.explain("below_minimum", params)

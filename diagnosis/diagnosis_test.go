@@ -4,10 +4,10 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/diagnosis"
-	"github.com/misdeposit/recovery/policy"
 )
 
 // Memo networks have no chain adapter yet: their facts come from manual
@@ -29,10 +29,10 @@ func mustRegistry() *chains.Registry {
 }
 
 func memoFacts(txMemo, claimant string) diagnosis.Facts {
-	t := chains.Transfer{Kind: chains.KindNative, To: hot, Amount: big.NewInt(25_000_000)}
+	t := recovery.Transfer{Kind: recovery.KindNative, To: hot, Amount: big.NewInt(25_000_000)}
 	return diagnosis.Facts{
 		Found: true, InPolicy: true, Network: xrp(), UserID: claimant, ClaimedAddress: hot,
-		Tx: &chains.Tx{Network: "xrp", Hash: "AB", Status: chains.StatusSuccess, Confirmations: 1, Required: 1, Memo: txMemo, Transfers: []chains.Transfer{t}},
+		Tx: &recovery.Tx{Network: "xrp", Hash: "AB", Status: recovery.TxSuccess, Confirmations: 1, Required: 1, Memo: txMemo, Transfers: []recovery.Transfer{t}},
 		Transfers: []diagnosis.TransferFacts{{
 			Transfer: t, Listed: true, Asset: "XRP",
 			Owners: []diagnosis.Owner{
@@ -51,8 +51,8 @@ func TestMemo(t *testing.T) {
 		mismatch             bool
 	}{
 		{"the right memo is a regular deposit", "1002", "lee", diagnosis.CategoryRegularDeposit, "lee", false},
-		{"no memo", "", "lee", policy.CategoryMissingOrWrongMemo, "lee", false},
-		{"a memo nobody has", "9999", "kim", policy.CategoryMissingOrWrongMemo, "kim", false},
+		{"no memo", "", "lee", recovery.CategoryMissingOrWrongMemo, "lee", false},
+		{"a memo nobody has", "9999", "kim", recovery.CategoryMissingOrWrongMemo, "kim", false},
 		// The memo names lee, kim claims it: lee's deposit, and kim must
 		// prove having sent it.
 		{"another user's memo", "1002", "kim", diagnosis.CategoryRegularDeposit, "lee", true},
@@ -71,11 +71,11 @@ func TestMemo(t *testing.T) {
 // documentation decides, and the evidence keeps the rest.
 func TestOrderWhenSeveralApply(t *testing.T) {
 	eth, _ := mustRegistry().Get("eth")
-	token := chains.Transfer{Kind: chains.KindToken, To: "0xabc0000000000000000000000000000000000001", Token: "0x1110000000000000000000000000000000000001", Amount: big.NewInt(5)}
+	token := recovery.Transfer{Kind: recovery.KindToken, To: "0xabc0000000000000000000000000000000000001", Token: "0x1110000000000000000000000000000000000001", Amount: big.NewInt(5)}
 	base := func(owner addressbook.Entry, match diagnosis.Match, listed bool, credit *addressbook.Credit) diagnosis.Facts {
 		return diagnosis.Facts{
 			Found: true, InPolicy: true, Network: eth, UserID: "amy", ClaimedAddress: token.To,
-			Tx: &chains.Tx{Network: "eth", Status: chains.StatusSuccess, Confirmations: 20, Required: 12, Transfers: []chains.Transfer{token}},
+			Tx: &recovery.Tx{Network: "eth", Status: recovery.TxSuccess, Confirmations: 20, Required: 12, Transfers: []recovery.Transfer{token}},
 			Transfers: []diagnosis.TransferFacts{{
 				Transfer: token, Listed: listed, Asset: token.Token, Minimum: big.NewInt(100), Credit: credit,
 				Owners: []diagnosis.Owner{{Entry: owner, Match: match}},
@@ -92,11 +92,11 @@ func TestOrderWhenSeveralApply(t *testing.T) {
 		f    diagnosis.Facts
 		want string
 	}{
-		{"credited beats everything after it", base(retired, diagnosis.MatchSameNetwork, false, &addressbook.Credit{UserID: "amy"}), policy.CategoryAlreadyCredited},
-		{"retired beats an unlisted token", base(retired, diagnosis.MatchSameNetwork, false, nil), policy.CategoryRetiredAddress},
-		{"wrong network beats an unlisted token", base(onBSC, diagnosis.MatchOtherEVMNetwork, false, nil), policy.CategoryWrongNetworkEVM},
-		{"unlisted token beats below minimum", base(active, diagnosis.MatchSameNetwork, false, nil), policy.CategoryUnlistedToken},
-		{"a listed token below the minimum", base(active, diagnosis.MatchSameNetwork, true, nil), policy.CategoryBelowMinimum},
+		{"credited beats everything after it", base(retired, diagnosis.MatchSameNetwork, false, &addressbook.Credit{UserID: "amy"}), recovery.CategoryAlreadyCredited},
+		{"retired beats an unlisted token", base(retired, diagnosis.MatchSameNetwork, false, nil), recovery.CategoryRetiredAddress},
+		{"wrong network beats an unlisted token", base(onBSC, diagnosis.MatchOtherEVMNetwork, false, nil), recovery.CategoryWrongNetworkEVM},
+		{"unlisted token beats below minimum", base(active, diagnosis.MatchSameNetwork, false, nil), recovery.CategoryUnlistedToken},
+		{"a listed token below the minimum", base(active, diagnosis.MatchSameNetwork, true, nil), recovery.CategoryBelowMinimum},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestOrderWhenSeveralApply(t *testing.T) {
 	}
 	notInPolicy := base(active, diagnosis.MatchSameNetwork, true, nil)
 	notInPolicy.InPolicy = false
-	if d := diagnosis.Classify(notInPolicy); d.Category != policy.CategoryUnsupportedNetwork {
+	if d := diagnosis.Classify(notInPolicy); d.Category != recovery.CategoryUnsupportedNetwork {
 		t.Errorf("network outside the policy: %s", d.Category)
 	}
 }

@@ -17,43 +17,11 @@ import (
 	"github.com/misdeposit/recovery/chains"
 )
 
-// NetworkCost is the estimated on-chain cost of one recovery transaction,
-// in base units of the network's native asset, with the inputs it was
-// computed from so that a quote can show them.
-type NetworkCost struct {
-	Network  string   `json:"network"`
-	Asset    string   `json:"asset"`    // the native asset that pays it
-	Decimals int32    `json:"decimals"` // of Asset
-	Amount   *big.Int `json:"amount"`   // base units (wei, satoshi)
-	Method   string   `json:"method"`   // how it was estimated: evm_eip1559, evm_legacy, utxo_feerate
-
-	// EVM inputs, in wei per gas.
-	GasLimit     uint64   `json:"gas_limit,omitempty"`
-	BaseFee      *big.Int `json:"base_fee,omitempty"`
-	TipCap       *big.Int `json:"tip_cap,omitempty"`
-	MaxFeePerGas *big.Int `json:"max_fee_per_gas,omitempty"` // base fee × 2 + tip (EIP-1559), or the gas price (legacy)
-
-	// UTXO inputs.
-	VBytes  int64           `json:"vbytes,omitempty"`
-	FeeRate decimal.Decimal `json:"fee_rate,omitzero"` // satoshi per virtual byte
-	// Fallback is true when the node gave no estimate and FeeRate is the
-	// configured floor; Note says why.
-	Fallback bool   `json:"fallback,omitempty"`
-	Note     string `json:"note,omitempty"`
-}
-
-// Estimation methods.
-const (
-	MethodEIP1559 = "evm_eip1559"
-	MethodLegacy  = "evm_legacy"
-	MethodFeeRate = "utxo_feerate"
-)
-
 // CostEstimator estimates what the recovery transaction will cost on one
 // network. Node failures give an error with code recovery.EUnavailable, so
 // the activity calling it retries.
 type CostEstimator interface {
-	EstimateCost(ctx context.Context) (NetworkCost, error)
+	EstimateCost(ctx context.Context) (recovery.NetworkCost, error)
 }
 
 // NativeSendGas is the gas of a plain native-asset transfer.
@@ -88,39 +56,39 @@ func NewEVMCost(c EVMFeeReader, network chains.Network, gasLimit uint64) *EVMCos
 }
 
 // EstimateCost implements CostEstimator.
-func (e *EVMCost) EstimateCost(ctx context.Context) (NetworkCost, error) {
+func (e *EVMCost) EstimateCost(ctx context.Context) (recovery.NetworkCost, error) {
 	gas := e.GasLimit
 	if gas == 0 {
 		gas = NativeSendGas
 	}
-	cost := NetworkCost{Network: e.Network.ID, Asset: e.Network.NativeAsset, Decimals: e.Network.Decimals, GasLimit: gas}
+	cost := recovery.NetworkCost{Network: e.Network.ID, Asset: e.Network.NativeAsset, Decimals: e.Network.Decimals, GasLimit: gas}
 	head, err := e.Client.HeaderByNumber(ctx, nil)
 	if err != nil {
-		return NetworkCost{}, unavailable(e.Network.ID, "latest block header", err)
+		return recovery.NetworkCost{}, unavailable(e.Network.ID, "latest block header", err)
 	}
 	if head == nil {
-		return NetworkCost{}, unavailable(e.Network.ID, "latest block header", errors.New("no header"))
+		return recovery.NetworkCost{}, unavailable(e.Network.ID, "latest block header", errors.New("no header"))
 	}
 	var perGas *big.Int
 	if head.BaseFee == nil {
 		price, err := e.Client.SuggestGasPrice(ctx)
 		if err != nil {
-			return NetworkCost{}, unavailable(e.Network.ID, "eth_gasPrice", err)
+			return recovery.NetworkCost{}, unavailable(e.Network.ID, "eth_gasPrice", err)
 		}
-		cost.Method = MethodLegacy
+		cost.Method = recovery.MethodLegacy
 		perGas = price
 	} else {
 		tip, err := e.Client.SuggestGasTipCap(ctx)
 		if err != nil {
-			return NetworkCost{}, unavailable(e.Network.ID, "eth_maxPriorityFeePerGas", err)
+			return recovery.NetworkCost{}, unavailable(e.Network.ID, "eth_maxPriorityFeePerGas", err)
 		}
-		cost.Method = MethodEIP1559
+		cost.Method = recovery.MethodEIP1559
 		cost.BaseFee = new(big.Int).Set(head.BaseFee)
 		cost.TipCap = new(big.Int).Set(tip)
 		perGas = new(big.Int).Add(new(big.Int).Lsh(head.BaseFee, 1), tip)
 	}
 	if perGas.Sign() < 0 {
-		return NetworkCost{}, unavailable(e.Network.ID, "fee", fmt.Errorf("negative fee per gas %s", perGas))
+		return recovery.NetworkCost{}, unavailable(e.Network.ID, "fee", fmt.Errorf("negative fee per gas %s", perGas))
 	}
 	cost.MaxFeePerGas = perGas
 	cost.Amount = new(big.Int).Mul(new(big.Int).SetUint64(gas), perGas)
@@ -166,7 +134,7 @@ var _ CostEstimator = (*UTXOCost)(nil)
 const satPerVBytePerBTCPerKvB = 5
 
 // EstimateCost implements CostEstimator.
-func (u *UTXOCost) EstimateCost(ctx context.Context) (NetworkCost, error) {
+func (u *UTXOCost) EstimateCost(ctx context.Context) (recovery.NetworkCost, error) {
 	target := u.ConfTarget
 	if target == 0 {
 		target = DefaultConfTarget
@@ -176,9 +144,9 @@ func (u *UTXOCost) EstimateCost(ctx context.Context) (NetworkCost, error) {
 		vbytes = P2WPKHSendVBytes
 	}
 	if vbytes < 0 || u.FloorFeeRate.IsNegative() {
-		return NetworkCost{}, recovery.Errorf(recovery.EInvalid, "%s cost estimator: vbytes and floor feerate must not be negative", u.Network.ID)
+		return recovery.NetworkCost{}, recovery.Errorf(recovery.EInvalid, "%s cost estimator: vbytes and floor feerate must not be negative", u.Network.ID)
 	}
-	cost := NetworkCost{Network: u.Network.ID, Asset: u.Network.NativeAsset, Decimals: u.Network.Decimals, Method: MethodFeeRate, VBytes: vbytes}
+	cost := recovery.NetworkCost{Network: u.Network.ID, Asset: u.Network.NativeAsset, Decimals: u.Network.Decimals, Method: recovery.MethodFeeRate, VBytes: vbytes}
 
 	res, err := u.RPC.EstimateSmartFee(ctx, target)
 	var reason string
@@ -188,7 +156,7 @@ func (u *UTXOCost) EstimateCost(ctx context.Context) (NetworkCost, error) {
 		// The node answered, but has no estimate to give.
 		reason = fmt.Sprintf("estimatesmartfee failed: %s", rpcErr.Message)
 	case err != nil:
-		return NetworkCost{}, unavailable(u.Network.ID, "estimatesmartfee", err)
+		return recovery.NetworkCost{}, unavailable(u.Network.ID, "estimatesmartfee", err)
 	case res == nil || res.FeeRate == nil || len(res.Errors) > 0:
 		reason = "estimatesmartfee has no estimate"
 		if res != nil && len(res.Errors) > 0 {
@@ -206,7 +174,7 @@ func (u *UTXOCost) EstimateCost(ctx context.Context) (NetworkCost, error) {
 	}
 	if reason != "" {
 		if !u.FloorFeeRate.IsPositive() {
-			return NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "the %s node gave no fee estimate and no floor feerate is configured (%s)", u.Network.ID, reason)
+			return recovery.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "the %s node gave no fee estimate and no floor feerate is configured (%s)", u.Network.ID, reason)
 		}
 		cost.FeeRate = u.FloorFeeRate
 		cost.Fallback = true

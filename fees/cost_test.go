@@ -22,8 +22,8 @@ import (
 )
 
 var (
-	ethNet = chains.Network{ID: "eth", Name: "Ethereum (dev)", Family: chains.EVM, ChainID: 1337, Confirmations: 1, NativeAsset: "ETH", Decimals: 18, Tier: chains.Direct}
-	btcNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: chains.UTXO, Params: "btc-regtest", Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
+	ethNet = chains.Network{ID: "eth", Name: "Ethereum (dev)", Family: recovery.FamilyEVM, ChainID: 1337, Confirmations: 1, NativeAsset: "ETH", Decimals: 18, Tier: chains.Direct}
+	btcNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: recovery.FamilyUTXO, Params: "btc-regtest", Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
 )
 
 func testCtx(t testing.TB, d time.Duration) context.Context {
@@ -74,7 +74,7 @@ func TestEVMCostOnARealNode(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := new(big.Int).Mul(new(big.Int).SetUint64(tc.wantGas), perGas)
-			if cost.Amount.Cmp(want) != 0 || cost.GasLimit != tc.wantGas || cost.Method != MethodEIP1559 {
+			if cost.Amount.Cmp(want) != 0 || cost.GasLimit != tc.wantGas || cost.Method != recovery.MethodEIP1559 {
 				t.Errorf("cost %s wei, gas %d, method %s; want %s wei = %d × (2 × %s + %s)", cost.Amount, cost.GasLimit, cost.Method, want, tc.wantGas, head.BaseFee, tip)
 			}
 			if cost.BaseFee.Cmp(head.BaseFee) != 0 || cost.TipCap.Cmp(tip) != 0 || cost.MaxFeePerGas.Cmp(perGas) != 0 {
@@ -120,7 +120,7 @@ func TestEVMCostLegacyChainAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cost.Method != MethodLegacy || cost.Amount.Cmp(big.NewInt(21000*5_000_000_000)) != 0 || cost.BaseFee != nil {
+	if cost.Method != recovery.MethodLegacy || cost.Amount.Cmp(big.NewInt(21000*5_000_000_000)) != 0 || cost.BaseFee != nil {
 		t.Errorf("legacy cost %+v", cost)
 	}
 	_, err = NewEVMCost(fakeEVM{err: errors.New("connection refused")}, ethNet, 0).EstimateCost(ctx)
@@ -172,7 +172,7 @@ func TestUTXOCostConversionAndFallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cost.Amount.Int64() != tc.sats || !cost.FeeRate.Equal(d(tc.rate)) || cost.Fallback != tc.fallback || cost.Method != MethodFeeRate {
+			if cost.Amount.Int64() != tc.sats || !cost.FeeRate.Equal(d(tc.rate)) || cost.Fallback != tc.fallback || cost.Method != recovery.MethodFeeRate {
 				t.Errorf("cost %s sat at %s sat/vB fallback=%v (%s); want %d at %s fallback=%v", cost.Amount, cost.FeeRate, cost.Fallback, cost.Note, tc.sats, tc.rate, tc.fallback)
 			}
 			if tc.fallback && !strings.Contains(cost.Note, "floor") {

@@ -61,7 +61,7 @@ func FuzzSchedule(f *testing.F) {
 		}
 		in := QuoteInput{ID: "q", Network: "eth", Asset: "TOK", Decimals: int32(decimals % 37), Amount: new(big.Int).SetUint64(amount),
 			Price: Price{Value: d("1.5"), Source: "fuzz"}, Schedule: s, NativePrice: &Price{Value: d("3000")},
-			NetworkCost: &NetworkCost{Asset: "ETH", Decimals: 18, Amount: big.NewInt(42_000_000_000_000)},
+			NetworkCost: &recovery.NetworkCost{Asset: "ETH", Decimals: 18, Amount: big.NewInt(42_000_000_000_000)},
 			Now:         time.Unix(1, 0), TTL: time.Minute}
 		q, err := NewQuote(in)
 		if err != nil {

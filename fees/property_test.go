@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/misdeposit/recovery"
 	"github.com/shopspring/decimal"
 )
 
@@ -115,7 +116,7 @@ func randInput(r *rand.Rand) QuoteInput {
 		Now:      time.Unix(1_800_000_000, 0), TTL: time.Duration(1+r.IntN(1000)) * time.Minute,
 	}
 	if r.IntN(5) > 0 || in.Schedule.NetworkCost == ChargeNetworkCost {
-		c := &NetworkCost{Asset: "NAT", Decimals: 18, Amount: new(big.Int).Mul(big.NewInt(r.Int64N(1_000_000)), big.NewInt(r.Int64N(1_000_000_000)))}
+		c := &recovery.NetworkCost{Asset: "NAT", Decimals: 18, Amount: new(big.Int).Mul(big.NewInt(r.Int64N(1_000_000)), big.NewInt(r.Int64N(1_000_000_000)))}
 		if r.IntN(2) == 0 {
 			c.Asset, c.Decimals = in.Asset, in.Decimals // a native deposit
 		}

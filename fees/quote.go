@@ -26,7 +26,7 @@ type QuoteInput struct {
 	// NetworkCost is the estimated cost of the recovery transaction; it is
 	// required when the schedule charges it. Nil with an absorbing schedule
 	// leaves the network cost off the quote.
-	NetworkCost *NetworkCost
+	NetworkCost *recovery.NetworkCost
 	// NativePrice is the USD price of NetworkCost.Asset; required when the
 	// deposit is in another asset (a token), ignored otherwise.
 	NativePrice *Price
@@ -100,12 +100,12 @@ type Quote struct {
 	Asset    string `json:"asset"`
 	Decimals int32  `json:"decimals"`
 
-	Deposit     decimal.Decimal `json:"deposit"`
-	DepositBase *big.Int        `json:"deposit_base"`
-	DepositUSD  decimal.Decimal `json:"deposit_usd"`
-	Price       Price           `json:"price"`
-	NativePrice *Price          `json:"native_price,omitempty"`
-	NetworkCost *NetworkCost    `json:"network_cost,omitempty"`
+	Deposit     decimal.Decimal       `json:"deposit"`
+	DepositBase *big.Int              `json:"deposit_base"`
+	DepositUSD  decimal.Decimal       `json:"deposit_usd"`
+	Price       Price                 `json:"price"`
+	NativePrice *Price                `json:"native_price,omitempty"`
+	NetworkCost *recovery.NetworkCost `json:"network_cost,omitempty"`
 
 	Lines   []Line          `json:"lines"`
 	Fee     decimal.Decimal `json:"fee"`
@@ -368,7 +368,7 @@ func usdToBase(usd, price decimal.Decimal, decimals int32) *big.Int {
 	return q
 }
 
-func (in QuoteInput) sameAsset(c *NetworkCost) bool {
+func (in QuoteInput) sameAsset(c *recovery.NetworkCost) bool {
 	return strings.EqualFold(strings.TrimSpace(c.Asset), strings.TrimSpace(in.Asset)) && c.Decimals == in.Decimals
 }
 
@@ -451,7 +451,7 @@ func FieldErrors(err error) []*recovery.Error {
 	return []*recovery.Error{{Code: recovery.EInvalid, Message: err.Error()}}
 }
 
-func cloneCost(c *NetworkCost) *NetworkCost {
+func cloneCost(c *recovery.NetworkCost) *recovery.NetworkCost {
 	if c == nil {
 		return nil
 	}

@@ -17,7 +17,7 @@ var (
 	btcUSD  = Price{Value: d("90000"), Source: "test", At: t0}
 	charge  = ChargeNetworkCost
 	absorb  = AbsorbNetworkCost
-	noCost  = &NetworkCost{Asset: "ETH", Decimals: 18, Amount: new(big.Int), Method: MethodEIP1559}
+	noCost  = &recovery.NetworkCost{Asset: "ETH", Decimals: 18, Amount: new(big.Int), Method: recovery.MethodEIP1559}
 	oneHour = time.Hour
 )
 
@@ -113,7 +113,7 @@ func TestQuoteRoundsUpToTheBaseUnit(t *testing.T) {
 }
 
 func TestQuoteNetworkCost(t *testing.T) {
-	cost := &NetworkCost{Network: "eth", Asset: "ETH", Decimals: 18, Amount: big.NewInt(21000 * 2_000_000_000), Method: MethodEIP1559} // 0.000042 ETH
+	cost := &recovery.NetworkCost{Network: "eth", Asset: "ETH", Decimals: 18, Amount: big.NewInt(21000 * 2_000_000_000), Method: recovery.MethodEIP1559} // 0.000042 ETH
 	t.Run("token deposit pays the cost converted at both prices", func(t *testing.T) {
 		in := usdtInput(t, "1000", Schedule{Flat: d("5"), NetworkCost: charge})
 		in.NetworkCost = cost
@@ -157,7 +157,7 @@ func TestQuoteNetworkCost(t *testing.T) {
 		}
 	})
 	t.Run("fallback feerate is disclosed", func(t *testing.T) {
-		c := &NetworkCost{Network: "btc", Asset: "BTC", Decimals: 8, Amount: big.NewInt(141), Method: MethodFeeRate, Fallback: true, Note: "no estimate"}
+		c := &recovery.NetworkCost{Network: "btc", Asset: "BTC", Decimals: 8, Amount: big.NewInt(141), Method: recovery.MethodFeeRate, Fallback: true, Note: "no estimate"}
 		in := QuoteInput{ID: "q", Network: "btc", Asset: "BTC", Decimals: 8, Amount: base(t, "0.01", 8), Price: btcUSD,
 			Schedule: Schedule{NetworkCost: charge}, NetworkCost: c, Now: t0, TTL: oneHour}
 		q := mustQuote(t, in)
@@ -171,7 +171,7 @@ func TestQuoteClampsToTheDeposit(t *testing.T) {
 	s := Schedule{Percent: d("1"), Minimum: d("10"), NetworkCost: charge, MaxShare: d("0.5")}
 	t.Run("service fee gives way first", func(t *testing.T) {
 		in := usdtInput(t, "6", s)
-		in.NetworkCost = &NetworkCost{Asset: "ETH", Decimals: 18, Amount: base(t, "0.001", 18)} // 3 USD
+		in.NetworkCost = &recovery.NetworkCost{Asset: "ETH", Decimals: 18, Amount: base(t, "0.001", 18)} // 3 USD
 		q := mustQuote(t, in)
 		if !q.Clamped || !q.Fee.Equal(d("6")) || !q.Net.IsZero() {
 			t.Fatalf("clamped=%v fee=%s net=%s", q.Clamped, q.Fee, q.Net)
@@ -191,7 +191,7 @@ func TestQuoteClampsToTheDeposit(t *testing.T) {
 	})
 	t.Run("network cost above the deposit", func(t *testing.T) {
 		in := usdtInput(t, "2", s)
-		in.NetworkCost = &NetworkCost{Asset: "ETH", Decimals: 18, Amount: base(t, "0.001", 18)} // 3 USD
+		in.NetworkCost = &recovery.NetworkCost{Asset: "ETH", Decimals: 18, Amount: base(t, "0.001", 18)} // 3 USD
 		q := mustQuote(t, in)
 		if !q.Lines[0].Amount.IsZero() || !q.Lines[1].Amount.Equal(d("2")) || !q.Net.IsZero() {
 			t.Errorf("service %s network %s net %s", q.Lines[0].Amount, q.Lines[1].Amount, q.Net)
@@ -250,7 +250,7 @@ func TestQuoteExpiry(t *testing.T) {
 
 func TestQuoteIsDeterministic(t *testing.T) {
 	in := usdtInput(t, "1234.567891", Schedule{Percent: d("1.75"), Minimum: d("3"), NetworkCost: charge})
-	in.NetworkCost = &NetworkCost{Asset: "ETH", Decimals: 18, Amount: big.NewInt(123456789012345)}
+	in.NetworkCost = &recovery.NetworkCost{Asset: "ETH", Decimals: 18, Amount: big.NewInt(123456789012345)}
 	a, b := mustQuote(t, in), mustQuote(t, in)
 	if !a.Fee.Equal(b.Fee) || a.ID != b.ID || !a.ExpiresAt.Equal(b.ExpiresAt) || a.Lines[1].Detail != b.Lines[1].Detail {
 		t.Errorf("two quotes of one input differ:\n%+v\n%+v", a, b)
@@ -278,7 +278,7 @@ func TestQuoteRefusesBadInput(t *testing.T) {
 		{"schedule.percent", func(in *QuoteInput) { in.Schedule.Percent = d("101") }},
 		{"network_cost", func(in *QuoteInput) { in.NetworkCost = nil }},
 		{"native_price", func(in *QuoteInput) { in.NativePrice = nil }},
-		{"network_cost.amount", func(in *QuoteInput) { in.NetworkCost = &NetworkCost{Asset: "ETH", Decimals: 18} }},
+		{"network_cost.amount", func(in *QuoteInput) { in.NetworkCost = &recovery.NetworkCost{Asset: "ETH", Decimals: 18} }},
 		{"now", func(in *QuoteInput) { in.Now = time.Time{} }},
 		{"ttl", func(in *QuoteInput) { in.TTL = 0 }},
 	} {

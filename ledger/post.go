@@ -14,7 +14,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
-	"github.com/misdeposit/recovery/policy"
 )
 
 // Recovery is one recovered deposit as the workflow posts it when the user
@@ -94,7 +93,7 @@ func (r *Recovery) validate() error {
 		return recovery.FieldError("filed_at", "the appeal was filed after the credit")
 	case !networkPattern.MatchString(r.Network):
 		return recovery.FieldError("network", "network %q is not a network id", clip(r.Network))
-	case !policy.IsCategory(r.Category):
+	case !recovery.IsCategory(r.Category):
 		return recovery.FieldError("category", "category %q is not one of the categories", clip(r.Category))
 	case !userPattern.MatchString(r.UserID):
 		return recovery.FieldError("user_id", "user_id must be 1 to 128 letters, digits or . _ @ : -")

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/misdeposit/recovery"
 	"github.com/shopspring/decimal"
 )
 
@@ -56,8 +57,8 @@ type Decision struct {
 	Reasons       []string `json:"reasons"`
 	// Signoffs are the teams that must sign before execution, security
 	// included when a condition asked for it. Empty unless recoverable.
-	Signoffs []Team        `json:"signoffs,omitempty"`
-	SLA      time.Duration `json:"sla"`
+	Signoffs []recovery.Team `json:"signoffs,omitempty"`
+	SLA      time.Duration   `json:"sla"`
 	// Batch is true when the deposit must wait for a batch (below
 	// min_usd on a batchable rule); Batchable when it may join one.
 	Batch       bool          `json:"batch,omitempty"`
@@ -79,9 +80,9 @@ func (p *Policy) resolve(network, category string) resolution {
 	r := resolution{category: category}
 	np, inPolicy := p.Networks[network]
 	if !inPolicy {
-		r.category = CategoryUnsupportedNetwork
+		r.category = recovery.CategoryUnsupportedNetwork
 		r.reasons = append(r.reasons, ReasonNetworkNotInPolicy)
-	} else if !IsCategory(category) {
+	} else if !recovery.IsCategory(category) {
 		// Parked for a specialist; the rest of the rule is the
 		// network's default.
 		r.action = Park
@@ -274,19 +275,19 @@ func (p *Policy) Decide(network, category string, facts DecideInput) Decision {
 	if t := c.SecuritySignoffAboveUSD; t != nil {
 		switch {
 		case !facts.Priced:
-			teams = append(teams, Security)
+			teams = append(teams, recovery.TeamSecurity)
 			d.Reasons = append(d.Reasons, ReasonSecurityUnpriced)
 		case facts.USD.GreaterThan(*t):
-			teams = append(teams, Security)
+			teams = append(teams, recovery.TeamSecurity)
 			d.Reasons = append(d.Reasons, ReasonSecurityThreshold)
 		}
 	}
 	if len(facts.RiskFlags) > 0 {
-		teams = append(teams, Security)
+		teams = append(teams, recovery.TeamSecurity)
 		d.Reasons = append(d.Reasons, ReasonSecurityRiskFlags)
 	}
 	// Canonical order, each team once: sign-off collection iterates this.
-	for _, t := range Teams() {
+	for _, t := range recovery.Teams() {
 		if slices.Contains(teams, t) {
 			d.Signoffs = append(d.Signoffs, t)
 		}
@@ -320,8 +321,8 @@ func (p *Policy) NewlySupported(old *Policy) []NetworkCategory {
 			_, wasIn = old.Networks[id]
 		}
 		var newly []NetworkCategory
-		for _, c := range Categories() {
-			if c == CategoryUnsupportedNetwork {
+		for _, c := range recovery.Categories() {
+			if c == recovery.CategoryUnsupportedNetwork {
 				continue
 			}
 			if !p.resolve(id, c).action.Recoverable() {
@@ -336,7 +337,7 @@ func (p *Policy) NewlySupported(old *Policy) []NetworkCategory {
 			}
 		}
 		if !wasIn && len(newly) > 0 {
-			out = append(out, NetworkCategory{Network: id, Category: CategoryUnsupportedNetwork})
+			out = append(out, NetworkCategory{Network: id, Category: recovery.CategoryUnsupportedNetwork})
 		}
 		out = append(out, newly...)
 	}

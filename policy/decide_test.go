@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
 )
@@ -58,7 +59,7 @@ func TestResolutionOrder(t *testing.T) {
 	priced := DecideInput{USD: usd("100"), Priced: true}
 
 	// Document default alone.
-	d := p.Decide("eth", CategoryWrongNetworkEVM, priced)
+	d := p.Decide("eth", recovery.CategoryWrongNetworkEVM, priced)
 	if d.Action != Direct || d.SLA != 10*time.Hour || !d.Rule.Fee.Percent.Equal(usd("1")) || d.Explanation != "policy.wrong_network_evm" ||
 		!slices.Equal(d.Reasons, []string{ReasonDocumentDefault}) || d.PolicyVersion != "v1" {
 		t.Errorf("eth: %+v", d)
@@ -67,45 +68,45 @@ func TestResolutionOrder(t *testing.T) {
 	// Network default over the document default: stricter action, its
 	// fee and SLA; the network category rule over both: its SLA and
 	// explanation, the network default's fee, the document's max_age_days.
-	d = p.Decide("etc", CategoryWrongNetworkEVM, priced)
+	d = p.Decide("etc", recovery.CategoryWrongNetworkEVM, priced)
 	if d.Action != Conditional || d.SLA != 30*time.Hour || !d.Rule.Fee.Percent.Equal(usd("3")) || d.Explanation != "policy.etc_wrong_network" ||
 		d.Rule.Conditions.MaxAgeDays == nil || *d.Rule.Conditions.MaxAgeDays != 30 ||
 		d.Rule.Conditions.SecuritySignoffAboveUSD == nil || !slices.Equal(d.Reasons, []string{ReasonNetworkDefault}) {
 		t.Errorf("etc wrong_network_evm: %+v", d)
 	}
-	d = p.Decide("etc", CategoryMissingOrWrongMemo, priced)
+	d = p.Decide("etc", recovery.CategoryMissingOrWrongMemo, priced)
 	if d.Action != Conditional || d.SLA != 20*time.Hour || !d.Rule.Fee.Percent.Equal(usd("3")) {
 		t.Errorf("etc memo: %+v", d)
 	}
 	// An action in the network category rule is explicit: not capped.
-	d = p.Decide("etc", CategoryRetiredAddress, priced)
-	if d.Action != Direct || !slices.Equal(d.Signoffs, []Team{Wallet, Settlement}) || !slices.Equal(d.Reasons, []string{ReasonNetworkCategoryRule}) {
+	d = p.Decide("etc", recovery.CategoryRetiredAddress, priced)
+	if d.Action != Direct || !slices.Equal(d.Signoffs, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}) || !slices.Equal(d.Reasons, []string{ReasonNetworkCategoryRule}) {
 		t.Errorf("etc retired: %+v", d)
 	}
 	// A parked network parks what is recoverable, keeps rejections, and
 	// a network category rule can still open one category.
-	if d := p.Decide("kava", CategoryRetiredAddress, priced); d.Action != Park || !slices.Equal(d.Reasons, []string{ReasonNetworkDefault}) || d.Signoffs != nil {
+	if d := p.Decide("kava", recovery.CategoryRetiredAddress, priced); d.Action != Park || !slices.Equal(d.Reasons, []string{ReasonNetworkDefault}) || d.Signoffs != nil {
 		t.Errorf("kava retired: %+v", d)
 	}
-	if d := p.Decide("kava", CategoryFailedTx, priced); d.Action != Reject {
+	if d := p.Decide("kava", recovery.CategoryFailedTx, priced); d.Action != Reject {
 		t.Errorf("kava failed: %+v", d)
 	}
-	if d := p.Decide("kava", CategoryContractDeposit, priced); d.Action != Direct {
+	if d := p.Decide("kava", recovery.CategoryContractDeposit, priced); d.Action != Direct {
 		t.Errorf("kava contract deposit: %+v", d)
 	}
 	// Rejections stay rejections on a direct network.
-	if d := p.Decide("eth", CategoryAlreadyCredited, priced); d.Action != Reject || d.Explanation != "policy.already_credited" || d.SLA != time.Hour {
+	if d := p.Decide("eth", recovery.CategoryAlreadyCredited, priced); d.Action != Reject || d.Explanation != "policy.already_credited" || d.SLA != time.Hour {
 		t.Errorf("eth credited: %+v", d)
 	}
 	// Outside the policy, and categories nobody defined.
-	if d := p.Decide("tron", CategoryRetiredAddress, priced); d.Action != Park || d.Category != CategoryUnsupportedNetwork || d.SLA != 100*time.Hour {
+	if d := p.Decide("tron", recovery.CategoryRetiredAddress, priced); d.Action != Park || d.Category != recovery.CategoryUnsupportedNetwork || d.SLA != 100*time.Hour {
 		t.Errorf("tron: %+v", d)
 	}
 	if d := p.Decide("eth", "unclassified", priced); d.Action != Park || !slices.Equal(d.Reasons, []string{ReasonUnknownCategory}) || d.PolicyVersion != "v1" {
 		t.Errorf("unclassified: %+v", d)
 	}
 	var none *Policy
-	if d := none.Decide("eth", CategoryRetiredAddress, priced); d.Action != Park {
+	if d := none.Decide("eth", recovery.CategoryRetiredAddress, priced); d.Action != Park {
 		t.Errorf("nil policy: %+v", d)
 	}
 }
@@ -118,21 +119,21 @@ func TestDecideConditions(t *testing.T) {
 		network, category string
 		facts             DecideInput
 		action            Action
-		signoffs          []Team
+		signoffs          []recovery.Team
 		last              string // the last reason
 	}{
-		{"priced token", "eth", CategoryUnlistedToken, DecideInput{USD: usd("5"), Priced: true}, Conditional, []Team{Wallet, Settlement}, ReasonDocumentDefault},
-		{"unpriced token", "eth", CategoryUnlistedToken, DecideInput{}, Park, nil, ReasonUnpriced},
-		{"min_usd needs a price", "eth", CategoryBelowMinimum, DecideInput{}, Park, nil, ReasonUnpriced},
-		{"small: batch", "eth", CategoryBelowMinimum, DecideInput{USD: usd("9.99"), Priced: true}, Conditional, []Team{Wallet}, ReasonBelowMinUSDBatch},
-		{"at the minimum: alone", "eth", CategoryBelowMinimum, DecideInput{USD: usd("10"), Priced: true}, Conditional, []Team{Wallet}, ReasonDocumentDefault},
-		{"young enough", "eth", CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -30), Now: now}, Direct, []Team{Wallet}, ReasonDocumentDefault},
-		{"too old", "eth", CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -31), Now: now}, Reject, nil, ReasonOlderThanMaxAge},
-		{"age unknown", "eth", CategoryWrongNetworkEVM, DecideInput{Now: now}, Direct, []Team{Wallet}, ReasonDocumentDefault},
-		{"security at the threshold", "etc", CategoryCrossChainUTXO, DecideInput{USD: usd("1000"), Priced: true}, Conditional, []Team{Wallet}, ReasonNetworkDefault},
-		{"security above", "etc", CategoryCrossChainUTXO, DecideInput{USD: usd("1000.01"), Priced: true}, Conditional, []Team{Wallet, Security}, ReasonSecurityThreshold},
-		{"security without a price", "etc", CategoryCrossChainUTXO, DecideInput{}, Conditional, []Team{Wallet, Security}, ReasonSecurityUnpriced},
-		{"risk flags", "eth", CategoryRetiredAddress, DecideInput{RiskFlags: []string{"mixer"}}, Direct, []Team{Wallet, Security}, ReasonSecurityRiskFlags},
+		{"priced token", "eth", recovery.CategoryUnlistedToken, DecideInput{USD: usd("5"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonDocumentDefault},
+		{"unpriced token", "eth", recovery.CategoryUnlistedToken, DecideInput{}, Park, nil, ReasonUnpriced},
+		{"min_usd needs a price", "eth", recovery.CategoryBelowMinimum, DecideInput{}, Park, nil, ReasonUnpriced},
+		{"small: batch", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("9.99"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonBelowMinUSDBatch},
+		{"at the minimum: alone", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("10"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
+		{"young enough", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -30), Now: now}, Direct, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
+		{"too old", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -31), Now: now}, Reject, nil, ReasonOlderThanMaxAge},
+		{"age unknown", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{Now: now}, Direct, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
+		{"security at the threshold", "etc", recovery.CategoryCrossChainUTXO, DecideInput{USD: usd("1000"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonNetworkDefault},
+		{"security above", "etc", recovery.CategoryCrossChainUTXO, DecideInput{USD: usd("1000.01"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityThreshold},
+		{"security without a price", "etc", recovery.CategoryCrossChainUTXO, DecideInput{}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityUnpriced},
+		{"risk flags", "eth", recovery.CategoryRetiredAddress, DecideInput{RiskFlags: []string{"mixer"}}, Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityRiskFlags},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := p.Decide(tc.network, tc.category, tc.facts)
@@ -144,7 +145,7 @@ func TestDecideConditions(t *testing.T) {
 			}
 		})
 	}
-	b := p.Decide("eth", CategoryBelowMinimum, DecideInput{USD: usd("1"), Priced: true})
+	b := p.Decide("eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("1"), Priced: true})
 	if !b.Batch || !b.Batchable || b.BatchWindow != 24*time.Hour {
 		t.Errorf("batch: %+v", b)
 	}
@@ -152,13 +153,13 @@ func TestDecideConditions(t *testing.T) {
 
 func TestDecideDoesNotShareTheRule(t *testing.T) {
 	p := layered(t)
-	d := p.Decide("etc", CategoryCrossChainUTXO, DecideInput{})
+	d := p.Decide("etc", recovery.CategoryCrossChainUTXO, DecideInput{})
 	d.Signoffs[0] = "changed"
 	d.Rule.Signoffs = append(d.Rule.Signoffs[:0], "changed")
 	*d.Rule.Conditions.SecuritySignoffAboveUSD = usd("1")
 	d.Rule.Fee.NetworkCost = fees.AbsorbNetworkCost
-	again := p.Decide("etc", CategoryCrossChainUTXO, DecideInput{})
-	if again.Signoffs[0] != Wallet || again.Rule.Signoffs[0] != Wallet || !again.Rule.Conditions.SecuritySignoffAboveUSD.Equal(usd("1000")) ||
+	again := p.Decide("etc", recovery.CategoryCrossChainUTXO, DecideInput{})
+	if again.Signoffs[0] != recovery.TeamWallet || again.Rule.Signoffs[0] != recovery.TeamWallet || !again.Rule.Conditions.SecuritySignoffAboveUSD.Equal(usd("1000")) ||
 		again.Rule.Fee.NetworkCost != fees.ChargeNetworkCost {
 		t.Errorf("a decision aliases the policy: %+v", again)
 	}
@@ -170,25 +171,25 @@ func TestNewlySupported(t *testing.T) {
 	next.Version = "v2"
 	// kava opens up; tron arrives; etc parks retired addresses.
 	next.Networks["kava"] = NetworkPolicy{Recoverable: Conditional, Default: next.Networks["etc"].Default}
-	next.Networks["tron"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{CategoryUnlistedToken: {Action: Park}}}
+	next.Networks["tron"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{recovery.CategoryUnlistedToken: {Action: Park}}}
 	etc := next.Networks["etc"]
-	etc.Categories = map[string]Rule{CategoryRetiredAddress: {Action: Park}}
+	etc.Categories = map[string]Rule{recovery.CategoryRetiredAddress: {Action: Park}}
 	next.Networks["etc"] = etc
 
 	got := next.NewlySupported(old)
 	want := []NetworkCategory{
-		{"kava", CategoryBelowMinimum}, {"kava", CategoryMissingOrWrongMemo}, {"kava", CategoryUnlistedToken},
-		{"kava", CategoryWrongNetworkEVM}, {"kava", CategoryCrossChainUTXO}, {"kava", CategoryRetiredAddress},
+		{"kava", recovery.CategoryBelowMinimum}, {"kava", recovery.CategoryMissingOrWrongMemo}, {"kava", recovery.CategoryUnlistedToken},
+		{"kava", recovery.CategoryWrongNetworkEVM}, {"kava", recovery.CategoryCrossChainUTXO}, {"kava", recovery.CategoryRetiredAddress},
 		// contract_deposit was already direct on kava.
-		{"tron", CategoryUnsupportedNetwork},
-		{"tron", CategoryBelowMinimum}, {"tron", CategoryMissingOrWrongMemo},
-		{"tron", CategoryWrongNetworkEVM}, {"tron", CategoryCrossChainUTXO}, {"tron", CategoryRetiredAddress}, {"tron", CategoryContractDeposit},
+		{"tron", recovery.CategoryUnsupportedNetwork},
+		{"tron", recovery.CategoryBelowMinimum}, {"tron", recovery.CategoryMissingOrWrongMemo},
+		{"tron", recovery.CategoryWrongNetworkEVM}, {"tron", recovery.CategoryCrossChainUTXO}, {"tron", recovery.CategoryRetiredAddress}, {"tron", recovery.CategoryContractDeposit},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("newly supported:\n got %v\nwant %v", got, want)
 	}
 	// Going back only reopens what next had parked.
-	if back := old.NewlySupported(next); !slices.Equal(back, []NetworkCategory{{"etc", CategoryRetiredAddress}}) {
+	if back := old.NewlySupported(next); !slices.Equal(back, []NetworkCategory{{"etc", recovery.CategoryRetiredAddress}}) {
 		t.Errorf("going back: %v", back)
 	}
 	if same := old.NewlySupported(old); len(same) != 0 {
@@ -196,8 +197,8 @@ func TestNewlySupported(t *testing.T) {
 	}
 	// Against nothing, every recoverable pair is new.
 	all := Default().NewlySupported(nil)
-	if !slices.Contains(all, NetworkCategory{"eth", CategoryUnsupportedNetwork}) || !slices.Contains(all, NetworkCategory{"atom", CategoryRetiredAddress}) ||
-		slices.Contains(all, NetworkCategory{"eth", CategoryFailedTx}) {
+	if !slices.Contains(all, NetworkCategory{"eth", recovery.CategoryUnsupportedNetwork}) || !slices.Contains(all, NetworkCategory{"atom", recovery.CategoryRetiredAddress}) ||
+		slices.Contains(all, NetworkCategory{"eth", recovery.CategoryFailedTx}) {
 		t.Errorf("from nil: %v", all)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 )
 
@@ -38,7 +39,7 @@ func TestDefaultPolicyValidatesAndCoversEveryNetworkAndCategory(t *testing.T) {
 			t.Errorf("%s: recoverable %s, registry tier %s", n.ID, np.Recoverable, n.Tier)
 		}
 		tiers[np.Recoverable]++
-		for _, c := range Categories() {
+		for _, c := range recovery.Categories() {
 			// A priced deposit of 500 USD, a day old: every pair has a
 			// decision with the version, an SLA and, when recoverable, a
 			// fee schedule and sign-offs.
@@ -69,33 +70,33 @@ func TestDefaultPolicyOutcomes(t *testing.T) {
 		network, category string
 		facts             DecideInput
 		action            Action
-		signoffs          []Team
+		signoffs          []recovery.Team
 		reasons           []string
 	}{
-		{"eth", CategoryFailedTx, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
-		{"eth", CategoryNotOurAddress, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
-		{"eth", CategoryAlreadyCredited, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
-		{"bsc", CategoryWrongNetworkEVM, priced("200"), Direct, []Team{Wallet, Settlement}, []string{ReasonDocumentDefault}},
-		{"bsc", CategoryWrongNetworkEVM, priced("20000"), Direct, []Team{Wallet, Settlement, Security}, []string{ReasonDocumentDefault, ReasonSecurityThreshold}},
-		{"bsc", CategoryWrongNetworkEVM, DecideInput{USD: usd("5"), Priced: true, RiskFlags: []string{"sanctions"}}, Direct, []Team{Wallet, Settlement, Security}, []string{ReasonDocumentDefault, ReasonSecurityRiskFlags}},
-		{"bsc", CategoryUnlistedToken, priced("200"), Conditional, []Team{Wallet, Settlement}, []string{ReasonDocumentDefault}},
-		{"bsc", CategoryUnlistedToken, DecideInput{}, Park, nil, []string{ReasonDocumentDefault, ReasonUnpriced}},
-		{"bsc", CategoryUnlistedToken, priced("10"), Park, nil, []string{ReasonDocumentDefault, ReasonBelowMinUSD}},
-		{"btc", CategoryBelowMinimum, priced("3"), Conditional, []Team{Wallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
-		{"btc", CategoryRetiredAddress, priced("80"), Direct, []Team{Wallet}, []string{ReasonDocumentDefault}},
-		{"xrp", CategoryMissingOrWrongMemo, priced("80"), Direct, []Team{Wallet, Settlement}, []string{ReasonDocumentDefault}},
-		{"eth", CategoryUnsupportedNetwork, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
-		{"eth", CategoryPending, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
+		{"eth", recovery.CategoryFailedTx, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
+		{"eth", recovery.CategoryNotOurAddress, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
+		{"eth", recovery.CategoryAlreadyCredited, priced("100"), Reject, nil, []string{ReasonDocumentDefault}},
+		{"bsc", recovery.CategoryWrongNetworkEVM, priced("200"), Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
+		{"bsc", recovery.CategoryWrongNetworkEVM, priced("20000"), Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement, recovery.TeamSecurity}, []string{ReasonDocumentDefault, ReasonSecurityThreshold}},
+		{"bsc", recovery.CategoryWrongNetworkEVM, DecideInput{USD: usd("5"), Priced: true, RiskFlags: []string{"sanctions"}}, Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement, recovery.TeamSecurity}, []string{ReasonDocumentDefault, ReasonSecurityRiskFlags}},
+		{"bsc", recovery.CategoryUnlistedToken, priced("200"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
+		{"bsc", recovery.CategoryUnlistedToken, DecideInput{}, Park, nil, []string{ReasonDocumentDefault, ReasonUnpriced}},
+		{"bsc", recovery.CategoryUnlistedToken, priced("10"), Park, nil, []string{ReasonDocumentDefault, ReasonBelowMinUSD}},
+		{"btc", recovery.CategoryBelowMinimum, priced("3"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
+		{"btc", recovery.CategoryRetiredAddress, priced("80"), Direct, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault}},
+		{"xrp", recovery.CategoryMissingOrWrongMemo, priced("80"), Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
+		{"eth", recovery.CategoryUnsupportedNetwork, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
+		{"eth", recovery.CategoryPending, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
 		// Conditional networks: direct categories become conditional,
 		// security signs above 1,000 USD, small deposits park.
-		{"etc", CategoryRetiredAddress, priced("500"), Conditional, []Team{Wallet}, []string{ReasonNetworkDefault}},
-		{"etc", CategoryRetiredAddress, priced("1500"), Conditional, []Team{Wallet, Security}, []string{ReasonNetworkDefault, ReasonSecurityThreshold}},
-		{"etc", CategoryRetiredAddress, priced("99"), Park, nil, []string{ReasonNetworkDefault, ReasonBelowMinUSD}},
-		{"xlm", CategoryMissingOrWrongMemo, DecideInput{}, Park, nil, []string{ReasonNetworkDefault, ReasonUnpriced}},
-		{"dash", CategoryBelowMinimum, priced("20"), Conditional, []Team{Wallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
-		{"dash", CategoryFailedTx, priced("20"), Reject, nil, []string{ReasonDocumentDefault}},
+		{"etc", recovery.CategoryRetiredAddress, priced("500"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonNetworkDefault}},
+		{"etc", recovery.CategoryRetiredAddress, priced("1500"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, []string{ReasonNetworkDefault, ReasonSecurityThreshold}},
+		{"etc", recovery.CategoryRetiredAddress, priced("99"), Park, nil, []string{ReasonNetworkDefault, ReasonBelowMinUSD}},
+		{"xlm", recovery.CategoryMissingOrWrongMemo, DecideInput{}, Park, nil, []string{ReasonNetworkDefault, ReasonUnpriced}},
+		{"dash", recovery.CategoryBelowMinimum, priced("20"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
+		{"dash", recovery.CategoryFailedTx, priced("20"), Reject, nil, []string{ReasonDocumentDefault}},
 		// A network outside the policy waits for support.
-		{"tron", CategoryUnlistedToken, priced("5000"), Park, nil, []string{ReasonNetworkNotInPolicy, ReasonDocumentDefault}},
+		{"tron", recovery.CategoryUnlistedToken, priced("5000"), Park, nil, []string{ReasonNetworkNotInPolicy, ReasonDocumentDefault}},
 	} {
 		d := p.Decide(tc.network, tc.category, tc.facts)
 		if d.Action != tc.action || !slices.Equal(d.Signoffs, tc.signoffs) || !slices.Equal(d.Reasons, tc.reasons) {
@@ -107,18 +108,18 @@ func TestDefaultPolicyOutcomes(t *testing.T) {
 	}
 
 	// The conditional networks charge their own schedule.
-	d := p.Decide("etc", CategoryWrongNetworkEVM, priced("500"))
+	d := p.Decide("etc", recovery.CategoryWrongNetworkEVM, priced("500"))
 	if d.Rule.Fee == nil || !d.Rule.Fee.Percent.Equal(usd("3")) || !d.Rule.Fee.Minimum.Equal(usd("25")) {
 		t.Errorf("etc fee %+v", d.Rule.Fee)
 	}
-	if e := p.Decide("eth", CategoryWrongNetworkEVM, priced("500")); !e.Rule.Fee.Percent.Equal(usd("1")) {
+	if e := p.Decide("eth", recovery.CategoryWrongNetworkEVM, priced("500")); !e.Rule.Fee.Percent.Equal(usd("1")) {
 		t.Errorf("eth fee %+v", e.Rule.Fee)
 	}
 	// Batching carries its window.
-	if b := p.Decide("btc", CategoryBelowMinimum, priced("3")); !b.Batch || !b.Batchable || b.BatchWindow != 168*time.Hour || b.SLA != 336*time.Hour {
+	if b := p.Decide("btc", recovery.CategoryBelowMinimum, priced("3")); !b.Batch || !b.Batchable || b.BatchWindow != 168*time.Hour || b.SLA != 336*time.Hour {
 		t.Errorf("batch decision %+v", b)
 	}
-	if tron := p.Decide("tron", CategoryUnlistedToken, priced("1")); tron.Category != CategoryUnsupportedNetwork || tron.Explanation != "policy.unsupported_network" {
+	if tron := p.Decide("tron", recovery.CategoryUnlistedToken, priced("1")); tron.Category != recovery.CategoryUnsupportedNetwork || tron.Explanation != "policy.unsupported_network" {
 		t.Errorf("tron: %+v", tron)
 	}
 }
@@ -150,7 +151,7 @@ func TestPolicyRoundTripsThroughJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range chains.DefaultNetworks() {
-		for _, c := range Categories() {
+		for _, c := range recovery.Categories() {
 			f := DecideInput{USD: usd("750"), Priced: true}
 			if a, b := p.Decide(n.ID, c, f), back.Decide(n.ID, c, f); !reflect.DeepEqual(a, b) {
 				t.Fatalf("%s/%s differs after a JSON round trip:\n%+v\n%+v", n.ID, c, a, b)

@@ -53,7 +53,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, n := range []string{"eth", "etc", "nowhere"} {
-			for _, c := range append(Categories(), "unclassified") {
+			for _, c := range append(recovery.Categories(), "unclassified") {
 				d := p.Decide(n, c, DecideInput{Priced: true})
 				if !d.Action.valid() {
 					t.Fatalf("%s/%s: action %q", n, c, d.Action)

@@ -60,12 +60,12 @@ func TestParseReadsYAMLAndJSONAlike(t *testing.T) {
 	if !reflect.DeepEqual(y, j) {
 		t.Errorf("YAML and JSON differ:\n%+v\n%+v", y, j)
 	}
-	r := y.Defaults[CategoryUnlistedToken]
+	r := y.Defaults[recovery.CategoryUnlistedToken]
 	if r.Action != Conditional || r.Conditions.MinUSD == nil || r.Conditions.MinUSD.String() != "50" ||
 		r.Conditions.Batchable == nil || *r.Conditions.Batchable || r.Fee.Percent.String() != "2.5" || r.Fee.NetworkCost != fees.ChargeNetworkCost {
 		t.Errorf("rule %+v", r)
 	}
-	if got := y.Networks["bsc"].Categories[CategoryUnlistedToken].Fee.Percent.String(); got != "0.1" {
+	if got := y.Networks["bsc"].Categories[recovery.CategoryUnlistedToken].Fee.Percent.String(); got != "0.1" {
 		t.Errorf("network fee percent %s", got)
 	}
 }

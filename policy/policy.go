@@ -55,6 +55,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/fees"
 )
 
@@ -104,47 +105,6 @@ func stricter(a, b Action) Action {
 
 func (a Action) valid() bool { return slices.Contains(Actions(), a) }
 
-// Team is a team whose sign-off a recovery needs.
-type Team string
-
-const (
-	Wallet     Team = "wallet"
-	Settlement Team = "settlement"
-	Security   Team = "security"
-)
-
-// Teams lists the teams in the order sign-offs are shown and collected.
-func Teams() []Team { return []Team{Wallet, Settlement, Security} }
-
-// Categories of DESIGN §2.
-const (
-	CategoryNotFound           = "not_found"
-	CategoryPending            = "pending"
-	CategoryFailedTx           = "failed_tx"
-	CategoryNotOurAddress      = "not_our_address"
-	CategoryAlreadyCredited    = "already_credited"
-	CategoryBelowMinimum       = "below_minimum"
-	CategoryMissingOrWrongMemo = "missing_or_wrong_memo"
-	CategoryUnlistedToken      = "unlisted_token"
-	CategoryWrongNetworkEVM    = "wrong_network_evm"
-	CategoryCrossChainUTXO     = "cross_chain_utxo"
-	CategoryRetiredAddress     = "retired_address"
-	CategoryContractDeposit    = "contract_deposit"
-	CategoryUnsupportedNetwork = "unsupported_network"
-)
-
-// Categories lists the 13 categories in the order of DESIGN §2.
-func Categories() []string {
-	return []string{
-		CategoryNotFound, CategoryPending, CategoryFailedTx, CategoryNotOurAddress, CategoryAlreadyCredited,
-		CategoryBelowMinimum, CategoryMissingOrWrongMemo, CategoryUnlistedToken, CategoryWrongNetworkEVM,
-		CategoryCrossChainUTXO, CategoryRetiredAddress, CategoryContractDeposit, CategoryUnsupportedNetwork,
-	}
-}
-
-// IsCategory reports whether c is one of Categories.
-func IsCategory(c string) bool { return slices.Contains(Categories(), c) }
-
 // Policy is one version of the recovery policy. It is read-only once
 // parsed; Decide is safe for concurrent use.
 type Policy struct {
@@ -175,7 +135,7 @@ type Rule struct {
 	// Signoffs are the teams that must agree before the recovery is
 	// executed. Security is added by Decide above the security threshold
 	// or on risk flags.
-	Signoffs []Team `json:"signoffs,omitempty" yaml:"signoffs,omitempty"`
+	Signoffs []recovery.Team `json:"signoffs,omitempty" yaml:"signoffs,omitempty"`
 	// SLAHours is how long the desk has to carry out the decision.
 	SLAHours int `json:"sla_hours,omitempty" yaml:"sla_hours,omitempty"`
 	// Fee is the fee schedule of a recovery under this rule.

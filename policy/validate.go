@@ -107,12 +107,12 @@ func (p *Policy) Validate(known []chains.Network) error {
 
 	// Document defaults: one per category, each with an action.
 	for _, c := range sortedKeys(p.Defaults) {
-		if !IsCategory(c) {
-			v.add("defaults."+c, "unknown category (known: %s)", strings.Join(Categories(), ", "))
+		if !recovery.IsCategory(c) {
+			v.add("defaults."+c, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
 		}
 	}
 	defaultProblems := map[string][]string{} // category → fields with a resolved problem
-	for _, c := range Categories() {
+	for _, c := range recovery.Categories() {
 		path := "defaults." + c
 		r, ok := p.Defaults[c]
 		if !ok {
@@ -123,12 +123,12 @@ func (p *Policy) Validate(known []chains.Network) error {
 			v.add(path+".action", "is required in a default rule: one of %s", actionList())
 		}
 		v.rule(path, r)
-		if c == CategoryUnsupportedNetwork && r.Action.Recoverable() {
+		if c == recovery.CategoryUnsupportedNetwork && r.Action.Recoverable() {
 			v.add(path+".action", "must be park or reject: a network outside the policy cannot be recovered")
 		}
 		if r.Action.valid() {
 			action := r.Action
-			if c == CategoryUnsupportedNetwork {
+			if c == recovery.CategoryUnsupportedNetwork {
 				action = stricter(action, Park) // as Decide applies it
 			}
 			for _, pr := range resolvedProblems(r, action) {
@@ -164,10 +164,10 @@ func (p *Policy) Validate(known []chains.Network) error {
 		for _, c := range sortedKeys(np.Categories) {
 			cp := path + ".categories." + c
 			switch {
-			case !IsCategory(c):
-				v.add(cp, "unknown category (known: %s)", strings.Join(Categories(), ", "))
+			case !recovery.IsCategory(c):
+				v.add(cp, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
 				continue
-			case c == CategoryUnsupportedNetwork:
+			case c == recovery.CategoryUnsupportedNetwork:
 				v.add(cp, "cannot be set on a network in the policy: the network is supported")
 			}
 			v.rule(cp, np.Categories[c])
@@ -180,8 +180,8 @@ func (p *Policy) Validate(known []chains.Network) error {
 		var noSecurity []string
 		fromDefault := map[string][]string{} // field → categories
 		var fromDefaultOrder []fieldProblem
-		for _, c := range Categories() {
-			if c == CategoryUnsupportedNetwork {
+		for _, c := range recovery.Categories() {
+			if c == recovery.CategoryUnsupportedNetwork {
 				continue
 			}
 			if _, ok := p.Defaults[c]; !ok {
@@ -202,7 +202,7 @@ func (p *Policy) Validate(known []chains.Network) error {
 				}
 			}
 			if np.Recoverable == Conditional && r.action.Recoverable() &&
-				r.rule.Conditions.SecuritySignoffAboveUSD == nil && !slices.Contains(r.rule.Signoffs, Security) {
+				r.rule.Conditions.SecuritySignoffAboveUSD == nil && !slices.Contains(r.rule.Signoffs, recovery.TeamSecurity) {
 				noSecurity = append(noSecurity, c)
 			}
 		}
@@ -253,7 +253,7 @@ func (v *validator) rule(path string, r Rule) {
 	}
 	for i, t := range r.Signoffs {
 		switch {
-		case !slices.Contains(Teams(), t):
+		case !slices.Contains(recovery.Teams(), t):
 			v.add(fmt.Sprintf("%s.signoffs[%d]", path, i), "unknown team %q: one of wallet, settlement, security", t)
 		case slices.Index(r.Signoffs, t) < i:
 			v.add(fmt.Sprintf("%s.signoffs[%d]", path, i), "team %s is listed twice", t)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
 )
@@ -19,7 +20,7 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 	}{
 		{"fee percent out of range", func(p *Policy) {
 			p.Networks["bsc"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{
-				CategoryUnlistedToken: {Fee: &fees.Schedule{Percent: usd("150"), NetworkCost: fees.ChargeNetworkCost}},
+				recovery.CategoryUnlistedToken: {Fee: &fees.Schedule{Percent: usd("150"), NetworkCost: fees.ChargeNetworkCost}},
 			}}
 		}, map[string]string{"networks.bsc.categories.unlisted_token.fee.percent": "must be between 0 and 100"}},
 		{"version", func(p *Policy) { p.Version = "" }, map[string]string{"version": "required"}},
@@ -33,11 +34,11 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 			"networks.eth.categories.lost_key": "unknown category",
 			"defaults.wrong_coin":              "unknown category",
 		}},
-		{"missing default", func(p *Policy) { delete(p.Defaults, CategoryPending) }, map[string]string{"defaults.pending": "missing"}},
+		{"missing default", func(p *Policy) { delete(p.Defaults, recovery.CategoryPending) }, map[string]string{"defaults.pending": "missing"}},
 		{"bad actions", func(p *Policy) {
-			r := p.Defaults[CategoryFailedTx]
+			r := p.Defaults[recovery.CategoryFailedTx]
 			r.Action = "maybe"
-			p.Defaults[CategoryFailedTx] = r
+			p.Defaults[recovery.CategoryFailedTx] = r
 			p.Networks["bsc"] = NetworkPolicy{Recoverable: "sometimes"}
 			p.Networks["eth"] = NetworkPolicy{Recoverable: Direct, Default: &Rule{Action: Direct}}
 			p.Networks["base"] = NetworkPolicy{}
@@ -48,12 +49,12 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 			"networks.base.recoverable":   "required",
 		}},
 		{"negative money and bad numbers", func(p *Policy) {
-			r := p.Defaults[CategoryUnlistedToken]
+			r := p.Defaults[recovery.CategoryUnlistedToken]
 			r.Conditions.MinUSD = ptr(usd("-1"))
 			r.Conditions.SecuritySignoffAboveUSD = ptr(usd("0.000000001"))
 			r.Conditions.MaxAgeDays = ptr(0)
 			r.SLAHours = -5
-			p.Defaults[CategoryUnlistedToken] = r
+			p.Defaults[recovery.CategoryUnlistedToken] = r
 			p.Networks["etc"] = NetworkPolicy{Recoverable: Conditional, Default: &Rule{
 				Conditions: Conditions{BatchWindowHours: ptr(-1), SecuritySignoffAboveUSD: ptr(usd("1000"))},
 				Fee:        &fees.Schedule{Flat: usd("-3"), NetworkCost: "split"},
@@ -68,19 +69,19 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 			"networks.etc.default.fee.network_cost":                         "charge or absorb",
 		}},
 		{"teams", func(p *Policy) {
-			r := p.Defaults[CategoryRetiredAddress]
-			r.Signoffs = []Team{Wallet, "legal", Wallet}
-			p.Defaults[CategoryRetiredAddress] = r
+			r := p.Defaults[recovery.CategoryRetiredAddress]
+			r.Signoffs = []recovery.Team{recovery.TeamWallet, "legal", recovery.TeamWallet}
+			p.Defaults[recovery.CategoryRetiredAddress] = r
 		}, map[string]string{
 			"defaults.retired_address.signoffs[1]": "unknown team",
 			"defaults.retired_address.signoffs[2]": "twice",
 		}},
 		{"recoverable without fee or sign-off", func(p *Policy) {
-			r := p.Defaults[CategoryContractDeposit]
+			r := p.Defaults[recovery.CategoryContractDeposit]
 			r.Fee, r.Signoffs = nil, nil
-			p.Defaults[CategoryContractDeposit] = r
+			p.Defaults[recovery.CategoryContractDeposit] = r
 			// A parked default made direct on one network needs them too.
-			p.Networks["eth"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{CategoryNotFound: {Action: Direct}}}
+			p.Networks["eth"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{recovery.CategoryNotFound: {Action: Direct}}}
 		}, map[string]string{
 			"defaults.contract_deposit.fee":              "fee schedule",
 			"defaults.contract_deposit.signoffs":         "sign-off",
@@ -88,36 +89,36 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 			"networks.eth.categories.not_found.signoffs": "sign-off",
 		}},
 		{"batch window without batching", func(p *Policy) {
-			r := p.Defaults[CategoryWrongNetworkEVM]
+			r := p.Defaults[recovery.CategoryWrongNetworkEVM]
 			r.Conditions.BatchWindowHours = ptr(24)
-			p.Defaults[CategoryWrongNetworkEVM] = r
+			p.Defaults[recovery.CategoryWrongNetworkEVM] = r
 		}, map[string]string{"defaults.wrong_network_evm.conditions.batch_window_hours": "batchable"}},
 		{"conditional network without security", func(p *Policy) {
 			// Direct networks need no threshold; celo's own is gone, and
 			// only its unlisted tokens have security among the teams.
-			for _, c := range []string{CategoryBelowMinimum, CategoryMissingOrWrongMemo, CategoryWrongNetworkEVM, CategoryUnlistedToken} {
+			for _, c := range []string{recovery.CategoryBelowMinimum, recovery.CategoryMissingOrWrongMemo, recovery.CategoryWrongNetworkEVM, recovery.CategoryUnlistedToken} {
 				r := p.Defaults[c]
 				r.Conditions.SecuritySignoffAboveUSD = nil
 				p.Defaults[c] = r
 			}
 			np := p.Networks["celo"]
 			np.Default.Conditions.SecuritySignoffAboveUSD = nil
-			np.Categories = map[string]Rule{CategoryUnlistedToken: {Signoffs: []Team{Wallet, Security}}}
+			np.Categories = map[string]Rule{recovery.CategoryUnlistedToken: {Signoffs: []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}}}
 			p.Networks["celo"] = np
 		}, map[string]string{"networks.celo": "missing for below_minimum, missing_or_wrong_memo, wrong_network_evm"}},
 		{"unsupported network", func(p *Policy) {
-			r := p.Defaults[CategoryUnsupportedNetwork]
+			r := p.Defaults[recovery.CategoryUnsupportedNetwork]
 			r.Action = Direct
-			p.Defaults[CategoryUnsupportedNetwork] = r
-			p.Networks["eth"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{CategoryUnsupportedNetwork: {Action: Park}}}
+			p.Defaults[recovery.CategoryUnsupportedNetwork] = r
+			p.Networks["eth"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{recovery.CategoryUnsupportedNetwork: {Action: Park}}}
 		}, map[string]string{
 			"defaults.unsupported_network.action":         "park or reject",
 			"networks.eth.categories.unsupported_network": "cannot be set",
 		}},
 		{"explanation key", func(p *Policy) {
-			r := p.Defaults[CategoryFailedTx]
+			r := p.Defaults[recovery.CategoryFailedTx]
 			r.Explanation = "Your transaction failed!"
-			p.Defaults[CategoryFailedTx] = r
+			p.Defaults[recovery.CategoryFailedTx] = r
 		}, map[string]string{"defaults.failed_tx.explanation": "message key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,7 +145,7 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 func TestValidateProblemString(t *testing.T) {
 	p := Default()
 	p.Networks["bsc"] = NetworkPolicy{Recoverable: Direct, Categories: map[string]Rule{
-		CategoryUnlistedToken: {Fee: &fees.Schedule{Percent: usd("101"), NetworkCost: fees.ChargeNetworkCost}},
+		recovery.CategoryUnlistedToken: {Fee: &fees.Schedule{Percent: usd("101"), NetworkCost: fees.ChargeNetworkCost}},
 	}}
 	err := p.Validate(chains.DefaultNetworks())
 	ps := problems(t, err)

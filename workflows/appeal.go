@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/diagnosis"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/internal/obs"
@@ -24,51 +24,6 @@ const (
 	StatusQuery        = "status"
 	WithdrawUpdate     = "withdraw"
 	TaskQueue          = "recovery"
-)
-
-// Case statuses, shown to users and used as the RecoveryStatus search
-// attribute.
-const (
-	StatusReceived       = "received"
-	StatusLookingUp      = "looking_up"
-	StatusNotFound       = "not_found"
-	StatusConfirming     = "awaiting_confirmations"
-	StatusUnderReview    = "under_review"
-	StatusNotRecoverable = "not_recoverable"
-	StatusWithdrawn      = "withdrawn"
-	// StatusParked: the policy cannot recover the deposit now (network or
-	// token not supported, too small alone); the case waits for a policy
-	// that can.
-	StatusParked = "parked"
-	// StatusAwaitingQuote: recoverable under the policy; the fee quote is
-	// next.
-	StatusAwaitingQuote = "awaiting_quote"
-	// StatusAwaitingBatch: recoverable in the next batch of small deposits.
-	StatusAwaitingBatch = "awaiting_batch"
-)
-
-// Statuses lists every status a case can have, in the order a case meets
-// them.
-func Statuses() []string {
-	return []string{
-		StatusReceived, StatusLookingUp, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
-		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
-		StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
-	}
-}
-
-// Closing reports whether a status ends the case.
-func Closing(status string) bool {
-	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn
-}
-
-// Categories decided from chain facts alone. The rest of DESIGN §2 needs the
-// address book and policy.
-const (
-	CategoryUnclassified = "unclassified"
-	CategoryNotFound     = "not_found"
-	CategoryPending      = "pending"
-	CategoryFailedTx     = "failed_tx"
 )
 
 // AppealInput is what the user filed, normalised by the API.
@@ -137,10 +92,10 @@ type AppealState struct {
 	Network  string `json:"network,omitempty"`
 	TxHash   string `json:"tx_hash"`
 	// Tx is the latest chain look-up, nil until the hash is found.
-	Tx *chains.Tx `json:"tx,omitempty"`
+	Tx *recovery.Tx `json:"tx,omitempty"`
 	// Deposit is the transfer to the address the user named, when found.
-	Deposit *chains.Transfer `json:"deposit,omitempty"`
-	Scanned []string         `json:"scanned,omitempty"`
+	Deposit *recovery.Transfer `json:"deposit,omitempty"`
+	Scanned []string           `json:"scanned,omitempty"`
 	// Diagnosis is the category with its evidence (for staff) and its
 	// explanation (for the user); nil until the deposit is final.
 	Diagnosis *diagnosis.Diagnosis `json:"diagnosis,omitempty"`
@@ -182,9 +137,9 @@ type LookupRequest struct {
 // LookupResult is the answer of the lookup activity. Not finding the hash is
 // an answer, not an error.
 type LookupResult struct {
-	Found   bool             `json:"found"`
-	Tx      *chains.Tx       `json:"tx,omitempty"`
-	Deposit *chains.Transfer `json:"deposit,omitempty"`
+	Found   bool               `json:"found"`
+	Tx      *recovery.Tx       `json:"tx,omitempty"`
+	Deposit *recovery.Transfer `json:"deposit,omitempty"`
 	// Scanned lists the networks asked when no network was named or the
 	// named one did not know the hash.
 	Scanned []string `json:"scanned,omitempty"`
@@ -206,8 +161,8 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	c := &appeal{in: in, st: &AppealState{
 		AppealID: in.AppealID,
 		UserID:   in.UserID,
-		Status:   StatusReceived,
-		Category: CategoryUnclassified,
+		Status:   recovery.StatusReceived,
+		Category: recovery.CategoryUnclassified,
 		Network:  in.Network,
 		TxHash:   in.TxHash,
 	}}
@@ -227,7 +182,7 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 		return nil, err
 	}
 	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
-	c.setStatus(ctx, StatusLookingUp)
+	c.setStatus(ctx, recovery.StatusLookingUp)
 
 	err := c.run(ctx)
 	// Then wait for people: a specialist's new category goes back to the
@@ -299,12 +254,12 @@ func (c *appeal) run(ctx workflow.Context) error {
 // afterDecision takes a decided case on: a parked one waits for a policy
 // that supports it, a recoverable one gets its quote.
 func (c *appeal) afterDecision(ctx workflow.Context) error {
-	if c.st.Status == StatusParked && workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) == 1 {
+	if c.st.Status == recovery.StatusParked && workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) == 1 {
 		if err := c.awaitResume(ctx); err != nil {
 			return err
 		}
 	}
-	if c.st.Status == StatusAwaitingQuote && workflow.GetVersion(ctx, quoteChange, workflow.DefaultVersion, 1) == 1 {
+	if c.st.Status == recovery.StatusAwaitingQuote && workflow.GetVersion(ctx, quoteChange, workflow.DefaultVersion, 1) == 1 {
 		return c.quote(ctx)
 	}
 	return nil
@@ -323,7 +278,7 @@ type appeal struct {
 	dueAt time.Time
 	// family and params describe the deposit's network, for checking a
 	// signed message; from the diagnosis.
-	family chains.Family
+	family recovery.Family
 	params string
 	// The signal listeners, each started once: requests for a new quote,
 	// and announcements of policies that may resume a parked case.
@@ -367,16 +322,16 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 		}
 		c.st.Scanned = res.Scanned
 		if !res.Found {
-			c.setCategory(ctx, CategoryNotFound)
+			c.setCategory(ctx, recovery.CategoryNotFound)
 			if rechecks >= len(c.in.Timing.NotFoundRechecks) {
 				c.event(ctx, "not_found_final", nil)
-				c.setStatus(ctx, StatusNotFound)
+				c.setStatus(ctx, recovery.StatusNotFound)
 				return nil
 			}
 			wait := c.in.Timing.NotFoundRechecks[rechecks]
 			rechecks++
 			c.event(ctx, "not_found_retry", map[string]string{"wait": wait.String(), "attempt": fmt.Sprint(rechecks)})
-			c.setStatus(ctx, StatusNotFound)
+			c.setStatus(ctx, recovery.StatusNotFound)
 			if c.sleep(ctx, wait) {
 				return errWithdrawn
 			}
@@ -397,22 +352,22 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 				c.event(ctx, "found", map[string]string{"network": tx.Network, "status": string(tx.Status)})
 			}
 		}
-		if tx.Status == chains.StatusFailed {
-			c.setCategory(ctx, CategoryFailedTx)
+		if tx.Status == recovery.TxFailed {
+			c.setCategory(ctx, recovery.CategoryFailedTx)
 			c.event(ctx, "failed_tx", map[string]string{"network": tx.Network})
-			c.setStatus(ctx, StatusNotRecoverable)
+			c.setStatus(ctx, recovery.StatusNotRecoverable)
 			c.st.Closed = true
 			return nil
 		}
 		if !tx.Final() {
-			c.setCategory(ctx, CategoryPending)
+			c.setCategory(ctx, recovery.CategoryPending)
 			if polls == 0 {
 				c.event(ctx, "confirming", map[string]string{"confirmations": fmt.Sprint(tx.Confirmations), "required": fmt.Sprint(tx.Required)})
 			}
-			c.setStatus(ctx, StatusConfirming)
+			c.setStatus(ctx, recovery.StatusConfirming)
 			if polls >= c.in.Timing.MaxConfirmationPolls {
 				c.event(ctx, "confirmation_timeout", nil)
-				c.setStatus(ctx, StatusUnderReview)
+				c.setStatus(ctx, recovery.StatusUnderReview)
 				return nil
 			}
 			polls++
@@ -421,7 +376,7 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 			}
 			continue
 		}
-		c.setCategory(ctx, CategoryUnclassified)
+		c.setCategory(ctx, recovery.CategoryUnclassified)
 		params := map[string]string{"network": tx.Network, "confirmations": fmt.Sprint(tx.Confirmations), "block": fmt.Sprint(tx.BlockNumber)}
 		if d := res.Deposit; d != nil {
 			params["amount"] = d.Amount.String()
@@ -430,7 +385,7 @@ func (c *appeal) lookUp(ctx workflow.Context) error {
 		} else {
 			c.event(ctx, "confirmed_no_transfer", params)
 		}
-		c.setStatus(ctx, StatusUnderReview)
+		c.setStatus(ctx, recovery.StatusUnderReview)
 		return nil
 	}
 }
@@ -497,7 +452,7 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	if dec == nil {
 		// A regular deposit: nothing for the policy; a specialist finds
 		// out why the normal crediting missed it.
-		c.setStatus(ctx, StatusUnderReview)
+		c.setStatus(ctx, recovery.StatusUnderReview)
 		return nil
 	}
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"network": c.st.Network, "category": d.Category, "action": string(dec.Action)}).
@@ -510,18 +465,18 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	switch {
 	case dec.Action == policy.Reject:
 		c.event(ctx, "decision.reject", params)
-		c.setStatus(ctx, StatusNotRecoverable)
+		c.setStatus(ctx, recovery.StatusNotRecoverable)
 		c.st.Closed = true
 	case dec.Action == policy.Park:
 		c.event(ctx, "decision.park", params)
-		c.setStatus(ctx, StatusParked)
+		c.setStatus(ctx, recovery.StatusParked)
 	case dec.Batch:
 		c.event(ctx, "decision.batch", params)
-		c.setStatus(ctx, StatusAwaitingBatch)
+		c.setStatus(ctx, recovery.StatusAwaitingBatch)
 	default:
 		c.event(ctx, "decision."+string(dec.Action), params)
 		c.askProof(ctx, d.Category, d.OwnerMismatch)
-		c.setStatus(ctx, StatusAwaitingQuote)
+		c.setStatus(ctx, recovery.StatusAwaitingQuote)
 	}
 	return nil
 }
@@ -537,7 +492,7 @@ func readOptions(ctx workflow.Context, refusals ...string) workflow.Context {
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: append([]string{"InvalidInput"}, refusals...),
+			NonRetryableErrorTypes: append([]string{recovery.InvalidInput}, refusals...),
 		},
 		ScheduleToCloseTimeout: 24 * time.Hour,
 	})
@@ -554,14 +509,14 @@ func (c *appeal) validateWithdraw(ctx workflow.Context, req WithdrawRequest) err
 		return temporal.NewNonRetryableApplicationError("the case is already closed", ErrClosed, nil)
 	}
 	if len(req.Reason) > 2000 {
-		return temporal.NewNonRetryableApplicationError("reason is longer than 2000 characters", "InvalidInput", nil)
+		return temporal.NewNonRetryableApplicationError("reason is longer than 2000 characters", recovery.InvalidInput, nil)
 	}
 	return nil
 }
 
 func (c *appeal) withdraw(ctx workflow.Context, req WithdrawRequest) (*AppealState, error) {
 	c.event(ctx, "withdrawn", nil)
-	c.setStatus(ctx, StatusWithdrawn)
+	c.setStatus(ctx, recovery.StatusWithdrawn)
 	c.st.Closed = true
 	return c.st, nil
 }
@@ -597,11 +552,11 @@ func (c *appeal) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) 
 // DiagnoseRequest asks for the category of a found, final deposit and the
 // policy's decision on it.
 type DiagnoseRequest struct {
-	Tx             *chains.Tx `json:"tx"`
-	ClaimedNetwork string     `json:"claimed_network,omitempty"`
-	ToAddress      string     `json:"to_address"`
-	Memo           string     `json:"memo,omitempty"`
-	UserID         string     `json:"user_id"`
+	Tx             *recovery.Tx `json:"tx"`
+	ClaimedNetwork string       `json:"claimed_network,omitempty"`
+	ToAddress      string       `json:"to_address"`
+	Memo           string       `json:"memo,omitempty"`
+	UserID         string       `json:"user_id"`
 	// Now is the workflow's clock, for the policy's age conditions.
 	Now time.Time `json:"now"`
 	// MinPolicySeq asks for an applied policy at least this recent: the
@@ -623,8 +578,8 @@ type DiagnoseResult struct {
 	PolicySeq int64 `json:"policy_seq,omitempty"`
 	// Family and Params describe the deposit's network, for checking a
 	// claimant's signed message.
-	Family chains.Family `json:"family,omitempty"`
-	Params string        `json:"params,omitempty"`
+	Family recovery.Family `json:"family,omitempty"`
+	Params string          `json:"params,omitempty"`
 }
 
 // DiagnoseActivityName is the registered name of the diagnosis activity.

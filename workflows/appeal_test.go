@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/diagnosis"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/policy"
@@ -53,7 +53,7 @@ func diagnosed(category string, action policy.Action, batch bool) *DiagnoseResul
 		res.Decision = &policy.Decision{
 			Network: "eth", Category: category, Action: action, Batch: batch, PolicyVersion: "test.1",
 			Rule:     policy.Rule{Fee: &fees.Schedule{Flat: decimal.NewFromInt(10), Percent: decimal.NewFromInt(1), NetworkCost: fees.ChargeNetworkCost, MaxShare: decimal.RequireFromString("0.5")}},
-			Signoffs: []policy.Team{policy.Wallet, policy.Settlement},
+			Signoffs: []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement},
 		}
 	}
 	return res
@@ -81,16 +81,16 @@ func input() AppealInput {
 
 const hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-func found(status chains.Status, conf uint64) *LookupResult {
+func found(status recovery.TxStatus, conf uint64) *LookupResult {
 	amount := big.NewInt(1_500_000_000)
 	return &LookupResult{
 		Found: true,
-		Tx: &chains.Tx{
+		Tx: &recovery.Tx{
 			Network: "eth", Hash: "0x" + hash, Status: status,
 			BlockNumber: 10, Confirmations: conf, Required: 3,
-			Transfers: []chains.Transfer{{Kind: chains.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount}},
+			Transfers: []recovery.Transfer{{Kind: recovery.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount}},
 		},
-		Deposit: &chains.Transfer{Kind: chains.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount},
+		Deposit: &recovery.Transfer{Kind: recovery.KindNative, To: "0x00000000000000000000000000000000000000AA", Amount: amount},
 		Scanned: []string{"eth"},
 	}
 }
@@ -123,12 +123,12 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 		closed   bool
 		decision string
 	}{
-		{policy.CategoryWrongNetworkEVM, policy.Direct, false, StatusAwaitingAcceptance, false, "decision.direct"},
-		{policy.CategoryUnlistedToken, policy.Conditional, false, StatusAwaitingAcceptance, false, "decision.conditional"},
-		{policy.CategoryBelowMinimum, policy.Conditional, true, StatusAwaitingBatch, false, "decision.batch"},
-		{policy.CategoryUnsupportedNetwork, policy.Park, false, StatusParked, false, "decision.park"},
-		{policy.CategoryAlreadyCredited, policy.Reject, false, StatusNotRecoverable, true, "decision.reject"},
-		{diagnosis.CategoryRegularDeposit, "", false, StatusUnderReview, false, ""},
+		{recovery.CategoryWrongNetworkEVM, policy.Direct, false, recovery.StatusAwaitingAcceptance, false, "decision.direct"},
+		{recovery.CategoryUnlistedToken, policy.Conditional, false, recovery.StatusAwaitingAcceptance, false, "decision.conditional"},
+		{recovery.CategoryBelowMinimum, policy.Conditional, true, recovery.StatusAwaitingBatch, false, "decision.batch"},
+		{recovery.CategoryUnsupportedNetwork, policy.Park, false, recovery.StatusParked, false, "decision.park"},
+		{recovery.CategoryAlreadyCredited, policy.Reject, false, recovery.StatusNotRecoverable, true, "decision.reject"},
+		{diagnosis.CategoryRegularDeposit, "", false, recovery.StatusUnderReview, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.category, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 			want := []string{"received", "found", "confirmed", "diagnosis." + c.category}
 			if c.decision != "" {
 				want = append(want, c.decision)
-				if c.status == StatusAwaitingAcceptance {
+				if c.status == recovery.StatusAwaitingAcceptance {
 					want = append(want, "quote.offered")
 				}
 				require.Equal(t, "test.1", st.Timeline[4].Params["policy_version"])
@@ -173,12 +173,12 @@ func TestUnknownHashIsLookedUpAgainThenFound(t *testing.T) {
 	env := newEnv(t)
 	regular(env)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(&LookupResult{Scanned: []string{"eth", "bsc"}}, nil).Once()
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 3), nil).Once()
 	var st *AppealState
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 2*time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
-	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, recovery.StatusUnderReview, st.Status)
 	require.Equal(t, diagnosis.CategoryRegularDeposit, st.Category)
 	require.Equal(t, []string{"received", "not_found_retry", "found", "confirmed", "diagnosis.regular_deposit"}, codes(st))
 	require.Equal(t, "1m0s", st.Timeline[1].Params["wait"])
@@ -191,8 +191,8 @@ func TestHashNeverFoundEndsAsNotFound(t *testing.T) {
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 3*time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
-	require.Equal(t, StatusNotFound, st.Status)
-	require.Equal(t, CategoryNotFound, st.Category)
+	require.Equal(t, recovery.StatusNotFound, st.Status)
+	require.Equal(t, recovery.CategoryNotFound, st.Category)
 	require.Equal(t, []string{"received", "not_found_retry", "not_found_retry", "not_found_final"}, codes(st))
 	env.AssertExpectations(t)
 }
@@ -200,29 +200,29 @@ func TestHashNeverFoundEndsAsNotFound(t *testing.T) {
 func TestPendingDepositWaitsForConfirmations(t *testing.T) {
 	env := newEnv(t)
 	regular(env)
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusPending, 0), nil).Once()
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 1), nil).Once()
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 3), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxPending, 0), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 1), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 3), nil).Once()
 	var during, after *AppealState
 	env.RegisterDelayedCallback(func() { during = query(t, env) }, 10*time.Second)
 	env.RegisterDelayedCallback(func() { after = query(t, env); env.CancelWorkflow() }, time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
-	require.Equal(t, StatusConfirming, during.Status)
-	require.Equal(t, CategoryPending, during.Category)
-	require.Equal(t, StatusUnderReview, after.Status)
+	require.Equal(t, recovery.StatusConfirming, during.Status)
+	require.Equal(t, recovery.CategoryPending, during.Category)
+	require.Equal(t, recovery.StatusUnderReview, after.Status)
 	require.Equal(t, []string{"received", "found", "confirming", "confirmed", "diagnosis.regular_deposit"}, codes(after))
 }
 
 func TestFailedTransactionClosesTheCase(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusFailed, 5), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxFailed, 5), nil).Once()
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	var st AppealState
 	require.NoError(t, env.GetWorkflowResult(&st))
-	require.Equal(t, StatusNotRecoverable, st.Status)
-	require.Equal(t, CategoryFailedTx, st.Category)
+	require.Equal(t, recovery.StatusNotRecoverable, st.Status)
+	require.Equal(t, recovery.CategoryFailedTx, st.Category)
 	require.True(t, st.Closed)
 }
 
@@ -240,7 +240,7 @@ func TestWithdrawDuringRecheckEndsTheCase(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	var st AppealState
 	require.NoError(t, env.GetWorkflowResult(&st))
-	require.Equal(t, StatusWithdrawn, st.Status)
+	require.Equal(t, recovery.StatusWithdrawn, st.Status)
 	require.True(t, st.Closed)
 	require.Equal(t, []string{"received", "not_found_retry", "withdrawn"}, codes(&st))
 	// Only the first look-up ran: the withdrawal cut the wait short.
@@ -249,7 +249,7 @@ func TestWithdrawDuringRecheckEndsTheCase(t *testing.T) {
 
 func TestWithdrawRefusesAnOverlongReason(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 5), nil).Once()
 	var rejected error
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(WithdrawUpdate, "w1", &testsuite.TestUpdateCallback{
@@ -266,12 +266,12 @@ func TestWithdrawRefusesAnOverlongReason(t *testing.T) {
 func TestInvalidHashFailsTheCase(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).
-		Return(nil, temporal.NewNonRetryableApplicationError("bad hash", "InvalidInput", nil)).Once()
+		Return(nil, temporal.NewNonRetryableApplicationError("bad hash", recovery.InvalidInput, nil)).Once()
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 	err := env.GetWorkflowError()
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, "InvalidInput", appErr.Type())
+	require.Equal(t, recovery.InvalidInput, appErr.Type())
 }
 
 func TestDepositOnAnotherNetworkThanNamedIsSaid(t *testing.T) {
@@ -279,7 +279,7 @@ func TestDepositOnAnotherNetworkThanNamedIsSaid(t *testing.T) {
 	regular(env)
 	in := input()
 	in.ClaimedNetwork = "bsc"
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 5), nil).Once()
 	var st *AppealState
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, in)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -231,7 +232,7 @@ func (c *appeal) awaitResume(ctx workflow.Context) error {
 			}
 		})
 	}
-	for c.st.Status == StatusParked && !c.st.Closed {
+	for c.st.Status == recovery.StatusParked && !c.st.Closed {
 		if err := workflow.Await(ctx, func() bool {
 			return c.st.Closed || c.reclass != nil || (c.nextResume != nil && c.nextResume.PolicySeq > c.st.PolicySeq)
 		}); err != nil {

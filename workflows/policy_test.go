@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -25,12 +26,12 @@ func TestParkedCaseResumesUnderANewPolicy(t *testing.T) {
 	env := newEnv(t)
 	quoting(env)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
-	parked := diagnosed(policy.CategoryUnsupportedNetwork, policy.Park, false)
+	parked := diagnosed(recovery.CategoryUnsupportedNetwork, policy.Park, false)
 	parked.PolicySeq = 1
 	var requests []DiagnoseRequest
 	record := func(args mock.Arguments) { requests = append(requests, args.Get(1).(DiagnoseRequest)) }
 	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(record).Return(parked, nil).Once()
-	supported := diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false)
+	supported := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
 	supported.PolicySeq = 2
 	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(record).Return(supported, nil).Once()
 
@@ -45,12 +46,12 @@ func TestParkedCaseResumesUnderANewPolicy(t *testing.T) {
 	env.RegisterDelayedCallback(func() { resumed = query(t, env); env.CancelWorkflow() }, 3*time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
-	require.Equal(t, StatusParked, stale.Status, "the announcement of the policy that parked it changed nothing")
+	require.Equal(t, recovery.StatusParked, stale.Status, "the announcement of the policy that parked it changed nothing")
 	require.NotContains(t, codes(stale), "policy.resumed")
 	require.Len(t, requests, 2)
 	require.Equal(t, int64(2), requests[1].MinPolicySeq)
-	require.Equal(t, StatusAwaitingAcceptance, resumed.Status)
-	require.Equal(t, policy.CategoryWrongNetworkEVM, resumed.Category)
+	require.Equal(t, recovery.StatusAwaitingAcceptance, resumed.Status)
+	require.Equal(t, recovery.CategoryWrongNetworkEVM, resumed.Category)
 	require.Equal(t, int64(2), resumed.PolicySeq)
 	got := codes(resumed)
 	i := slices.Index(got, "policy.resumed")
@@ -62,7 +63,7 @@ func TestParkedCaseResumesUnderANewPolicy(t *testing.T) {
 func TestWithdrawWhileParkedEndsTheCase(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
-	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(policy.CategoryUnsupportedNetwork, policy.Park, false), nil).Once()
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(recovery.CategoryUnsupportedNetwork, policy.Park, false), nil).Once()
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(WithdrawUpdate, "w", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { t.Errorf("withdraw refused: %v", err) }, OnAccept: func() {}, OnComplete: func(any, error) {},
@@ -71,7 +72,7 @@ func TestWithdrawWhileParkedEndsTheCase(t *testing.T) {
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 	var st AppealState
 	require.NoError(t, env.GetWorkflowResult(&st))
-	require.Equal(t, StatusWithdrawn, st.Status)
+	require.Equal(t, recovery.StatusWithdrawn, st.Status)
 }
 
 func resumeStub(ctx context.Context, req ResumeParkedRequest) (*ResumeParkedResult, error) {
@@ -152,7 +153,7 @@ func TestApplyingAPolicyResumesWhatItNewlySupports(t *testing.T) {
 	// v2 brings bsc back: its parked cases resume.
 	v2 := results["v2"]
 	require.Equal(t, int64(2), v2.Seq)
-	require.Contains(t, v2.Resumes, policy.NetworkCategory{Network: "bsc", Category: policy.CategoryUnsupportedNetwork})
+	require.Contains(t, v2.Resumes, policy.NetworkCategory{Network: "bsc", Category: recovery.CategoryUnsupportedNetwork})
 	for _, r := range v2.Resumes {
 		require.Equal(t, "bsc", r.Network)
 	}

@@ -5,9 +5,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/misdeposit/recovery"
-	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/proof"
-	"github.com/misdeposit/recovery/policy"
 )
 
 // ProofUpdate is the claimant's proof of sending (ProofRequest).
@@ -36,7 +34,7 @@ type ProofRequest struct {
 // to the claimant (DESIGN §5): a shared address with a missing or wrong
 // memo, or an address issued to another user.
 func needsProof(category string, ownerMismatch bool) bool {
-	return ownerMismatch || category == policy.CategoryMissingOrWrongMemo
+	return ownerMismatch || category == recovery.CategoryMissingOrWrongMemo
 }
 
 // askProof records that a recoverable case needs the claimant's proof and
@@ -65,9 +63,9 @@ func (c *appeal) validateProof(_ workflow.Context, r ProofRequest) error {
 	case p.Address == "":
 		return refuse("the chain does not say which address sent the deposit: a specialist confirms your claim", ErrConflict)
 	}
-	n := chains.Network{ID: c.st.Network, Family: c.family, Params: c.params}
+	n := proof.Chain{ID: c.st.Network, Family: c.family, Params: c.params}
 	if err := proof.Verify(n, p.Address, p.Message, r.Signature); err != nil {
-		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), "InvalidInput", nil)
+		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, nil)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains/proof"
 	"github.com/misdeposit/recovery/policy"
 )
@@ -25,9 +25,9 @@ func TestProofOfSendingBeforeAcceptance(t *testing.T) {
 	lookup := foundETH()
 	lookup.Tx.From = crypto.PubkeyToAddress(key.PublicKey).Hex()
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(lookup, nil).Once()
-	res := diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false)
+	res := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
 	res.Diagnosis.OwnerMismatch = true
-	res.Family, res.Params = chains.EVM, ""
+	res.Family, res.Params = recovery.FamilyEVM, ""
 	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(res, nil).Once()
 
 	sign := func(k any, msg string) string {
@@ -59,10 +59,10 @@ func TestProofOfSendingBeforeAcceptance(t *testing.T) {
 	require.Equal(t, msg, st.Proof.Message)
 	require.Contains(t, codes(st), "proof.required")
 	refusedAs(t, tooEarly, ErrProofRequired)
-	refusedAs(t, *forged, "InvalidInput")
+	refusedAs(t, *forged, recovery.InvalidInput)
 	require.NoError(t, *good)
 	refusedAs(t, *again, ErrConflict)
 	require.NoError(t, accepted)
 	require.True(t, final.Proof.Given)
-	require.Equal(t, StatusAwaitingSignoffs, final.Status)
+	require.Equal(t, recovery.StatusAwaitingSignoffs, final.Status)
 }

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/internal/obs"
 )
@@ -22,18 +22,6 @@ const (
 	RequoteSignal = "requote"
 	// QuoteActivityName is the registered name of the quote activity.
 	QuoteActivityName = "QuoteFee"
-)
-
-// Statuses of the quote step.
-const (
-	// StatusAwaitingAcceptance: a quote is offered; the user accepts or
-	// declines it.
-	StatusAwaitingAcceptance = "awaiting_acceptance"
-	// StatusAwaitingSignoffs: the user accepted the quote; the teams the
-	// decision names sign off next.
-	StatusAwaitingSignoffs = "awaiting_signoffs"
-	// StatusDeclined: the user declined the quote; the case is closed.
-	StatusDeclined = "declined"
 )
 
 // Error types of the quote update, for the API to map.
@@ -54,10 +42,10 @@ const DefaultQuoteTTL = 30 * time.Minute
 type QuoteRequest struct {
 	// ID is the quote id, chosen by the workflow so a retried activity
 	// gives the same quote the same id.
-	ID       string           `json:"id"`
-	Network  string           `json:"network"`
-	Category string           `json:"category"`
-	Deposit  *chains.Transfer `json:"deposit"`
+	ID       string             `json:"id"`
+	Network  string             `json:"network"`
+	Category string             `json:"category"`
+	Deposit  *recovery.Transfer `json:"deposit"`
 	// Schedule is the fee schedule of the decision's rule.
 	Schedule fees.Schedule `json:"schedule"`
 	Urgent   bool          `json:"urgent,omitempty"`
@@ -94,14 +82,14 @@ func (c *appeal) quote(ctx workflow.Context) error {
 	c.requoteAsked = false
 	for {
 		c.quotes++
-		if err := c.offer(ctx, c.quotes); err != nil || c.st.Status != StatusAwaitingAcceptance {
+		if err := c.offer(ctx, c.quotes); err != nil || c.st.Status != recovery.StatusAwaitingAcceptance {
 			return err
 		}
 		for {
-			if err := workflow.Await(ctx, func() bool { return c.requoteAsked || c.st.Status != StatusAwaitingAcceptance }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return c.requoteAsked || c.st.Status != recovery.StatusAwaitingAcceptance }); err != nil {
 				return err
 			}
-			if c.st.Status != StatusAwaitingAcceptance {
+			if c.st.Status != recovery.StatusAwaitingAcceptance {
 				return nil
 			}
 			c.requoteAsked = false
@@ -149,7 +137,7 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 		}
 		workflow.GetLogger(ctx).Warn("no fee quote", "err", err)
 		c.event(ctx, "quote."+reason, nil)
-		c.setStatus(ctx, StatusUnderReview)
+		c.setStatus(ctx, recovery.StatusUnderReview)
 		return nil
 	}
 	c.st.Quote = &q
@@ -167,7 +155,7 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 	if q.Advice.Action == fees.AdviceWait {
 		c.event(ctx, "quote.advise_wait", map[string]string{"reasons": strings.Join(q.Advice.Reasons, ",")})
 	}
-	c.setStatus(ctx, StatusAwaitingAcceptance)
+	c.setStatus(ctx, recovery.StatusAwaitingAcceptance)
 	return nil
 }
 
@@ -175,7 +163,7 @@ func (c *appeal) validateQuoteAnswer(ctx workflow.Context, a QuoteAnswer) error 
 	switch {
 	case c.st.Closed:
 		return temporal.NewNonRetryableApplicationError("the case is already closed", ErrClosed, nil)
-	case c.st.Status != StatusAwaitingAcceptance || c.st.Quote == nil:
+	case c.st.Status != recovery.StatusAwaitingAcceptance || c.st.Quote == nil:
 		return temporal.NewNonRetryableApplicationError("the case has no fee quote waiting for an answer", ErrNoQuote, nil)
 	case a.QuoteID != c.st.Quote.ID:
 		return temporal.NewNonRetryableApplicationError("quote_id is not the quote on offer ("+c.st.Quote.ID+")", ErrUnknownQuote, nil)
@@ -191,7 +179,7 @@ func (c *appeal) answerQuote(ctx workflow.Context, a QuoteAnswer) (*AppealState,
 	params := map[string]string{"quote_id": a.QuoteID}
 	if !a.Accept {
 		c.event(ctx, "quote.declined", params)
-		c.setStatus(ctx, StatusDeclined)
+		c.setStatus(ctx, recovery.StatusDeclined)
 		c.st.Closed = true
 		return c.st, nil
 	}
@@ -199,7 +187,7 @@ func (c *appeal) answerQuote(ctx workflow.Context, a QuoteAnswer) (*AppealState,
 	c.acceptedAt = workflow.Now(ctx)
 	params["fee"], params["asset"] = c.st.Quote.Fee.String(), c.st.Quote.Asset
 	c.event(ctx, "quote.accepted", params)
-	c.setStatus(ctx, StatusAwaitingSignoffs)
+	c.setStatus(ctx, recovery.StatusAwaitingSignoffs)
 	if dec := c.st.Decision; dec != nil && len(dec.Signoffs) > 0 {
 		teams := make([]string, len(dec.Signoffs))
 		for i, t := range dec.Signoffs {

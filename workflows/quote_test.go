@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/policy"
 )
@@ -29,7 +29,7 @@ func quoteFor(_ context.Context, req QuoteRequest) (*fees.Quote, error) {
 	q, err := fees.NewQuote(fees.QuoteInput{
 		ID: req.ID, Network: req.Network, Asset: "ETH", Decimals: 18, Amount: req.Deposit.Amount,
 		Price: price, Schedule: req.Schedule, Urgent: req.Urgent, Now: req.Now, TTL: req.TTL,
-		NetworkCost: &fees.NetworkCost{Network: "eth", Asset: "ETH", Decimals: 18, Amount: big.NewInt(21000 * 10_000_000_000), Method: fees.MethodLegacy},
+		NetworkCost: &recovery.NetworkCost{Network: "eth", Asset: "ETH", Decimals: 18, Amount: big.NewInt(21000 * 10_000_000_000), Method: recovery.MethodLegacy},
 	})
 	return &q, err
 }
@@ -49,7 +49,7 @@ func offered(t *testing.T, env *testsuite.TestWorkflowEnvironment, result *Diagn
 
 // foundETH is a final deposit of 1.5 ETH.
 func foundETH() *LookupResult {
-	res := found(chains.StatusSuccess, 5)
+	res := found(recovery.TxSuccess, 5)
 	amount, _ := new(big.Int).SetString("1500000000000000000", 10)
 	res.Tx.Transfers[0].Amount, res.Deposit.Amount = amount, amount
 	return res
@@ -64,7 +64,7 @@ func answer(env *testsuite.TestWorkflowEnvironment, id string, a QuoteAnswer, re
 
 func TestAcceptedQuoteWaitsForSignoffs(t *testing.T) {
 	env := newEnv(t)
-	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	offered(t, env, diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false))
 	var before, after *AppealState
 	var rejected error
 	env.RegisterDelayedCallback(func() {
@@ -75,7 +75,7 @@ func TestAcceptedQuoteWaitsForSignoffs(t *testing.T) {
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
 	require.NoError(t, rejected)
-	require.Equal(t, StatusAwaitingAcceptance, before.Status)
+	require.Equal(t, recovery.StatusAwaitingAcceptance, before.Status)
 	q := before.Quote
 	require.Equal(t, input().AppealID+".q1", q.ID)
 	// 1.5 ETH at 3000 USD = 4500 USD: 10 + 1 % = 55 USD of service fee,
@@ -86,7 +86,7 @@ func TestAcceptedQuoteWaitsForSignoffs(t *testing.T) {
 	require.Equal(t, DefaultQuoteTTL, q.ExpiresAt.Sub(q.CreatedAt))
 	require.True(t, q.Fee.Add(q.Net).Equal(q.Deposit))
 
-	require.Equal(t, StatusAwaitingSignoffs, after.Status)
+	require.Equal(t, recovery.StatusAwaitingSignoffs, after.Status)
 	require.True(t, after.QuoteAccepted)
 	require.False(t, after.Closed)
 	codes := codes(after)
@@ -96,7 +96,7 @@ func TestAcceptedQuoteWaitsForSignoffs(t *testing.T) {
 
 func TestDeclinedQuoteClosesTheCase(t *testing.T) {
 	env := newEnv(t)
-	offered(t, env, diagnosed(policy.CategoryRetiredAddress, policy.Direct, false))
+	offered(t, env, diagnosed(recovery.CategoryRetiredAddress, policy.Direct, false))
 	var rejected error
 	env.RegisterDelayedCallback(func() {
 		answer(env, "d1", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: false}, &rejected)
@@ -106,7 +106,7 @@ func TestDeclinedQuoteClosesTheCase(t *testing.T) {
 	require.NoError(t, rejected)
 	var st AppealState
 	require.NoError(t, env.GetWorkflowResult(&st))
-	require.Equal(t, StatusDeclined, st.Status)
+	require.Equal(t, recovery.StatusDeclined, st.Status)
 	require.True(t, st.Closed)
 	require.Equal(t, "quote.declined", codes(&st)[len(st.Timeline)-1])
 }
@@ -115,7 +115,7 @@ func TestDeclinedQuoteClosesTheCase(t *testing.T) {
 // late, is refused; a late user gets a new quote and can accept that.
 func TestExpiredQuoteIsRefusedAndRenewed(t *testing.T) {
 	env := newEnv(t)
-	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	offered(t, env, diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false))
 	var wrongID, late, onTime error
 	var renewed, final *AppealState
 	env.RegisterDelayedCallback(func() {
@@ -140,26 +140,26 @@ func TestExpiredQuoteIsRefusedAndRenewed(t *testing.T) {
 	require.Equal(t, input().AppealID+".q2", renewed.Quote.ID)
 	require.Contains(t, codes(renewed), "quote.renewed")
 	require.NoError(t, onTime)
-	require.Equal(t, StatusAwaitingSignoffs, final.Status)
+	require.Equal(t, recovery.StatusAwaitingSignoffs, final.Status)
 }
 
 func TestUnpricedDepositGoesToASpecialist(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(chains.StatusSuccess, 5), nil).Once()
-	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false), nil).Once()
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 5), nil).Once()
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false), nil).Once()
 	env.OnActivity(QuoteActivityName, mock.Anything, mock.Anything).
 		Return(nil, temporal.NewNonRetryableApplicationError("no price for ETH on eth", ErrUnpriced, nil)).Once()
 	var st *AppealState
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
-	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, recovery.StatusUnderReview, st.Status)
 	require.Nil(t, st.Quote)
 	require.Equal(t, "quote.unpriced", codes(st)[len(st.Timeline)-1])
 }
 
 func TestSmallDepositIsAdvisedToWait(t *testing.T) {
 	env := newEnv(t)
-	res := diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false)
+	res := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
 	res.Decision.Rule.Fee.SmallBelow = decimal.NewFromInt(10_000) // 4500 USD is "small" here
 	offered(t, env, res)
 	var st *AppealState
@@ -170,5 +170,5 @@ func TestSmallDepositIsAdvisedToWait(t *testing.T) {
 	last := st.Timeline[len(st.Timeline)-1]
 	require.Equal(t, "quote.advise_wait", last.Code)
 	require.Equal(t, fees.ReasonSmallAndNotUrgent, last.Params["reasons"])
-	require.Equal(t, StatusAwaitingAcceptance, st.Status)
+	require.Equal(t, recovery.StatusAwaitingAcceptance, st.Status)
 }

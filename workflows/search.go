@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/misdeposit/recovery"
 	"github.com/shopspring/decimal"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -70,8 +71,8 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 // queues before its first workflow task runs.
 func InitialSearchAttributes(network string) temporal.SearchAttributes {
 	updates := []temporal.SearchAttributeUpdate{
-		statusKey.ValueSet(StatusReceived),
-		categoryKey.ValueSet(CategoryUnclassified),
+		statusKey.ValueSet(recovery.StatusReceived),
+		categoryKey.ValueSet(recovery.CategoryUnclassified),
 	}
 	if network != "" {
 		updates = append(updates, networkKey.ValueSet(network))

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/policy"
 )
@@ -24,23 +25,6 @@ const (
 	ReclassifyUpdate = "reclassify"
 	// RedecideActivityName decides a reclassified case again.
 	RedecideActivityName = "Redecide"
-)
-
-// StatusApproved: every sign-off the decision asks for is given; the
-// recovery transaction is next.
-const StatusApproved = "approved"
-
-// ErrForbidden refuses an action the person's roles do not allow.
-const ErrForbidden = "Forbidden"
-
-// Staff roles.
-const (
-	RoleSpecialist = "specialist"
-	RoleWallet     = "wallet"
-	RoleSettlement = "settlement"
-	RoleSecurity   = "security"
-	RoleFinance    = "finance"
-	RoleAdmin      = "admin"
 )
 
 // Actor is the staff member behind an action, as the staff API
@@ -80,10 +64,10 @@ type EscalateRequest struct {
 
 // SignoffRequest is one team's sign-off (or refusal) of the recovery.
 type SignoffRequest struct {
-	By      Actor       `json:"by"`
-	Team    policy.Team `json:"team"`
-	Approve bool        `json:"approve"`
-	Note    string      `json:"note,omitempty"`
+	By      Actor         `json:"by"`
+	Team    recovery.Team `json:"team"`
+	Approve bool          `json:"approve"`
+	Note    string        `json:"note,omitempty"`
 }
 
 // ReclassifyRequest sets the category by hand; the policy decides again.
@@ -95,11 +79,11 @@ type ReclassifyRequest struct {
 
 // Signoff is a team's answer, kept on the case.
 type Signoff struct {
-	Team    policy.Team `json:"team"`
-	Person  string      `json:"person"`
-	Approve bool        `json:"approve"`
-	At      time.Time   `json:"at"`
-	Note    string      `json:"note,omitempty"`
+	Team    recovery.Team `json:"team"`
+	Person  string        `json:"person"`
+	Approve bool          `json:"approve"`
+	At      time.Time     `json:"at"`
+	Note    string        `json:"note,omitempty"`
 }
 
 // AuditEntry is one staff action: who, when, what, the value before and
@@ -141,11 +125,11 @@ func refuse(msg, kind string) error {
 func (c *appeal) staffCheck(by Actor, note string, roles ...string) error {
 	switch {
 	case strings.TrimSpace(by.Person) == "":
-		return refuse("the action has no person", "InvalidInput")
+		return refuse("the action has no person", recovery.InvalidInput)
 	case c.st.Closed:
 		return refuse("the case is already closed", ErrClosed)
 	case len(note) > maxNote:
-		return refuse(fmt.Sprintf("note is longer than %d characters", maxNote), "InvalidInput")
+		return refuse(fmt.Sprintf("note is longer than %d characters", maxNote), recovery.InvalidInput)
 	case !by.has(roles...):
 		return refuse(fmt.Sprintf("%s needs one of the roles %s", by.Person, strings.Join(roles, ", ")), ErrForbidden)
 	}
@@ -157,11 +141,11 @@ func (c *appeal) audit(ctx workflow.Context, by Actor, action, before, after, no
 }
 
 func (c *appeal) validateAssign(_ workflow.Context, r AssignRequest) error {
-	if err := c.staffCheck(r.By, r.Note, RoleSpecialist, RoleAdmin); err != nil {
+	if err := c.staffCheck(r.By, r.Note, recovery.RoleSpecialist, recovery.RoleAdmin); err != nil {
 		return err
 	}
 	if len(r.Assignee) > 128 || strings.ContainsAny(r.Assignee, "\n\r\t") {
-		return refuse("assignee is not a person's name", "InvalidInput")
+		return refuse("assignee is not a person's name", recovery.InvalidInput)
 	}
 	return nil
 }
@@ -174,9 +158,9 @@ func (c *appeal) assign(ctx workflow.Context, r AssignRequest) (*AppealState, er
 
 func (c *appeal) validateNote(_ workflow.Context, r NoteRequest) error {
 	if strings.TrimSpace(r.Note) == "" {
-		return refuse("note is empty", "InvalidInput")
+		return refuse("note is empty", recovery.InvalidInput)
 	}
-	return c.staffCheck(r.By, r.Note, RoleSpecialist, RoleWallet, RoleSettlement, RoleSecurity, RoleAdmin)
+	return c.staffCheck(r.By, r.Note, recovery.RoleSpecialist, recovery.RoleWallet, recovery.RoleSettlement, recovery.RoleSecurity, recovery.RoleAdmin)
 }
 
 func (c *appeal) note(ctx workflow.Context, r NoteRequest) (*AppealState, error) {
@@ -186,9 +170,9 @@ func (c *appeal) note(ctx workflow.Context, r NoteRequest) (*AppealState, error)
 
 func (c *appeal) validateEscalate(_ workflow.Context, r EscalateRequest) error {
 	if strings.TrimSpace(r.Note) == "" {
-		return refuse("say why the case is escalated", "InvalidInput")
+		return refuse("say why the case is escalated", recovery.InvalidInput)
 	}
-	if err := c.staffCheck(r.By, r.Note, RoleSpecialist, RoleWallet, RoleSettlement, RoleSecurity, RoleAdmin); err != nil {
+	if err := c.staffCheck(r.By, r.Note, recovery.RoleSpecialist, recovery.RoleWallet, recovery.RoleSettlement, recovery.RoleSecurity, recovery.RoleAdmin); err != nil {
 		return err
 	}
 	if c.st.Escalated {
@@ -206,6 +190,9 @@ func (c *appeal) escalate(ctx workflow.Context, r EscalateRequest) (*AppealState
 // ErrConflict refuses an action the case's state does not allow.
 const ErrConflict = "Conflict"
 
+// ErrForbidden refuses an action the person's roles do not allow.
+const ErrForbidden = "Forbidden"
+
 // validateSignoff keeps the four-eyes rules: the decision must ask for the
 // team, the person must hold the team's role (admin is not enough), the
 // team signs once, and one person signs for one team only.
@@ -213,14 +200,14 @@ func (c *appeal) validateSignoff(_ workflow.Context, r SignoffRequest) error {
 	if err := c.staffCheck(r.By, r.Note, string(r.Team)); err != nil {
 		return err
 	}
-	if c.st.Status != StatusAwaitingSignoffs || c.st.Decision == nil {
+	if c.st.Status != recovery.StatusAwaitingSignoffs || c.st.Decision == nil {
 		return refuse("the case is not waiting for sign-offs", ErrConflict)
 	}
 	if !slices.Contains(c.st.Decision.Signoffs, r.Team) {
 		return refuse(fmt.Sprintf("the decision does not ask for a %s sign-off", r.Team), ErrConflict)
 	}
 	if !r.Approve && strings.TrimSpace(r.Note) == "" {
-		return refuse("say why the recovery is refused", "InvalidInput")
+		return refuse("say why the recovery is refused", recovery.InvalidInput)
 	}
 	for _, s := range c.st.Signoffs {
 		switch {
@@ -248,7 +235,7 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 		// A refusal stops the recovery; a specialist takes the case up
 		// with the user. The refusal stays on record.
 		c.event(ctx, "signoffs.refused", map[string]string{"team": string(r.Team)})
-		c.setStatus(ctx, StatusUnderReview)
+		c.setStatus(ctx, recovery.StatusUnderReview)
 		return c.st, nil
 	}
 	for _, team := range c.st.Decision.Signoffs {
@@ -257,7 +244,7 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 		}
 	}
 	c.event(ctx, "signoffs.complete", nil)
-	c.setStatus(ctx, StatusApproved)
+	c.setStatus(ctx, recovery.StatusApproved)
 	if !c.in.FiledAt.IsZero() {
 		c.metrics(ctx).Timer(obs.TimeToApproval).Record(now.Sub(c.in.FiledAt))
 	}
@@ -267,14 +254,14 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 // validateReclassify allows a new category once the deposit is diagnosed
 // and before the user accepted a quote.
 func (c *appeal) validateReclassify(_ workflow.Context, r ReclassifyRequest) error {
-	if err := c.staffCheck(r.By, r.Note, RoleSpecialist, RoleAdmin); err != nil {
+	if err := c.staffCheck(r.By, r.Note, recovery.RoleSpecialist, recovery.RoleAdmin); err != nil {
 		return err
 	}
 	switch {
 	case strings.TrimSpace(r.Note) == "":
-		return refuse("say why the category changes", "InvalidInput")
-	case !policy.IsCategory(r.Category) || slices.Contains([]string{policy.CategoryNotFound, policy.CategoryPending}, r.Category):
-		return refuse(fmt.Sprintf("%q is not a category a found, final deposit can have", r.Category), "InvalidInput")
+		return refuse("say why the category changes", recovery.InvalidInput)
+	case !recovery.IsCategory(r.Category) || slices.Contains([]string{recovery.CategoryNotFound, recovery.CategoryPending}, r.Category):
+		return refuse(fmt.Sprintf("%q is not a category a found, final deposit can have", r.Category), recovery.InvalidInput)
 	case c.st.Diagnosis == nil:
 		return refuse("the deposit is not diagnosed yet", ErrConflict)
 	case c.st.QuoteAccepted:
@@ -296,7 +283,7 @@ func (c *appeal) reclassify(ctx workflow.Context, r ReclassifyRequest) (*AppealS
 	c.reclass = &r
 	c.st.Quote = nil
 	c.setCategory(ctx, r.Category)
-	c.setStatus(ctx, StatusUnderReview)
+	c.setStatus(ctx, recovery.StatusUnderReview)
 	return c.st, nil
 }
 
@@ -346,7 +333,7 @@ const signoffSLAChange = "signoff-sla"
 // signoffsDue reports whether the case waits for sign-offs under an SLA
 // that has not escalated it yet.
 func (c *appeal) signoffsDue(ctx workflow.Context) bool {
-	return c.st.Status == StatusAwaitingSignoffs && !c.st.Escalated && !c.dueAt.IsZero() &&
+	return c.st.Status == recovery.StatusAwaitingSignoffs && !c.st.Escalated && !c.dueAt.IsZero() &&
 		workflow.GetVersion(ctx, signoffSLAChange, workflow.DefaultVersion, 1) == 1
 }
 
@@ -358,7 +345,7 @@ func (c *appeal) awaitSignoffs(ctx workflow.Context) (timedOut bool, err error) 
 		return true, nil
 	}
 	done, err := workflow.AwaitWithTimeout(ctx, left, func() bool {
-		return c.st.Closed || c.reclass != nil || c.st.Status != StatusAwaitingSignoffs || c.st.Escalated
+		return c.st.Closed || c.reclass != nil || c.st.Status != recovery.StatusAwaitingSignoffs || c.st.Escalated
 	})
 	return !done && err == nil, err
 }

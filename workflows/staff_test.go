@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -20,12 +21,12 @@ func redecideStub(ctx context.Context, req RedecideRequest) (*RedecideResult, er
 }
 
 var (
-	sam   = Actor{Person: "sam", Roles: []string{RoleSpecialist}}
-	wanda = Actor{Person: "wanda", Roles: []string{RoleWallet}}
-	seth  = Actor{Person: "seth", Roles: []string{RoleSettlement}}
+	sam   = Actor{Person: "sam", Roles: []string{recovery.RoleSpecialist}}
+	wanda = Actor{Person: "wanda", Roles: []string{recovery.RoleWallet}}
+	seth  = Actor{Person: "seth", Roles: []string{recovery.RoleSettlement}}
 	// twoHats holds two team roles: he may sign for one of them only.
-	twoHats = Actor{Person: "tom", Roles: []string{RoleWallet, RoleSettlement}}
-	boss    = Actor{Person: "ada", Roles: []string{RoleAdmin}}
+	twoHats = Actor{Person: "tom", Roles: []string{recovery.RoleWallet, recovery.RoleSettlement}}
+	boss    = Actor{Person: "ada", Roles: []string{recovery.RoleAdmin}}
 )
 
 // staffUpdate sends a staff action and records its refusal, if any.
@@ -54,27 +55,27 @@ func refusedAs(t *testing.T, err error, kind string) {
 // the audit trail.
 func TestSignoffsAndTheAuditTrail(t *testing.T) {
 	env := newEnv(t)
-	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	offered(t, env, diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false))
 	var early, notOfTeam, adminOnly, first, sameTeam, secondHat, last *error
 	var st *AppealState
 	at := func(d time.Duration, f func()) { env.RegisterDelayedCallback(f, d) }
 	at(time.Minute, func() {
-		early = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
+		early = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet, Approve: true})
 		staffUpdate(env, AssignUpdate, AssignRequest{By: sam, Assignee: "sam"})
 		staffUpdate(env, NoteUpdate, NoteRequest{By: sam, Note: "user called"})
 		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
 	})
 	at(2*time.Minute, func() {
-		notOfTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: sam, Team: policy.Wallet, Approve: true})
-		adminOnly = staffUpdate(env, SignoffUpdate, SignoffRequest{By: boss, Team: policy.Wallet, Approve: true})
-		first = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: policy.Wallet, Approve: true})
+		notOfTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: sam, Team: recovery.TeamWallet, Approve: true})
+		adminOnly = staffUpdate(env, SignoffUpdate, SignoffRequest{By: boss, Team: recovery.TeamWallet, Approve: true})
+		first = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: recovery.TeamWallet, Approve: true})
 	})
 	at(3*time.Minute, func() {
-		sameTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
-		secondHat = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: policy.Settlement, Approve: true})
+		sameTeam = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet, Approve: true})
+		secondHat = staffUpdate(env, SignoffUpdate, SignoffRequest{By: twoHats, Team: recovery.TeamSettlement, Approve: true})
 	})
 	at(4*time.Minute, func() {
-		last = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: policy.Settlement, Approve: true, Note: "ok"})
+		last = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: recovery.TeamSettlement, Approve: true, Note: "ok"})
 	})
 	at(5*time.Minute, func() { st = query(t, env); env.CancelWorkflow() })
 	env.ExecuteWorkflow(AppealWorkflowName, input())
@@ -86,7 +87,7 @@ func TestSignoffsAndTheAuditTrail(t *testing.T) {
 	refusedAs(t, *sameTeam, ErrConflict)
 	refusedAs(t, *secondHat, ErrForbidden)
 	require.NoError(t, *last)
-	require.Equal(t, StatusApproved, st.Status)
+	require.Equal(t, recovery.StatusApproved, st.Status)
 	require.Equal(t, "sam", st.Assignee)
 	require.Len(t, st.Signoffs, 2)
 	var actions []string
@@ -100,21 +101,21 @@ func TestSignoffsAndTheAuditTrail(t *testing.T) {
 
 func TestARefusedSignoffSendsTheCaseBackToASpecialist(t *testing.T) {
 	env := newEnv(t)
-	offered(t, env, diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false))
+	offered(t, env, diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false))
 	var noReason, refused *error
 	var st *AppealState
 	env.RegisterDelayedCallback(func() {
 		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		noReason = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet})
-		refused = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Note: "address flagged"})
+		noReason = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet})
+		refused = staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet, Note: "address flagged"})
 	}, 2*time.Minute)
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 3*time.Minute)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
-	refusedAs(t, *noReason, "InvalidInput")
+	refusedAs(t, *noReason, recovery.InvalidInput)
 	require.NoError(t, *refused)
-	require.Equal(t, StatusUnderReview, st.Status)
+	require.Equal(t, recovery.StatusUnderReview, st.Status)
 	require.Equal(t, "signoffs.refused", st.Timeline[len(st.Timeline)-1].Code)
 }
 
@@ -125,53 +126,53 @@ func TestReclassifiedCaseIsDecidedAgain(t *testing.T) {
 	env.RegisterActivityWithOptions(redecideStub, activity.RegisterOptions{Name: RedecideActivityName})
 	quoting(env)
 	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
-	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(policy.CategoryUnlistedToken, policy.Park, false), nil).Once()
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(recovery.CategoryUnlistedToken, policy.Park, false), nil).Once()
 	var asked RedecideRequest
-	retired := diagnosed(policy.CategoryRetiredAddress, policy.Direct, false).Decision
+	retired := diagnosed(recovery.CategoryRetiredAddress, policy.Direct, false).Decision
 	env.OnActivity(RedecideActivityName, mock.Anything, mock.Anything).Run(func(args mock.Arguments) {
 		asked = args.Get(1).(RedecideRequest)
 	}).Return(&RedecideResult{Decision: *retired}, nil).Once()
 	var noNote, bad, byWallet, ok *error
 	var st *AppealState
 	env.RegisterDelayedCallback(func() {
-		noNote = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: policy.CategoryRetiredAddress})
+		noNote = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: recovery.CategoryRetiredAddress})
 		bad = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: "pending", Note: "x"})
-		byWallet = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: wanda, Category: policy.CategoryRetiredAddress, Note: "x"})
-		ok = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: policy.CategoryRetiredAddress, Note: "old address of hers"})
+		byWallet = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: wanda, Category: recovery.CategoryRetiredAddress, Note: "x"})
+		ok = staffUpdate(env, ReclassifyUpdate, ReclassifyRequest{By: sam, Category: recovery.CategoryRetiredAddress, Note: "old address of hers"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 2*time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
 
-	refusedAs(t, *noNote, "InvalidInput")
-	refusedAs(t, *bad, "InvalidInput")
+	refusedAs(t, *noNote, recovery.InvalidInput)
+	refusedAs(t, *bad, recovery.InvalidInput)
 	refusedAs(t, *byWallet, ErrForbidden)
 	require.NoError(t, *ok)
-	require.Equal(t, policy.CategoryRetiredAddress, asked.Category)
-	require.Equal(t, policy.CategoryRetiredAddress, st.Category)
-	require.Equal(t, StatusAwaitingAcceptance, st.Status)
+	require.Equal(t, recovery.CategoryRetiredAddress, asked.Category)
+	require.Equal(t, recovery.CategoryRetiredAddress, st.Category)
+	require.Equal(t, recovery.StatusAwaitingAcceptance, st.Status)
 	got := codes(st)
 	require.Equal(t, []string{"decision.park", "reclassified", "decision.direct", "quote.offered"}, got[len(got)-4:])
 	require.Equal(t, "reclassify", st.Audit[0].Action)
-	require.Equal(t, policy.CategoryUnlistedToken, st.Audit[0].Before)
+	require.Equal(t, recovery.CategoryUnlistedToken, st.Audit[0].Before)
 }
 
 // Sign-offs not given within the decision's SLA escalate the case by
 // themselves; the teams can still sign.
 func TestOverdueSignoffsEscalate(t *testing.T) {
 	env := newEnv(t)
-	res := diagnosed(policy.CategoryWrongNetworkEVM, policy.Direct, false)
+	res := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
 	res.Decision.SLA = 48 * time.Hour
 	offered(t, env, res)
 	var before, after *AppealState
 	var late *error
 	env.RegisterDelayedCallback(func() {
 		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
-		staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: policy.Wallet, Approve: true})
+		staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet, Approve: true})
 	}, 10*time.Minute)
 	env.RegisterDelayedCallback(func() { before = query(t, env) }, 47*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		after = query(t, env)
-		late = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: policy.Settlement, Approve: true})
+		late = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: recovery.TeamSettlement, Approve: true})
 	}, 49*time.Hour)
 	var final *AppealState
 	env.RegisterDelayedCallback(func() { final = query(t, env); env.CancelWorkflow() }, 50*time.Hour)
@@ -184,5 +185,5 @@ func TestOverdueSignoffsEscalate(t *testing.T) {
 	require.Equal(t, "settlement", last.Params["teams"])
 	require.Equal(t, "engine", after.Audit[len(after.Audit)-1].Person)
 	require.NoError(t, *late)
-	require.Equal(t, StatusApproved, final.Status)
+	require.Equal(t, recovery.StatusApproved, final.Status)
 }

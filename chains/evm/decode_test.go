@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery"
 )
 
 // These tables feed the decoders node answers that the dev chain's fixture
@@ -54,7 +54,7 @@ func TestTokenTransfers(t *testing.T) {
 				t.Fatalf("got %d transfers, want 1", len(got))
 			}
 			g := got[0]
-			if g.Kind != chains.KindToken || g.Index != 7 || !strings.EqualFold(g.From, addrA) || !strings.EqualFold(g.To, addrB) ||
+			if g.Kind != recovery.KindToken || g.Index != 7 || !strings.EqualFold(g.From, addrA) || !strings.EqualFold(g.To, addrB) ||
 				!strings.EqualFold(g.Token, addrT) || g.Amount.Cmp(big.NewInt(1000)) != 0 {
 				t.Errorf("got %+v", g)
 			}
@@ -80,7 +80,7 @@ func TestWalkCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	var (
-		got   []chains.Transfer
+		got   []recovery.Transfer
 		index uint32
 	)
 	for i := range top.Calls {
@@ -96,7 +96,7 @@ func TestWalkCalls(t *testing.T) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Kind != chains.KindInternal || g.Index != w.index || !strings.EqualFold(g.From, w.from) || !strings.EqualFold(g.To, w.to) || g.Amount.Int64() != w.wei {
+		if g.Kind != recovery.KindInternal || g.Index != w.index || !strings.EqualFold(g.From, w.from) || !strings.EqualFold(g.To, w.to) || g.Amount.Int64() != w.wei {
 			t.Errorf("transfer %d = %+v, want %+v", i, g, w)
 		}
 	}

@@ -108,7 +108,7 @@ func ParseTxHash(s string) (common.Hash, error) {
 }
 
 // LookupTx implements chains.Lookup.
-func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
 	h, err := ParseTxHash(hash)
 	if err != nil {
 		return nil, err
@@ -144,17 +144,17 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) 
 		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
 	}
 
-	out := &chains.Tx{
+	out := &recovery.Tx{
 		Network:   c.network.ID,
 		Hash:      h.Hex(),
 		Required:  c.network.Confirmations,
 		From:      tx.From.Hex(),
-		Transfers: []chains.Transfer{},
+		Transfers: []recovery.Transfer{},
 	}
 	if tx.BlockNumber == nil {
 		// Known to the node, not mined: report what it will move so the
 		// engine can tell the user a deposit to us is on its way.
-		out.Status = chains.StatusPending
+		out.Status = recovery.TxPending
 		if t, ok := nativeTransfer(tx, nil); ok {
 			out.Transfers = append(out.Transfers, t)
 		}
@@ -187,10 +187,10 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) 
 	}
 	if !receipt.succeeded() {
 		// Reverted: no value moved, not even the native value.
-		out.Status = chains.StatusFailed
+		out.Status = recovery.TxFailed
 		return out, nil
 	}
-	out.Status = chains.StatusSuccess
+	out.Status = recovery.TxSuccess
 
 	if t, ok := nativeTransfer(tx, receipt); ok {
 		out.Transfers = append(out.Transfers, t)
@@ -226,7 +226,7 @@ func ranCode(tx *rpcTx, r *rpcReceipt) bool {
 // tracer timeout) leaves the transaction untraced instead of failing the
 // lookup: the rest of the answer is still right. A transport failure or an
 // unreadable answer fails the lookup, to be retried.
-func (c *Client) trace(ctx context.Context, h common.Hash) ([]chains.Transfer, bool, error) {
+func (c *Client) trace(ctx context.Context, h common.Hash) ([]recovery.Transfer, bool, error) {
 	var top *callFrame
 	err := c.rc.CallContext(ctx, &top, "debug_traceTransaction", h, map[string]any{"tracer": "callTracer"})
 	switch {
@@ -238,7 +238,7 @@ func (c *Client) trace(ctx context.Context, h common.Hash) ([]chains.Transfer, b
 		return nil, false, unavailable(c.network, "debug_traceTransaction", errors.New("empty trace"))
 	}
 	var (
-		out   []chains.Transfer
+		out   []recovery.Transfer
 		index uint32
 	)
 	// The top frame is the transaction itself, already reported as the
@@ -266,19 +266,19 @@ func refused(err error) bool {
 // numbering every frame, failed ones included, so that an index names the
 // same call in the trace whatever succeeded. A frame that failed undid its
 // own transfer and all of its sub-calls'.
-func walkCalls(f *callFrame, index *uint32, out *[]chains.Transfer) {
+func walkCalls(f *callFrame, index *uint32, out *[]recovery.Transfer) {
 	walk(f, index, out, false)
 }
 
-func walk(f *callFrame, index *uint32, out *[]chains.Transfer, undone bool) {
+func walk(f *callFrame, index *uint32, out *[]recovery.Transfer, undone bool) {
 	*index++
 	undone = undone || f.Error != ""
 	switch strings.ToUpper(f.Type) {
 	// DELEGATECALL and STATICCALL move no value; CALLCODE only to itself.
 	case "CALL", "CREATE", "CREATE2", "SELFDESTRUCT":
 		if !undone && f.Value != nil && f.To != nil && f.Value.ToInt().Sign() > 0 {
-			*out = append(*out, chains.Transfer{
-				Kind:   chains.KindInternal,
+			*out = append(*out, recovery.Transfer{
+				Kind:   recovery.KindInternal,
 				Index:  *index,
 				From:   f.From.Hex(),
 				To:     f.To.Hex(),
@@ -293,10 +293,10 @@ func walk(f *callFrame, index *uint32, out *[]chains.Transfer, undone bool) {
 
 // nativeTransfer is the transaction's own value. A contract creation pays
 // the created contract, which only the receipt names.
-func nativeTransfer(tx *rpcTx, r *rpcReceipt) (chains.Transfer, bool) {
+func nativeTransfer(tx *rpcTx, r *rpcReceipt) (recovery.Transfer, bool) {
 	value := tx.Value.ToInt()
 	if value.Sign() <= 0 {
-		return chains.Transfer{}, false
+		return recovery.Transfer{}, false
 	}
 	to := ""
 	switch {
@@ -305,14 +305,14 @@ func nativeTransfer(tx *rpcTx, r *rpcReceipt) (chains.Transfer, bool) {
 	case r != nil && r.ContractAddress != nil:
 		to = r.ContractAddress.Hex()
 	}
-	return chains.Transfer{Kind: chains.KindNative, Index: 0, From: tx.From.Hex(), To: to, Amount: new(big.Int).Set(value)}, true
+	return recovery.Transfer{Kind: recovery.KindNative, Index: 0, From: tx.From.Hex(), To: to, Amount: new(big.Int).Set(value)}, true
 }
 
 // tokenTransfers reads ERC-20 Transfer logs. ERC-721 uses the same topic0
 // with the token id as a fourth topic, so exactly three topics and a
 // 32-byte amount is what tells a fungible transfer apart.
-func tokenTransfers(logs []rpcLog) []chains.Transfer {
-	var out []chains.Transfer
+func tokenTransfers(logs []rpcLog) []recovery.Transfer {
+	var out []recovery.Transfer
 	for _, l := range logs {
 		if l.Removed || len(l.Topics) != 3 || l.Topics[0] != transferTopic || len(l.Data) != 32 {
 			continue
@@ -323,8 +323,8 @@ func tokenTransfers(logs []rpcLog) []chains.Transfer {
 		if !ok1 || !ok2 || amount.Sign() == 0 {
 			continue
 		}
-		out = append(out, chains.Transfer{
-			Kind:   chains.KindToken,
+		out = append(out, recovery.Transfer{
+			Kind:   recovery.KindToken,
 			Index:  uint32(l.LogIndex),
 			From:   from.Hex(),
 			To:     to.Hex(),

@@ -27,7 +27,7 @@ import (
 
 // devNetwork is the registry entry a geth --dev chain stands in for.
 var devNetwork = chains.Network{
-	ID: "eth", Name: "Ethereum (dev)", Family: chains.EVM, ChainID: 1337,
+	ID: "eth", Name: "Ethereum (dev)", Family: recovery.FamilyEVM, ChainID: 1337,
 	Confirmations: 3, NativeAsset: "ETH", Decimals: 18, Tier: chains.Direct,
 }
 
@@ -112,7 +112,7 @@ func dial(t testing.TB, url string) *evm.Client {
 	return c
 }
 
-func lookup(t *testing.T, c *evm.Client, hash common.Hash) *chains.Tx {
+func lookup(t *testing.T, c *evm.Client, hash common.Hash) *recovery.Tx {
 	t.Helper()
 	tx, err := c.LookupTx(testContext(t), hash.Hex())
 	if err != nil {
@@ -191,7 +191,7 @@ func fixture[T any](t testing.TB, f func(context.Context) (T, error)) T {
 func faucetAddr() string { return crypto.PubkeyToAddress(faucet.PublicKey).Hex() }
 
 // sameTransfers compares transfer lists by value, amounts as numbers.
-func sameTransfers(t *testing.T, got, want []chains.Transfer) {
+func sameTransfers(t *testing.T, got, want []recovery.Transfer) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("transfers = %s,\nwant %s", fmtTransfers(got), fmtTransfers(want))
@@ -205,7 +205,7 @@ func sameTransfers(t *testing.T, got, want []chains.Transfer) {
 	}
 }
 
-func fmtTransfers(ts []chains.Transfer) string {
+func fmtTransfers(ts []recovery.Transfer) string {
 	var b strings.Builder
 	for _, t := range ts {
 		fmt.Fprintf(&b, "\n  {%s #%d %s -> %s token=%s amount=%v}", t.Kind, t.Index, t.From, t.To, t.Token, t.Amount)
@@ -225,7 +225,7 @@ func TestLookupNativeDeposit(t *testing.T) {
 	}
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusSuccess || tx.Network != "eth" || tx.Hash != hash.Hex() || tx.From != faucetAddr() {
+	if tx.Status != recovery.TxSuccess || tx.Network != "eth" || tx.Hash != hash.Hex() || tx.From != faucetAddr() {
 		t.Errorf("tx = %+v", tx)
 	}
 	if tx.BlockNumber != receipt.BlockNumber.Uint64() || tx.BlockHash != receipt.BlockHash.Hex() {
@@ -234,8 +234,8 @@ func TestLookupNativeDeposit(t *testing.T) {
 	if tx.Confirmations < 1 || tx.Required != devNetwork.Confirmations {
 		t.Errorf("confirmations = %d of %d", tx.Confirmations, tx.Required)
 	}
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindNative, Index: 0, From: faucetAddr(), To: to.Hex(), Amount: amount},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindNative, Index: 0, From: faucetAddr(), To: to.Hex(), Amount: amount},
 	})
 	// No code ran, so the transfer list is known to be complete.
 	if !tx.Traced {
@@ -251,12 +251,12 @@ func TestLookupTokenTransfer(t *testing.T) {
 	hash := transferToken(t, token, to, amount)
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusSuccess || !tx.Traced {
+	if tx.Status != recovery.TxSuccess || !tx.Traced {
 		t.Errorf("status %s traced %v, want success traced", tx.Status, tx.Traced)
 	}
 	// No native transfer: the transaction carries no value.
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindToken, Index: 0, From: faucetAddr(), To: to.Hex(), Token: token.Hex(), Amount: amount},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindToken, Index: 0, From: faucetAddr(), To: to.Hex(), Token: token.Hex(), Amount: amount},
 	})
 }
 
@@ -266,7 +266,7 @@ func TestLookupFailedTx(t *testing.T) {
 	hash := sendFailing(t, reverter)
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusFailed || tx.BlockNumber == 0 || tx.Confirmations < 1 {
+	if tx.Status != recovery.TxFailed || tx.BlockNumber == 0 || tx.Confirmations < 1 {
 		t.Errorf("tx = %+v, want failed and mined", tx)
 	}
 	if len(tx.Transfers) != 0 {
@@ -285,11 +285,11 @@ func TestLookupPendingTx(t *testing.T) {
 	sendValue(t, newAddress(t), big.NewInt(1))
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusPending || tx.BlockNumber != 0 || tx.Confirmations != 0 || tx.Final() {
+	if tx.Status != recovery.TxPending || tx.BlockNumber != 0 || tx.Confirmations != 0 || tx.Final() {
 		t.Errorf("tx = %+v, want pending with no block", tx)
 	}
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindNative, From: faucetAddr(), To: to.Hex(), Amount: big.NewInt(31337)},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindNative, From: faucetAddr(), To: to.Hex(), Amount: big.NewInt(31337)},
 	})
 }
 
@@ -300,12 +300,12 @@ func TestLookupInternalTransfer(t *testing.T) {
 	hash := sendViaContract(t, forwarder, dest, big.NewInt(5_000_000))
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusSuccess || !tx.Traced {
+	if tx.Status != recovery.TxSuccess || !tx.Traced {
 		t.Fatalf("status %s traced %v, want success traced", tx.Status, tx.Traced)
 	}
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindNative, From: faucetAddr(), To: forwarder.Hex(), Amount: big.NewInt(5_000_000)},
-		{Kind: chains.KindInternal, Index: 1, From: forwarder.Hex(), To: dest.Hex(), Amount: big.NewInt(5_000_000)},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindNative, From: faucetAddr(), To: forwarder.Hex(), Amount: big.NewInt(5_000_000)},
+		{Kind: recovery.KindInternal, Index: 1, From: forwarder.Hex(), To: dest.Hex(), Amount: big.NewInt(5_000_000)},
 	})
 }
 
@@ -319,12 +319,12 @@ func TestLookupInternalTransferWithoutCalldata(t *testing.T) {
 	hash := sendValue(t, forwarder, big.NewInt(900))
 
 	tx := lookup(t, c, hash)
-	if tx.Status != chains.StatusSuccess || !tx.Traced {
+	if tx.Status != recovery.TxSuccess || !tx.Traced {
 		t.Fatalf("status %s traced %v, want success traced", tx.Status, tx.Traced)
 	}
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindNative, From: faucetAddr(), To: forwarder.Hex(), Amount: big.NewInt(900)},
-		{Kind: chains.KindInternal, Index: 1, From: forwarder.Hex(), To: common.Address{}.Hex(), Amount: big.NewInt(900)},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindNative, From: faucetAddr(), To: forwarder.Hex(), Amount: big.NewInt(900)},
+		{Kind: recovery.KindInternal, Index: 1, From: forwarder.Hex(), To: common.Address{}.Hex(), Amount: big.NewInt(900)},
 	})
 }
 
@@ -348,11 +348,11 @@ func TestLookupWithoutTracing(t *testing.T) {
 	}
 
 	tx := lookup(t, dial(t, n.URL()), hash)
-	if tx.Status != chains.StatusSuccess || tx.Traced {
+	if tx.Status != recovery.TxSuccess || tx.Traced {
 		t.Fatalf("status %s traced %v, want success, not traced", tx.Status, tx.Traced)
 	}
-	sameTransfers(t, tx.Transfers, []chains.Transfer{
-		{Kind: chains.KindNative, From: from.Hex(), To: forwarder.Hex(), Amount: big.NewInt(77)},
+	sameTransfers(t, tx.Transfers, []recovery.Transfer{
+		{Kind: recovery.KindNative, From: from.Hex(), To: forwarder.Hex(), Amount: big.NewInt(77)},
 	})
 }
 
@@ -490,7 +490,7 @@ func TestLookupAfterNodeRestart(t *testing.T) {
 
 	n, _ = startNode(t, cfg)
 	after := lookup(t, dial(t, n.URL()), hash)
-	if after.Status != chains.StatusSuccess || after.BlockHash != before.BlockHash || after.BlockNumber != before.BlockNumber {
+	if after.Status != recovery.TxSuccess || after.BlockHash != before.BlockHash || after.BlockNumber != before.BlockNumber {
 		t.Fatalf("after restart: %+v, before: %+v", after, before)
 	}
 	sameTransfers(t, after.Transfers, before.Transfers)

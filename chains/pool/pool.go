@@ -199,7 +199,7 @@ func New(network string, endpoints []Endpoint, o Options) (*Pool, error) {
 
 // LookupTx implements chains.Lookup; see the package doc for the order in
 // which nodes are asked and which errors move on to the next node.
-func (p *Pool) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+func (p *Pool) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
 	seen := make([]bool, len(p.nodes)) // nodes this request has asked or passed over
 	var (
 		asked   int
@@ -248,7 +248,7 @@ func (p *Pool) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
 
 // secondOpinion asks one more healthy node after notFound, if one has a
 // request to spare right now; see the package doc.
-func (p *Pool) secondOpinion(ctx context.Context, hash string, seen []bool, notFound error) (*chains.Tx, error) {
+func (p *Pool) secondOpinion(ctx context.Context, hash string, seen []bool, notFound error) (*recovery.Tx, error) {
 	p.mu.Lock()
 	i := p.firstHealthy(seen)
 	p.mu.Unlock()
@@ -266,7 +266,7 @@ func (p *Pool) secondOpinion(ctx context.Context, hash string, seen []bool, notF
 	return nil, notFound
 }
 
-func (p *Pool) ask(ctx context.Context, n *node, hash string) (*chains.Tx, error) {
+func (p *Pool) ask(ctx context.Context, n *node, hash string) (*recovery.Tx, error) {
 	if p.nodeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.nodeTimeout)

@@ -27,40 +27,42 @@ import (
 const hash = "0x9f2c4a1be0d8c3f65a7e21b9d04c6f83e15a27b9c0d4e6f8a1b3c5d7e9f0a2b4"
 
 // behaviour is what a scripted node answers.
-type behaviour func(ctx context.Context) (*chains.Tx, error)
+type behaviour func(ctx context.Context) (*recovery.Tx, error)
 
-func found(context.Context) (*chains.Tx, error) {
-	return &chains.Tx{Network: "eth", Hash: hash, Status: chains.StatusSuccess}, nil
+func found(context.Context) (*recovery.Tx, error) {
+	return &recovery.Tx{Network: "eth", Hash: hash, Status: recovery.TxSuccess}, nil
 }
 
 // down fails the way an adapter does, with a cause quoting an endpoint URL
 // that must not reach a user.
-func down(context.Context) (*chains.Tx, error) {
+func down(context.Context) (*recovery.Tx, error) {
 	return nil, fmt.Errorf("%w: batch: %w",
 		recovery.Errorf(recovery.EUnavailable, "the eth node did not give a usable answer; try again later"),
 		errors.New(`Post "https://user:s3cret@rpc.example/v3/key": connection refused`))
 }
 
-func notFound(context.Context) (*chains.Tx, error) {
+func notFound(context.Context) (*recovery.Tx, error) {
 	return nil, fmt.Errorf("%s on eth: %w", hash, chains.ErrTxNotFound)
 }
 
-func invalid(context.Context) (*chains.Tx, error) {
+func invalid(context.Context) (*recovery.Tx, error) {
 	return nil, recovery.FieldError("tx_hash", "a transaction hash is 0x followed by 64 hex digits")
 }
 
 // hang answers only when the call's context ends, as a node that accepts
 // the connection and never replies.
-func hang(ctx context.Context) (*chains.Tx, error) {
+func hang(ctx context.Context) (*recovery.Tx, error) {
 	<-ctx.Done()
 	return nil, fmt.Errorf("%w: batch: %w", recovery.Errorf(recovery.EUnavailable, "the eth node did not give a usable answer; try again later"), ctx.Err())
 }
 
 // ownTimeout is an adapter whose own timeout fired, returned bare.
-func ownTimeout(context.Context) (*chains.Tx, error) { return nil, context.DeadlineExceeded }
+func ownTimeout(context.Context) (*recovery.Tx, error) { return nil, context.DeadlineExceeded }
 
 // broken is an error without a code: a fault of ours, not the node's.
-func broken(context.Context) (*chains.Tx, error) { return nil, errors.New("decode: unexpected field") }
+func broken(context.Context) (*recovery.Tx, error) {
+	return nil, errors.New("decode: unexpected field")
+}
 
 // journal records which nodes were called, in order, across all nodes.
 type journal struct {
@@ -91,7 +93,7 @@ type fakeNode struct {
 	do    behaviour
 }
 
-func (f *fakeNode) LookupTx(ctx context.Context, h string) (*chains.Tx, error) {
+func (f *fakeNode) LookupTx(ctx context.Context, h string) (*recovery.Tx, error) {
 	f.calls.Add(1)
 	f.log.add(f.name)
 	f.mu.Lock()
@@ -289,7 +291,7 @@ func TestOneProbeAtATime(t *testing.T) {
 	clk.at(31 * time.Second) // b is due, a is not
 	started, release := make(chan struct{}), make(chan struct{})
 	var bCalls atomic.Int32
-	nodes[1].set(func(ctx context.Context) (*chains.Tx, error) {
+	nodes[1].set(func(ctx context.Context) (*recovery.Tx, error) {
 		if bCalls.Add(1) == 1 { // the probe holds on until released
 			close(started)
 			<-release
@@ -439,7 +441,7 @@ func TestHealth(t *testing.T) {
 // workflows do; run with -race. Every call a node saw must be counted once.
 func TestConcurrentUse(t *testing.T) {
 	flaky := func(failPercent int) behaviour {
-		return func(ctx context.Context) (*chains.Tx, error) {
+		return func(ctx context.Context) (*recovery.Tx, error) {
 			if rand.IntN(100) < failPercent {
 				return down(ctx)
 			}
@@ -562,7 +564,7 @@ func BenchmarkPoolOverhead(b *testing.B) {
 // benchmark measures the pool alone.
 type lookupFunc behaviour
 
-func (f lookupFunc) LookupTx(ctx context.Context, _ string) (*chains.Tx, error) { return f(ctx) }
+func (f lookupFunc) LookupTx(ctx context.Context, _ string) (*recovery.Tx, error) { return f(ctx) }
 
 // A probe asks every node, the healthy ones included, so that the health
 // view tells an operator about a node that is down before a user's request

@@ -22,7 +22,7 @@ import (
 
 // devNetwork is the registry entry the in-process dev chains stand in for.
 var devNetwork = chains.Network{
-	ID: "eth", Name: "Ethereum (dev)", Family: chains.EVM, ChainID: 1337,
+	ID: "eth", Name: "Ethereum (dev)", Family: recovery.FamilyEVM, ChainID: 1337,
 	Confirmations: 1, NativeAsset: "ETH", Decimals: 18, Tier: chains.Direct,
 }
 
@@ -71,8 +71,8 @@ func TestRealNodes(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	lookUp := func() (*chains.Tx, error) { return p.LookupTx(ctx, txHash.Hex()) }
-	wantDeposit := func(tx *chains.Tx, err error) {
+	lookUp := func() (*recovery.Tx, error) { return p.LookupTx(ctx, txHash.Hex()) }
+	wantDeposit := func(tx *recovery.Tx, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("LookupTx: %v", err)

@@ -38,17 +38,27 @@ func Message(caseID, userID string) string {
 // maxSignature bounds the signature text looked at.
 const maxSignature = 200
 
+// Chain is what Verify needs to know of the network a deposit came on.
+type Chain struct {
+	ID     string          `json:"id"`
+	Family recovery.Family `json:"family"`
+	Params string          `json:"params,omitempty"` // UTXO address parameters (utxo.ParamsFor)
+}
+
+// ChainOf is the Chain of a registry network.
+func ChainOf(n chains.Network) Chain { return Chain{ID: n.ID, Family: n.Family, Params: n.Params} }
+
 // Verify checks that signature signs message with the key behind address
-// on network. A refusal is an *recovery.Error with field "signature".
-func Verify(n chains.Network, addr, message, signature string) error {
+// on network n. A refusal is an *recovery.Error with field "signature".
+func Verify(n Chain, addr, message, signature string) error {
 	signature = strings.TrimSpace(signature)
 	if signature == "" || len(signature) > maxSignature {
 		return bad("a signature is required: sign the message shown with the address you sent from")
 	}
 	switch n.Family {
-	case chains.EVM:
+	case recovery.FamilyEVM:
 		return verifyEVM(addr, message, signature)
-	case chains.UTXO:
+	case recovery.FamilyUTXO:
 		return verifyUTXO(n, addr, message, signature)
 	default:
 		return bad("signed messages are not checked on %s networks: a specialist confirms the claim", n.Family)
@@ -119,7 +129,7 @@ func writeVarString(b *bytes.Buffer, s string) {
 
 // verifyUTXO checks a compact signature (base64 of 65 bytes) against a
 // P2PKH, P2WPKH or P2SH-wrapped P2WPKH address.
-func verifyUTXO(n chains.Network, addr, message, signature string) error {
+func verifyUTXO(n Chain, addr, message, signature string) error {
 	p, err := utxo.ParamsFor(n.Params)
 	if err != nil {
 		return bad("%v", err)

@@ -16,15 +16,15 @@ import (
 	"github.com/misdeposit/recovery/chains/utxo"
 )
 
-func network(t testing.TB, id string) chains.Network {
+func network(t testing.TB, id string) Chain {
 	t.Helper()
 	for _, n := range chains.DefaultNetworks() {
 		if n.ID == id {
-			return n
+			return ChainOf(n)
 		}
 	}
 	t.Fatalf("no network %s", id)
-	return chains.Network{}
+	return Chain{}
 }
 
 func refused(t *testing.T, err error, what string) {
@@ -132,7 +132,7 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, addr, msg, sig string) {
 		for _, n := range chains.DefaultNetworks() {
 			if n.ID == id {
-				_ = Verify(n, addr, msg, sig) // must not panic
+				_ = Verify(ChainOf(n), addr, msg, sig) // must not panic
 			}
 		}
 	})

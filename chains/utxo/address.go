@@ -44,7 +44,7 @@ type AddressInfo struct {
 	WitnessVersion int // meaningful for witness kinds only
 }
 
-// PubKeyHash returns the hex hash160 that chains.Transfer.PubKeyHash carries:
+// PubKeyHash returns the hex hash160 that recovery.Transfer.PubKeyHash carries:
 // set for P2PKH, P2WPKH and P2PK (the key's hash) and for P2SH (the script's
 // hash), empty otherwise.
 //

@@ -223,7 +223,7 @@ func TestParseScript(t *testing.T) {
 
 func TestParamsFor(t *testing.T) {
 	for _, n := range chains.DefaultNetworks() {
-		if n.Family != chains.UTXO {
+		if n.Family != recovery.FamilyUTXO {
 			continue
 		}
 		for _, name := range []string{n.Params, n.Params + "-testnet", n.Params + "-regtest"} {

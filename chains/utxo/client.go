@@ -69,7 +69,7 @@ func New(rpc RPC, network chains.Network, opts ...Option) *Client {
 // whose user info is used when user is empty. Nothing is sent until the first
 // lookup.
 func Dial(network chains.Network, host, user, pass string, opts ...Option) (*Client, error) {
-	if network.Family != chains.UTXO {
+	if network.Family != recovery.FamilyUTXO {
 		return nil, fmt.Errorf("utxo dial %s: network family is %q, not utxo", network.ID, network.Family)
 	}
 	if _, err := ParamsFor(network.Params); err != nil {
@@ -128,7 +128,7 @@ func (c *Client) Params() Params { return c.params }
 // not know is chains.ErrTxNotFound; anything else (no answer, timeout,
 // garbage, a node without a transaction index) is EUnavailable, so that the
 // caller retries instead of concluding the deposit does not exist.
-func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
 	h, err := ParseTxHash(hash)
 	if err != nil {
 		return nil, err
@@ -142,12 +142,12 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) 
 		return nil, err
 	}
 
-	tx := &chains.Tx{
+	tx := &recovery.Tx{
 		Network:   c.network.ID,
 		Hash:      h.String(),
-		Status:    chains.StatusPending,
+		Status:    recovery.TxPending,
 		Required:  c.network.Confirmations,
-		Transfers: []chains.Transfer{},
+		Transfers: []recovery.Transfer{},
 	}
 	if res.BlockHash != "" {
 		if err := c.fillBlock(ctx, tx, res); err != nil {
@@ -168,8 +168,8 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) 
 		if err != nil {
 			to = "" // a script with no address on this chain
 		}
-		tx.Transfers = append(tx.Transfers, chains.Transfer{
-			Kind:       chains.KindOutput,
+		tx.Transfers = append(tx.Transfers, recovery.Transfer{
+			Kind:       recovery.KindOutput,
 			Index:      uint32(i),
 			To:         to,
 			PubKeyHash: info.PubKeyHash(),
@@ -222,7 +222,7 @@ func (c *Client) rawTx(ctx context.Context, h *chainhash.Hash) (*wire.MsgTx, *bt
 	return &msg, res, nil
 }
 
-func (c *Client) fillBlock(ctx context.Context, tx *chains.Tx, res *btcjson.TxRawResult) error {
+func (c *Client) fillBlock(ctx context.Context, tx *recovery.Tx, res *btcjson.TxRawResult) error {
 	blockHash, err := chainhash.NewHashFromStr(res.BlockHash)
 	if err != nil {
 		return c.unavailable("getrawtransaction "+tx.Hash, fmt.Errorf("block hash %q: %w", res.BlockHash, err))
@@ -234,7 +234,7 @@ func (c *Client) fillBlock(ctx context.Context, tx *chains.Tx, res *btcjson.TxRa
 	if header == nil || header.Height < 0 {
 		return c.unavailable("getblockheader "+res.BlockHash, errors.New("no height in answer"))
 	}
-	tx.Status = chains.StatusSuccess
+	tx.Status = recovery.TxSuccess
 	tx.BlockHash = blockHash.String()
 	tx.BlockNumber = uint64(header.Height)
 	tx.Confirmations = res.Confirmations

@@ -37,9 +37,9 @@ var (
 	wallet           *btcdnode.Wallet
 	skipReason       string
 
-	btcNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: chains.UTXO, Params: "btc-regtest",
+	btcNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: recovery.FamilyUTXO, Params: "btc-regtest",
 		Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
-	ltcNet = chains.Network{ID: "ltc", Name: "Litecoin (stand-in)", Family: chains.UTXO, Params: "ltc-regtest",
+	ltcNet = chains.Network{ID: "ltc", Name: "Litecoin (stand-in)", Family: recovery.FamilyUTXO, Params: "ltc-regtest",
 		Confirmations: 6, NativeAsset: "LTC", Decimals: 8, Tier: chains.Direct}
 )
 
@@ -114,7 +114,7 @@ func dial(t testing.TB, network chains.Network, n *btcdnode.Node, opts ...utxo.O
 	return c
 }
 
-func lookup(t *testing.T, c *utxo.Client, txid string) *chains.Tx {
+func lookup(t *testing.T, c *utxo.Client, txid string) *recovery.Tx {
 	t.Helper()
 	tx, err := c.LookupTx(testCtx(t), txid)
 	if err != nil {
@@ -150,7 +150,7 @@ func TestLookupTxPayment(t *testing.T) {
 	}
 
 	tx := lookup(t, c, txid)
-	if tx.Network != "btc" || tx.Hash != txid || tx.Status != chains.StatusPending || tx.Confirmations != 0 ||
+	if tx.Network != "btc" || tx.Hash != txid || tx.Status != recovery.TxPending || tx.Confirmations != 0 ||
 		tx.BlockHash != "" || tx.BlockNumber != 0 || tx.Required != 2 || tx.Final() || tx.Memo != "" {
 		t.Fatalf("mempool tx = %+v", tx)
 	}
@@ -158,7 +158,7 @@ func TestLookupTxPayment(t *testing.T) {
 		t.Fatalf("transfers = %+v, want payment and change", tx.Transfers)
 	}
 	pay, change := tx.Transfers[0], tx.Transfers[1]
-	if pay.Kind != chains.KindOutput || pay.Index != 0 || pay.To != to.EncodeAddress() ||
+	if pay.Kind != recovery.KindOutput || pay.Index != 0 || pay.To != to.EncodeAddress() ||
 		pay.PubKeyHash != hex.EncodeToString(pkh) || pay.Amount.Int64() != sats {
 		t.Fatalf("payment = %+v (amount %s), want %s %x %d at index 0", pay, pay.Amount, to, pkh, sats)
 	}
@@ -178,7 +178,7 @@ func TestLookupTxPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tx.Status != chains.StatusSuccess || tx.Confirmations != 1 || tx.BlockNumber != uint64(best) ||
+	if tx.Status != recovery.TxSuccess || tx.Confirmations != 1 || tx.BlockNumber != uint64(best) ||
 		tx.BlockHash != bestHash.String() || tx.Final() {
 		t.Fatalf("tx in a block = %+v, want success, 1 confirmation at %d %s, not final", tx, best, bestHash)
 	}
@@ -505,7 +505,7 @@ func (w hexWriter) Write(p []byte) (int, error) {
 }
 
 func TestDialRefusesWrongNetwork(t *testing.T) {
-	evm := chains.Network{ID: "eth", Family: chains.EVM, ChainID: 1, Confirmations: 12}
+	evm := chains.Network{ID: "eth", Family: recovery.FamilyEVM, ChainID: 1, Confirmations: 12}
 	if _, err := utxo.Dial(evm, "127.0.0.1:1", "", ""); err == nil {
 		t.Error("Dial accepted an evm network")
 	}

@@ -9,9 +9,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/misdeposit/recovery"
 	"github.com/spf13/cobra"
-
-	"github.com/misdeposit/recovery/policy"
 )
 
 // act posts a staff action on a case and shows the case after it.
@@ -74,7 +73,7 @@ func casesReclassifyCmd(g *globals) *cobra.Command {
 		Use:       "reclassify CASE_ID CATEGORY --note WHY",
 		Short:     "Set a case's category by hand; the policy decides again",
 		Args:      cobra.ExactArgs(2),
-		ValidArgs: policy.Categories(),
+		ValidArgs: recovery.Categories(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.act(cmd, args[0], "reclassify", map[string]string{"category": args[1], "note": note})
 		},
@@ -105,6 +104,15 @@ func casesSignoffCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&refuse, "refuse", false, "refuse the recovery (say why with --note)")
 	cmd.Flags().StringVar(&note, "note", "", "a note; required with --refuse")
 	_ = cmd.MarkFlagRequired("team")
-	_ = cmd.RegisterFlagCompletionFunc("team", cobra.FixedCompletions([]string{"wallet", "settlement", "security"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("team", cobra.FixedCompletions(teamNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// teamNames lists the teams that sign recoveries off, for completion.
+func teamNames() []string {
+	var names []string
+	for _, t := range recovery.Teams() {
+		names = append(names, string(t))
+	}
+	return names
 }

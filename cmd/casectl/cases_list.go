@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
-	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -93,8 +93,8 @@ func casesListCmd(g *globals) *cobra.Command {
 	complete := func(flag string, values []string) {
 		_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 	}
-	complete("status", workflows.Statuses())
-	complete("category", append(policy.Categories(), "unclassified", "regular_deposit"))
+	complete("status", recovery.Statuses())
+	complete("category", append(recovery.Categories(), "unclassified", "regular_deposit"))
 	complete("amount-band", workflows.AmountBands())
 	complete("network", networkIDs())
 	return cmd

@@ -23,8 +23,8 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
-	"github.com/misdeposit/recovery/workflows"
 )
 
 // syncBuffer collects what the engine prints while the test reads it.
@@ -314,7 +314,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals", as(btc.UserID), appeal, &created); code != 200 || !created.Existing || created.AppealID != btcID {
 		t.Fatalf("the same deposit again did not join the case: %d %+v", code, created)
 	}
-	st := waitStatus(t, api, as(btc.UserID), btcID, workflows.StatusAwaitingAcceptance)
+	st := waitStatus(t, api, as(btc.UserID), btcID, recovery.StatusAwaitingAcceptance)
 	if st.Network != "btc" || st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Deposit.To != btc.ToAddress {
 		t.Fatalf("looked-up deposit is wrong: %+v (demo %+v)", st, btc)
 	}
@@ -360,7 +360,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	tokID := created.AppealID
 	// Nobody prices a token nobody lists: the default policy parks it.
-	st = waitStatus(t, api, as(tok.UserID), tokID, workflows.StatusParked)
+	st = waitStatus(t, api, as(tok.UserID), tokID, recovery.StatusParked)
 	if st.Deposit == nil || st.Deposit.Kind != "token" || st.Deposit.Amount != tok.Amount {
 		t.Fatalf("token deposit: %+v", st.Deposit)
 	}
@@ -376,7 +376,7 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("wrong-network case id %q is not on bsc", created.AppealID)
 	}
 	wrongID := created.AppealID
-	st = waitStatus(t, api, as(wrong.UserID), wrongID, workflows.StatusAwaitingAcceptance)
+	st = waitStatus(t, api, as(wrong.UserID), wrongID, recovery.StatusAwaitingAcceptance)
 	if got := st.codes(); len(got) < 2 || got[1] != "found_elsewhere" || !strings.Contains(st.Timeline[1].Message, "bsc") {
 		t.Fatalf("wrong-network timeline: %+v", st.Timeline)
 	}
@@ -391,7 +391,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": btcID + ".q1", "accept": true}, &apiErr); code != 409 || apiErr.Error.Field != "quote_id" {
 		t.Fatalf("answer to another case's quote: %d %+v", code, apiErr)
 	}
-	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": st.Quote.ID, "accept": false}, &st); code != 200 || st.Status != workflows.StatusDeclined || !st.Closed {
+	if code := call(t, "POST", api+"/v1/appeals/"+wrongID+"/quote", as(wrong.UserID), map[string]any{"quote_id": st.Quote.ID, "accept": false}, &st); code != 200 || st.Status != recovery.StatusDeclined || !st.Closed {
 		t.Fatalf("decline: %d %+v", code, st)
 	}
 
@@ -410,8 +410,8 @@ func TestDevEndToEnd(t *testing.T) {
 	failed := byName["failed-tx"]
 	call(t, "POST", api+"/v1/appeals", as(failed.UserID), map[string]any{"tx_hash": failed.TxHash, "to_address": failed.ToAddress, "user_id": failed.UserID}, &created)
 	failedID := created.AppealID
-	st = waitStatus(t, api, as(failed.UserID), failedID, workflows.StatusNotRecoverable)
-	if st.Category != workflows.CategoryFailedTx || !st.Closed {
+	st = waitStatus(t, api, as(failed.UserID), failedID, recovery.StatusNotRecoverable)
+	if st.Category != recovery.CategoryFailedTx || !st.Closed {
 		t.Fatalf("failed tx: %+v", st)
 	}
 
@@ -489,7 +489,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// The user withdraws the token appeal; a second withdrawal conflicts.
-	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != workflows.StatusWithdrawn {
+	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != recovery.StatusWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, st)
 	}
 	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), nil, &apiErr); code != 409 {
@@ -522,7 +522,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 
 	// The user accepts the btc quote: the teams sign off next.
-	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &st); code != 200 || st.Status != workflows.StatusAwaitingSignoffs || !st.Quote.Accepted {
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &st); code != 200 || st.Status != recovery.StatusAwaitingSignoffs || !st.Quote.Accepted {
 		t.Fatalf("accept: %d %+v", code, st)
 	}
 	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
@@ -550,7 +550,7 @@ func TestDevEndToEnd(t *testing.T) {
 		Status string
 		Audit  []struct{ Person, Action string }
 	}
-	if err != nil || json.Unmarshal(out, &signed) != nil || signed.Status != workflows.StatusApproved || len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
+	if err != nil || json.Unmarshal(out, &signed) != nil || signed.Status != recovery.StatusApproved || len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
 		t.Fatalf("wallet sign-off: %v\n%s", err, out)
 	}
 	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "conflict") {
@@ -583,11 +583,11 @@ func TestDevEndToEnd(t *testing.T) {
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, as(btc.UserID), btcID, workflows.StatusApproved)
+	st = waitStatus(t, e.api, as(btc.UserID), btcID, recovery.StatusApproved)
 	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
 		t.Fatalf("after restart: %+v", st)
 	}
-	waitStatus(t, e.api, as(tok.UserID), tokID, workflows.StatusWithdrawn)
+	waitStatus(t, e.api, as(tok.UserID), tokID, recovery.StatusWithdrawn)
 	var again struct{ Deposits []demoDeposit }
 	call(t, "GET", e.api+"/v1/demo", token, nil, &again)
 	if !slices.Equal(again.Deposits, demo.Deposits) {

@@ -45,7 +45,7 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		if len(n.RPC) == 0 {
 			continue
 		}
-		if n.Family != chains.EVM && n.Family != chains.UTXO {
+		if n.Family != recovery.FamilyEVM && n.Family != recovery.FamilyUTXO {
 			log.Warn("no adapter for this network family yet; its cases use manual evidence", "network", n.ID, "family", n.Family)
 			continue
 		}
@@ -129,7 +129,7 @@ type endpoint struct {
 	lookup chains.Lookup
 }
 
-func (e *endpoint) LookupTx(ctx context.Context, hash string) (*chains.Tx, error) {
+func (e *endpoint) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
 	l, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -165,9 +165,9 @@ func safeDialError(err error) string {
 
 func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains.Lookup, error) {
 	switch n.Family {
-	case chains.EVM:
+	case recovery.FamilyEVM:
 		return evm.Dial(ctx, n, endpoint)
-	case chains.UTXO:
+	case recovery.FamilyUTXO:
 		u, err := url.Parse(endpoint)
 		if err != nil {
 			return nil, fmt.Errorf("rpc endpoint of %s: %w", n.ID, err)
@@ -210,19 +210,19 @@ func utxoFloorFeeRate(params string) decimal.Decimal {
 }
 
 // NetworkCost implements activities.Nodes.
-func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (fees.NetworkCost, error) {
-	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (fees.NetworkCost, error) {
+func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (recovery.NetworkCost, error) {
+	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (recovery.NetworkCost, error) {
 		switch c := l.(type) {
 		case *evm.Client:
 			return fees.NewEVMCost(c.Fees(), e.network, gasLimit).EstimateCost(ctx)
 		case *utxo.Client:
 			cfg, err := e.utxoConn()
 			if err != nil {
-				return fees.NetworkCost{}, err
+				return recovery.NetworkCost{}, err
 			}
 			return (&fees.UTXOCost{RPC: fees.NewFeeRPC(cfg), Network: e.network, FloorFeeRate: utxoFloorFeeRate(e.network.Params)}).EstimateCost(ctx)
 		default:
-			return fees.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no network cost estimate for %s networks", e.network.Family)
+			return recovery.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no network cost estimate for %s networks", e.network.Family)
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/misdeposit/recovery"
 	apipkg "github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/internal/temporaldev"
@@ -114,7 +115,7 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	}
 	// The worker's address book is empty: the deposit pays no address of
 	// the exchange, and the case closes with the policy's refusal.
-	st := waitStatus(t, api, user, created.AppealID, workflows.StatusNotRecoverable)
+	st := waitStatus(t, api, user, created.AppealID, recovery.StatusNotRecoverable)
 	if st.Deposit == nil || st.Deposit.Amount != "123456789" {
 		t.Fatalf("deposit %+v", st.Deposit)
 	}

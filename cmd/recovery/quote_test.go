@@ -12,11 +12,11 @@ import (
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/devchain/harness"
 	"github.com/misdeposit/recovery/fees"
-	"github.com/misdeposit/recovery/policy"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -37,7 +37,7 @@ func schedule(mode fees.NetworkCostMode) fees.Schedule {
 	return fees.Schedule{Flat: decimal.NewFromInt(10), Percent: decimal.NewFromInt(1), NetworkCost: mode, MaxShare: decimal.RequireFromString("0.5")}
 }
 
-func quoteReq(network, category string, d chains.Transfer, mode fees.NetworkCostMode) workflows.QuoteRequest {
+func quoteReq(network, category string, d recovery.Transfer, mode fees.NetworkCostMode) workflows.QuoteRequest {
 	return workflows.QuoteRequest{
 		ID: "case.q1", Network: network, Category: category, Deposit: &d, Schedule: schedule(mode),
 		Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), TTL: time.Hour,
@@ -65,12 +65,12 @@ func TestQuoteFromTheNodes(t *testing.T) {
 	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
 
 	t.Run("native deposit on an EVM chain: EIP-1559 cost from the node", func(t *testing.T) {
-		q, err := a.QuoteFee(ctx, quoteReq("eth", policy.CategoryRetiredAddress, chains.Transfer{Kind: chains.KindNative, To: f.Native.To, Amount: eth}, fees.ChargeNetworkCost))
+		q, err := a.QuoteFee(ctx, quoteReq("eth", recovery.CategoryRetiredAddress, recovery.Transfer{Kind: recovery.KindNative, To: f.Native.To, Amount: eth}, fees.ChargeNetworkCost))
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := q.NetworkCost
-		if q.Asset != "ETH" || c == nil || c.Method != fees.MethodEIP1559 || c.GasLimit != fees.NativeSendGas || c.Amount.Sign() <= 0 || c.BaseFee == nil {
+		if q.Asset != "ETH" || c == nil || c.Method != recovery.MethodEIP1559 || c.GasLimit != fees.NativeSendGas || c.Amount.Sign() <= 0 || c.BaseFee == nil {
 			t.Fatalf("quote %+v, cost %+v", q, c)
 		}
 		if q.Lines[1].Base.Cmp(c.Amount) != 0 || !q.Lines[1].Charged {
@@ -81,7 +81,7 @@ func TestQuoteFromTheNodes(t *testing.T) {
 		}
 	})
 	t.Run("unlisted token: the contract's decimals, the cost in ETH", func(t *testing.T) {
-		q, err := a.QuoteFee(ctx, quoteReq("eth", policy.CategoryUnlistedToken, chains.Transfer{Kind: chains.KindToken, Token: token.Token, To: token.To, Amount: token.Amount}, fees.ChargeNetworkCost))
+		q, err := a.QuoteFee(ctx, quoteReq("eth", recovery.CategoryUnlistedToken, recovery.Transfer{Kind: recovery.KindToken, Token: token.Token, To: token.To, Amount: token.Amount}, fees.ChargeNetworkCost))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,16 +91,16 @@ func TestQuoteFromTheNodes(t *testing.T) {
 		}
 	})
 	t.Run("UTXO deposit: the feerate floor when the node has no estimate", func(t *testing.T) {
-		q, err := a.QuoteFee(ctx, quoteReq("btc", policy.CategoryRetiredAddress, chains.Transfer{Kind: chains.KindOutput, To: "x", Amount: big.NewInt(50_000_000)}, fees.ChargeNetworkCost))
+		q, err := a.QuoteFee(ctx, quoteReq("btc", recovery.CategoryRetiredAddress, recovery.Transfer{Kind: recovery.KindOutput, To: "x", Amount: big.NewInt(50_000_000)}, fees.ChargeNetworkCost))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := q.NetworkCost; c.Method != fees.MethodFeeRate || !c.Fallback || c.Amount.Cmp(big.NewInt(fees.P2WPKHSendVBytes)) != 0 {
+		if c := q.NetworkCost; c.Method != recovery.MethodFeeRate || !c.Fallback || c.Amount.Cmp(big.NewInt(fees.P2WPKHSendVBytes)) != 0 {
 			t.Fatalf("btc cost %+v", c)
 		}
 	})
 	t.Run("missing memo: credited internally, no transaction to pay for", func(t *testing.T) {
-		q, err := a.QuoteFee(ctx, quoteReq("eth", policy.CategoryMissingOrWrongMemo, chains.Transfer{Kind: chains.KindNative, To: f.Native.To, Amount: eth}, fees.AbsorbNetworkCost))
+		q, err := a.QuoteFee(ctx, quoteReq("eth", recovery.CategoryMissingOrWrongMemo, recovery.Transfer{Kind: recovery.KindNative, To: f.Native.To, Amount: eth}, fees.AbsorbNetworkCost))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,14 +109,14 @@ func TestQuoteFromTheNodes(t *testing.T) {
 		}
 	})
 	t.Run("refusals", func(t *testing.T) {
-		native := chains.Transfer{Kind: chains.KindNative, To: f.Native.To, Amount: eth}
-		if _, err := a.QuoteFee(ctx, quoteReq("bsc", policy.CategoryRetiredAddress, native, fees.ChargeNetworkCost)); errorType(err) != workflows.ErrUnpriced {
+		native := recovery.Transfer{Kind: recovery.KindNative, To: f.Native.To, Amount: eth}
+		if _, err := a.QuoteFee(ctx, quoteReq("bsc", recovery.CategoryRetiredAddress, native, fees.ChargeNetworkCost)); errorType(err) != workflows.ErrUnpriced {
 			t.Errorf("BNB has no price here: %v", err)
 		}
-		if _, err := a.QuoteFee(ctx, quoteReq("nowhere", policy.CategoryRetiredAddress, native, fees.ChargeNetworkCost)); errorType(err) != "InvalidInput" {
+		if _, err := a.QuoteFee(ctx, quoteReq("nowhere", recovery.CategoryRetiredAddress, native, fees.ChargeNetworkCost)); errorType(err) != recovery.InvalidInput {
 			t.Errorf("unknown network: %v", err)
 		}
-		if _, err := a.QuoteFee(ctx, quoteReq("eth", policy.CategoryRetiredAddress, chains.Transfer{Kind: chains.KindNative}, fees.ChargeNetworkCost)); errorType(err) != "InvalidInput" {
+		if _, err := a.QuoteFee(ctx, quoteReq("eth", recovery.CategoryRetiredAddress, recovery.Transfer{Kind: recovery.KindNative}, fees.ChargeNetworkCost)); errorType(err) != recovery.InvalidInput {
 			t.Errorf("no amount: %v", err)
 		}
 	})
@@ -133,7 +133,7 @@ func TestQuoteFromTheNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := quoteWorld(t, h, reg, px)
-		if _, err := b.QuoteFee(ctx, quoteReq("eth", policy.CategoryRetiredAddress, chains.Transfer{Kind: chains.KindNative, To: f.Native.To, Amount: eth}, fees.ChargeNetworkCost)); err != nil {
+		if _, err := b.QuoteFee(ctx, quoteReq("eth", recovery.CategoryRetiredAddress, recovery.Transfer{Kind: recovery.KindNative, To: f.Native.To, Amount: eth}, fees.ChargeNetworkCost)); err != nil {
 			t.Fatalf("failover: %v", err)
 		}
 	})

@@ -165,7 +165,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !containsPair(res.Applied.Resumes, "bsc", policy.CategoryUnsupportedNetwork) {
+	if !containsPair(res.Applied.Resumes, "bsc", recovery.CategoryUnsupportedNetwork) {
 		t.Fatalf("the policy with bsc resumes %v", res.Applied.Resumes)
 	}
 	// Applying it again changes nothing; the same version with another
@@ -201,9 +201,9 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 		switch {
 		case resumed == nil || resumed.Params["policy_version"] != "with-bsc.2":
 			t.Errorf("%s: the timeline does not say the case resumed under with-bsc.2: %+v", id, st.Timeline)
-		case st.Category != policy.CategoryWrongNetworkEVM || st.Decision == nil || st.Decision.PolicyVersion != "with-bsc.2":
+		case st.Category != recovery.CategoryWrongNetworkEVM || st.Decision == nil || st.Decision.PolicyVersion != "with-bsc.2":
 			t.Errorf("%s: after resuming: category %s, decision %+v", id, st.Category, st.Decision)
-		case st.Quote == nil || st.Quote.Asset != "BNB" || st.Quote.NetworkCost == nil || st.Quote.NetworkCost.Method != fees.MethodEIP1559:
+		case st.Quote == nil || st.Quote.Asset != "BNB" || st.Quote.NetworkCost == nil || st.Quote.NetworkCost.Method != recovery.MethodEIP1559:
 			t.Errorf("%s: quote %+v", id, st.Quote)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // reorgNet is the registry entry the node stands for in these tests.
-var reorgNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: chains.UTXO, Params: "btc-regtest",
+var reorgNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: recovery.FamilyUTXO, Params: "btc-regtest",
 	Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
 
 // reorgNode starts a funded node of its own, so that reorgs do not move the
@@ -73,7 +73,7 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 	}
 	a := adapterFor(t, n)
 	before := lookupOK(t, a, txid)
-	if before.Status != chains.StatusSuccess || before.Confirmations != 2 || !before.Final() {
+	if before.Status != recovery.TxSuccess || before.Confirmations != 2 || !before.Final() {
 		t.Fatalf("before the reorg: %+v, want final with 2 confirmations", before)
 	}
 
@@ -92,7 +92,7 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 	}
 
 	after := lookupOK(t, a, txid)
-	if after.Status != chains.StatusPending || after.Confirmations != 0 || after.BlockHash != "" || after.BlockNumber != 0 || after.Final() {
+	if after.Status != recovery.TxPending || after.Confirmations != 0 || after.BlockHash != "" || after.BlockNumber != 0 || after.Final() {
 		t.Fatalf("after the reorg: %+v, want pending with no block", after)
 	}
 	mempool, err := n.Mempool(ctx)
@@ -107,7 +107,7 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 	if _, err := n.GenerateEmpty(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if tx := lookupOK(t, a, txid); tx.Status != chains.StatusPending {
+	if tx := lookupOK(t, a, txid); tx.Status != recovery.TxPending {
 		t.Fatalf("after an empty block: %+v, want still pending", tx)
 	}
 	if err := n.Generate(ctx, 1); err != nil {
@@ -115,7 +115,7 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 	}
 	remined := lookupOK(t, a, txid)
 	newBest, height := bestBlock(t, n)
-	if remined.Status != chains.StatusSuccess || remined.BlockHash != newBest.String() || remined.BlockHash == before.BlockHash ||
+	if remined.Status != recovery.TxSuccess || remined.BlockHash != newBest.String() || remined.BlockHash == before.BlockHash ||
 		remined.BlockNumber != uint64(height) || remined.Confirmations != 1 || remined.Final() {
 		t.Fatalf("mined again: %+v, want 1 confirmation in %s at %d", remined, newBest, height)
 	}
@@ -153,7 +153,7 @@ func TestReorgToAShorterBranch(t *testing.T) {
 	if hash, height := bestBlock(t, n); *hash != res.Head || height != oldHeight-2 {
 		t.Fatalf("best block %s at %d, want %s at %d", hash, height, res.Head, oldHeight-2)
 	}
-	if tx := lookupOK(t, adapterFor(t, n), txid); tx.Status != chains.StatusPending || tx.BlockHash != "" {
+	if tx := lookupOK(t, adapterFor(t, n), txid); tx.Status != recovery.TxPending || tx.BlockHash != "" {
 		t.Fatalf("after the reorg: %+v, want pending", tx)
 	}
 	if err := n.Stop(); err != nil {
@@ -186,7 +186,7 @@ func TestInvalidateBlockFallsBackToTheParent(t *testing.T) {
 	if _, h := bestBlock(t, n); h != height-1 {
 		t.Fatalf("height %d after invalidating the tip at %d", h, height)
 	}
-	if tx := lookupOK(t, adapterFor(t, n), txid); tx.Status != chains.StatusPending {
+	if tx := lookupOK(t, adapterFor(t, n), txid); tx.Status != recovery.TxPending {
 		t.Fatalf("after invalidateblock: %+v, want pending", tx)
 	}
 	if err := n.Stop(); err != nil {
@@ -212,7 +212,7 @@ func TestReorgRefusesBadOptions(t *testing.T) {
 	}
 }
 
-func lookupOK(t *testing.T, c *utxo.Client, txid string) *chains.Tx {
+func lookupOK(t *testing.T, c *utxo.Client, txid string) *recovery.Tx {
 	t.Helper()
 	tx, err := c.LookupTx(testCtx(t), txid)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 // reorgNetwork is the registry entry the node stands for in these tests.
 var reorgNetwork = chains.Network{
-	ID: "eth", Name: "Ethereum (dev)", Family: chains.EVM, ChainID: 1337,
+	ID: "eth", Name: "Ethereum (dev)", Family: recovery.FamilyEVM, ChainID: 1337,
 	Confirmations: 3, NativeAsset: "ETH", Decimals: 18, Tier: chains.Direct,
 }
 
@@ -78,7 +78,7 @@ func TestReorgMinesTheTxAgainInAnotherBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Status != chains.StatusSuccess || before.Confirmations != 3 || !before.Final() {
+	if before.Status != recovery.TxSuccess || before.Confirmations != 3 || !before.Final() {
 		t.Fatalf("before the reorg: %+v, want a final deposit with 3 confirmations", before)
 	}
 
@@ -104,7 +104,7 @@ func TestReorgMinesTheTxAgainInAnotherBlock(t *testing.T) {
 	if after.BlockHash == before.BlockHash {
 		t.Fatalf("after the reorg the adapter still reports the dead block %s", before.BlockHash)
 	}
-	if after.Status != chains.StatusSuccess || after.BlockHash != res.Head.Hex() || after.BlockNumber != res.HeadNumber ||
+	if after.Status != recovery.TxSuccess || after.BlockHash != res.Head.Hex() || after.BlockNumber != res.HeadNumber ||
 		after.Confirmations != 1 || after.Final() {
 		t.Fatalf("after the reorg: %+v, want success in the new head %s with 1 confirmation, not final", after, res.Head)
 	}
@@ -140,7 +140,7 @@ func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 		t.Fatal(err)
 	}
 	mined, err := adapter.LookupTx(ctx, hash.Hex())
-	if err != nil || mined.Status != chains.StatusSuccess {
+	if err != nil || mined.Status != recovery.TxSuccess {
 		t.Fatalf("before the reorg: %+v, %v", mined, err)
 	}
 
@@ -158,7 +158,7 @@ func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 	if bal, _ := c.BalanceAt(ctx, to, nil); bal.Sign() != 0 {
 		t.Errorf("recipient still holds %v wei on the new branch", bal)
 	}
-	if tx, err := adapter.LookupTx(ctx, queued.Hex()); err != nil || tx.Status != chains.StatusPending {
+	if tx, err := adapter.LookupTx(ctx, queued.Hex()); err != nil || tx.Status != recovery.TxPending {
 		t.Errorf("queued transaction after the reorg: %+v, %v; want still pending", tx, err)
 	}
 	// The chain goes on: the sender's nonce is free again.

@@ -24,7 +24,7 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func lookup(t *testing.T, h *harness.Harness, network, hash string) *chains.Tx {
+func lookup(t *testing.T, h *harness.Harness, network, hash string) *recovery.Tx {
 	t.Helper()
 	tx, err := h.Lookups()[network].LookupTx(testCtx(t), hash)
 	if err != nil {
@@ -42,7 +42,7 @@ func notFound(t *testing.T, h *harness.Harness, network, hash string) {
 }
 
 // transferTo returns the transfer of tx with the fixture's index and kind.
-func transferTo(t *testing.T, tx *chains.Tx, kind chains.TransferKind, index uint32) chains.Transfer {
+func transferTo(t *testing.T, tx *recovery.Tx, kind recovery.TransferKind, index uint32) recovery.Transfer {
 	t.Helper()
 	for _, tr := range tx.Transfers {
 		if tr.Kind == kind && tr.Index == index {
@@ -50,7 +50,7 @@ func transferTo(t *testing.T, tx *chains.Tx, kind chains.TransferKind, index uin
 		}
 	}
 	t.Fatalf("%s has no %s transfer %d: %+v", tx.Hash, kind, index, tx.Transfers)
-	return chains.Transfer{}
+	return recovery.Transfer{}
 }
 
 func TestRegistryPointsFourNetworksAtTheLocalChains(t *testing.T) {
@@ -132,25 +132,25 @@ func TestFixtures(t *testing.T) {
 
 	t.Run("native", func(t *testing.T) {
 		tx := lookup(t, h, "eth", f.Native.TxHash)
-		tr := transferTo(t, tx, chains.KindNative, 0)
-		if tx.Status != chains.StatusSuccess || !tx.Final() || !chains.SameAddress(chains.EVM, tr.To, f.Native.To) || tr.Amount.Cmp(f.Native.Amount) != 0 {
+		tr := transferTo(t, tx, recovery.KindNative, 0)
+		if tx.Status != recovery.TxSuccess || !tx.Final() || !chains.SameAddress(recovery.FamilyEVM, tr.To, f.Native.To) || tr.Amount.Cmp(f.Native.Amount) != 0 {
 			t.Errorf("native = %+v, transfer %+v; want a final payment of %s to %s", tx, tr, f.Native.Amount, f.Native.To)
 		}
 	})
 	t.Run("unlisted token", func(t *testing.T) {
 		fx := f.UnlistedToken
 		tx := lookup(t, h, "eth", fx.TxHash)
-		tr := transferTo(t, tx, chains.KindToken, fx.Index)
-		if tx.Status != chains.StatusSuccess || !tx.Final() || tr.Token != fx.Token || !chains.SameAddress(chains.EVM, tr.To, fx.To) || tr.Amount.Cmp(fx.Amount) != 0 {
+		tr := transferTo(t, tx, recovery.KindToken, fx.Index)
+		if tx.Status != recovery.TxSuccess || !tx.Final() || tr.Token != fx.Token || !chains.SameAddress(recovery.FamilyEVM, tr.To, fx.To) || tr.Amount.Cmp(fx.Amount) != 0 {
 			t.Errorf("token deposit = %+v, transfer %+v; want %s of %s to %s", tx, tr, fx.Amount, fx.Token, fx.To)
 		}
 	})
 	t.Run("wrong network", func(t *testing.T) {
 		fx := f.WrongNetwork
 		tx := lookup(t, h, "bsc", fx.TxHash)
-		tr := transferTo(t, tx, chains.KindNative, 0)
+		tr := transferTo(t, tx, recovery.KindNative, 0)
 		eth, _ := h.DepositAddress(fx.UserID, "eth")
-		if tx.Status != chains.StatusSuccess || !tx.Final() || fx.AddressNetwork != "eth" || !chains.SameAddress(chains.EVM, tr.To, eth.Address) || tr.Amount.Cmp(fx.Amount) != 0 {
+		if tx.Status != recovery.TxSuccess || !tx.Final() || fx.AddressNetwork != "eth" || !chains.SameAddress(recovery.FamilyEVM, tr.To, eth.Address) || tr.Amount.Cmp(fx.Amount) != 0 {
 			t.Errorf("wrong-network deposit = %+v, transfer %+v; want final on bsc to the eth address %s", tx, tr, eth.Address)
 		}
 		notFound(t, h, "eth", fx.TxHash)
@@ -158,8 +158,8 @@ func TestFixtures(t *testing.T) {
 	t.Run("cross chain", func(t *testing.T) {
 		fx := f.CrossChain
 		tx := lookup(t, h, "ltc", fx.TxHash)
-		tr := transferTo(t, tx, chains.KindOutput, fx.Index)
-		if tx.Status != chains.StatusSuccess || !tx.Final() || tr.PubKeyHash != fx.PubKeyHash || tr.Amount.Cmp(fx.Amount) != 0 {
+		tr := transferTo(t, tx, recovery.KindOutput, fx.Index)
+		if tx.Status != recovery.TxSuccess || !tx.Final() || tr.PubKeyHash != fx.PubKeyHash || tr.Amount.Cmp(fx.Amount) != 0 {
 			t.Errorf("cross-chain output = %+v, transfer %+v; want final, paying %s", tx, tr, fx.PubKeyHash)
 		}
 		if !strings.HasPrefix(tr.To, "rltc1q") || tr.To == fx.To || !strings.HasPrefix(fx.To, "bcrt1q") {
@@ -169,22 +169,22 @@ func TestFixtures(t *testing.T) {
 	})
 	t.Run("failed", func(t *testing.T) {
 		tx := lookup(t, h, "eth", f.Failed.TxHash)
-		if tx.Status != chains.StatusFailed || len(tx.Transfers) != 0 || tx.Confirmations < harness.EthConfirmations {
+		if tx.Status != recovery.TxFailed || len(tx.Transfers) != 0 || tx.Confirmations < harness.EthConfirmations {
 			t.Errorf("failed tx = %+v, want status failed, nothing moved, final", tx)
 		}
 	})
 	t.Run("pending", func(t *testing.T) {
 		tx := lookup(t, h, "eth", f.Pending.TxHash)
-		tr := transferTo(t, tx, chains.KindNative, 0)
-		if tx.Status != chains.StatusPending || tx.Final() || tx.BlockHash != "" || tr.Amount.Cmp(f.Pending.Amount) != 0 {
+		tr := transferTo(t, tx, recovery.KindNative, 0)
+		if tx.Status != recovery.TxPending || tx.Final() || tx.BlockHash != "" || tr.Amount.Cmp(f.Pending.Amount) != 0 {
 			t.Errorf("pending tx = %+v, want pending", tx)
 		}
 	})
 	t.Run("few confirmations", func(t *testing.T) {
 		fx := f.FewConfirmations
 		tx := lookup(t, h, "btc", fx.TxHash)
-		tr := transferTo(t, tx, chains.KindOutput, fx.Index)
-		if tx.Status != chains.StatusSuccess || tx.Confirmations != 1 || tx.Required != 2 || tx.Final() ||
+		tr := transferTo(t, tx, recovery.KindOutput, fx.Index)
+		if tx.Status != recovery.TxSuccess || tx.Confirmations != 1 || tx.Required != 2 || tx.Final() ||
 			tr.To != fx.To || tr.Amount.Cmp(fx.Amount) != 0 {
 			t.Errorf("btc deposit = %+v, transfer %+v; want 1 confirmation of 2 to %s", tx, tr, fx.To)
 		}
@@ -198,8 +198,8 @@ func TestFixtures(t *testing.T) {
 	t.Run("reorged utxo", func(t *testing.T) {
 		fx := f.ReorgedUTXO
 		tx := lookup(t, h, "ltc", fx.TxHash)
-		tr := transferTo(t, tx, chains.KindOutput, fx.Index)
-		if tx.Status != chains.StatusPending || tx.BlockHash != "" || tx.Confirmations != 0 || fx.OldBlockHash == "" || tr.To != fx.To {
+		tr := transferTo(t, tx, recovery.KindOutput, fx.Index)
+		if tx.Status != recovery.TxPending || tx.BlockHash != "" || tx.Confirmations != 0 || fx.OldBlockHash == "" || tr.To != fx.To {
 			t.Errorf("reorged ltc deposit = %+v, want pending, out of its old block %s", tx, fx.OldBlockHash)
 		}
 	})
