@@ -22,8 +22,8 @@ import (
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/ledger"
-	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
+	"github.com/misdeposit/recovery/workflows/policyclient"
 )
 
 // Staff is a person behind a staff token.
@@ -71,7 +71,7 @@ type server struct {
 	limits  *userLimits
 	// policies is the policy in force, read from the policy workflow at
 	// most every few seconds however often /v1/networks is asked.
-	policies *applied.Source
+	policies *policyclient.Source
 }
 
 // route is one endpoint: "METHOD /path" and its handler. The OpenAPI
@@ -129,7 +129,7 @@ func NewServer(d Deps) http.Handler {
 	}
 	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
 	if d.Temporal != nil {
-		s.policies = applied.NewSource(d.Temporal)
+		s.policies = policyclient.NewSource(d.Temporal)
 	}
 	s.metrics.registry.MustRegister(newCaseCounts(s))
 	mux := http.NewServeMux()

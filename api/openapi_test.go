@@ -14,8 +14,8 @@ import (
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/policy"
-	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
+	"github.com/misdeposit/recovery/workflows/policyclient"
 )
 
 type openAPIDoc struct {
@@ -88,7 +88,7 @@ var bodies = map[string]any{
 	"CaseList": caseList{}, "CaseSummary": caseSummary{}, "Case": caseView{},
 	"AddressBookEntries": addressBookEntries{}, "AddressBookEntry": addressbook.Entry{}, "AddressBookStored": addressBookStored{},
 	"PolicyState": policyView{}, "AppliedPolicy": workflows.AppliedPolicy{}, "NetworkCategory": policy.NetworkCategory{},
-	"PolicyApplied": applied.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},
+	"PolicyApplied": policyclient.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},
 	"Health":     healthView{},
 	"AssignBody": assignBody{}, "NoteBody": noteBody{}, "EscalateBody": escalateBody{}, "ReclassifyBody": reclassifyBody{},
 	"SignoffBody": signoffBody{}, "Signoff": workflows.Signoff{}, "AuditEntry": workflows.AuditEntry{},

@@ -9,8 +9,8 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
-	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
+	"github.com/misdeposit/recovery/workflows/policyclient"
 )
 
 // policyView is GET /v1/policy: the policy in force, the document, and the
@@ -22,7 +22,7 @@ type policyView struct {
 }
 
 func (s *server) getPolicy(w http.ResponseWriter, r *http.Request, _ Staff) {
-	st, err := applied.Query(r.Context(), s.Temporal)
+	st, err := policyclient.Query(r.Context(), s.Temporal)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -58,7 +58,7 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request, who Staff) {
 		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send the policy document (YAML or JSON) as the body"))
 		return
 	}
-	res, err := applied.Apply(r.Context(), s.Temporal, doc, who.Person, s.Registry.Networks())
+	res, err := policyclient.Apply(r.Context(), s.Temporal, doc, who.Person, s.Registry.Networks())
 	var ve *policy.ValidationError
 	if errors.As(err, &ve) {
 		body := policyProblems{Problems: ve.Problems, Error: errorDetail{Code: recovery.EInvalid,

@@ -4,7 +4,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -166,58 +165,14 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 		Network:  in.Network,
 		TxHash:   in.TxHash,
 	}}
-	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (*AppealState, error) { return c.st, nil }); err != nil {
+	// Cases started before the steps change let the update handlers move
+	// the case on after an answer to the quote and a sign-off; they keep
+	// doing so, so that their histories replay.
+	c.handlersMoveOn = workflow.GetVersion(ctx, stepsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	if err := c.register(ctx); err != nil {
 		return nil, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, WithdrawUpdate, c.withdraw, workflow.UpdateHandlerOptions{Validator: c.validateWithdraw}); err != nil {
-		return nil, err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, QuoteUpdate, c.answerQuote, workflow.UpdateHandlerOptions{Validator: c.validateQuoteAnswer}); err != nil {
-		return nil, err
-	}
-	if err := c.registerStaff(ctx); err != nil {
-		return nil, err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ProofUpdate, c.prove, workflow.UpdateHandlerOptions{Validator: c.validateProof}); err != nil {
-		return nil, err
-	}
-	c.event(ctx, "received", map[string]string{"tx_hash": in.TxHash})
-	c.setStatus(ctx, recovery.StatusLookingUp)
-
 	err := c.run(ctx)
-	// Then wait for people: a specialist's new category goes back to the
-	// policy and on through the same steps; the user may withdraw at any
-	// time, which cuts every wait short.
-	for err == nil && !c.st.Closed {
-		if c.signoffsDue(ctx) {
-			// The teams' time is up: the case is escalated by itself.
-			timedOut, werr := c.awaitSignoffs(ctx)
-			if err = werr; err != nil {
-				break
-			}
-			if timedOut {
-				c.signoffsOverdue(ctx)
-			}
-			continue
-		}
-		if err = workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil }); err != nil || c.st.Closed {
-			break
-		}
-		r := *c.reclass
-		err = c.redecide(ctx, r)
-		c.reclass = nil
-		if err != nil && !errors.Is(err, errWithdrawn) {
-			// The policy could not be asked for a day: the case stays
-			// with the specialist, who can try again.
-			workflow.GetLogger(ctx).Error("no decision for the new category", "err", err)
-			c.event(ctx, "decision.unavailable", nil)
-			err = nil
-			continue
-		}
-		if err == nil {
-			err = c.afterDecision(ctx)
-		}
-	}
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
@@ -232,43 +187,86 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	return c.st, nil
 }
 
+// stepsChange marks the version in which the main function carries the
+// case from the user's answer to the quote to the end of the sign-offs,
+// and the handlers of those updates only record what people did.
+const stepsChange = "steps"
+
 var errWithdrawn = errors.New("case withdrawn")
 
-// run takes the case through its steps until it waits for people: look-up,
-// diagnosis and decision, parking until a policy supports the deposit,
-// and the fee quote.
+// run is the case's life, step by step (DESIGN §5). Each step returns at
+// once when the case is not in it: a deposit parked by the policy is not
+// quoted until a policy supports it, a declined quote is not signed. A
+// specialist's reclassification sends the case back to the policy and
+// through the same steps again. The user may withdraw at any time, which
+// ends every wait (errWithdrawn).
 func (c *appeal) run(ctx workflow.Context) error {
-	if err := c.lookUp(ctx); err != nil {
+	c.event(ctx, "received", map[string]string{"tx_hash": c.in.TxHash})
+	c.setStatus(ctx, recovery.StatusLookingUp)
+	final, err := c.lookUp(ctx) // until the deposit is final, or never found
+	if err != nil {
 		return err
 	}
-	if c.st.Closed || c.st.Tx == nil || !c.st.Tx.Final() ||
-		workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) != 1 {
-		return nil
+	if !final || workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) != 1 {
+		return c.awaitClose(ctx)
 	}
-	if err := c.diagnose(ctx, 0); err != nil {
+	if err := c.diagnose(ctx, 0); err != nil { // category and the policy's decision
 		return err
 	}
-	return c.afterDecision(ctx)
-}
-
-// afterDecision takes a decided case on: a parked one waits for a policy
-// that supports it, a recoverable one gets its quote.
-func (c *appeal) afterDecision(ctx workflow.Context) error {
-	if c.st.Status == recovery.StatusParked && workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) == 1 {
-		if err := c.awaitResume(ctx); err != nil {
+	for {
+		if err := c.awaitSupport(ctx); err != nil { // parked until a policy supports it
+			return err
+		}
+		if err := c.quote(ctx); err != nil { // the fee quote and the user's answer
+			return err
+		}
+		if err := c.awaitSignoffs(ctx); err != nil { // the teams the decision names
+			return err
+		}
+		// An approved case waits for the recovery steps; any other open
+		// case waits for a specialist.
+		reclassified, err := c.awaitReclassification(ctx)
+		if err != nil || !reclassified {
+			return err
+		}
+		if err := c.redecide(ctx); err != nil {
 			return err
 		}
 	}
-	if c.st.Status == recovery.StatusAwaitingQuote && workflow.GetVersion(ctx, quoteChange, workflow.DefaultVersion, 1) == 1 {
-		return c.quote(ctx)
+}
+
+// awaitClose waits until the case is withdrawn: a case nothing more can
+// happen to but the user's withdrawal.
+func (c *appeal) awaitClose(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return c.st.Closed })
+}
+
+// awaitReclassification waits until a specialist sets a new category
+// (true) or the case closes (false).
+func (c *appeal) awaitReclassification(ctx workflow.Context) (bool, error) {
+	err := workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil })
+	return err == nil && !c.st.Closed, err
+}
+
+// awaitSupport keeps a parked case waiting for a policy that supports it.
+func (c *appeal) awaitSupport(ctx workflow.Context) error {
+	if c.st.Status != recovery.StatusParked || workflow.GetVersion(ctx, resumeChange, workflow.DefaultVersion, 1) != 1 {
+		return nil
 	}
-	return nil
+	return c.awaitResume(ctx)
 }
 
 type appeal struct {
 	in AppealInput
 	st *AppealState
-	// reclass is a specialist's new category waiting for the policy.
+	// handlersMoveOn: the update handlers move the case on themselves (a
+	// case started before stepsChange).
+	handlersMoveOn bool
+	// What people did, recorded by the update handlers for the main
+	// function: the user's answer to the quote, a new sign-off, a
+	// specialist's new category waiting for the policy.
+	answer  *QuoteAnswer
+	signed  bool
 	reclass *ReclassifyRequest
 	// acceptedAt is when the user accepted the quote, for the sign-off
 	// wait metrics.
@@ -288,106 +286,36 @@ type appeal struct {
 	nextResume                     *ResumeRequest
 }
 
+// register sets the query and update handlers.
+func (c *appeal) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (*AppealState, error) { return c.st, nil }); err != nil {
+		return err
+	}
+	for _, h := range []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{WithdrawUpdate, c.withdraw, c.validateWithdraw},
+		{QuoteUpdate, c.answerQuote, c.validateQuoteAnswer},
+		{AssignUpdate, c.assign, c.validateAssign},
+		{NoteUpdate, c.note, c.validateNote},
+		{EscalateUpdate, c.escalate, c.validateEscalate},
+		{SignoffUpdate, c.signoff, c.validateSignoff},
+		{ReclassifyUpdate, c.reclassify, c.validateReclassify},
+		{ProofUpdate, c.prove, c.validateProof},
+	} {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // metrics are the case's metrics, recorded with the network and category
 // (never anything personal); nothing is recorded while replaying.
 func (c *appeal) metrics(ctx workflow.Context) client.MetricsHandler {
 	return workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"network": c.st.Network, "category": c.st.Category})
-}
-
-func (c *appeal) lookUp(ctx workflow.Context) error {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
-		// Node outages are retried with backoff for a long time; a business
-		// refusal (bad hash) is non-retryable and ends the case.
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Minute,
-			MaximumAttempts:    0,
-		},
-		ScheduleToCloseTimeout: 24 * time.Hour,
-	})
-	req := LookupRequest{Network: c.in.Network, TxHash: c.in.TxHash, ToAddress: c.in.ToAddress, Memo: c.in.Memo}
-	rechecks := 0
-	polls := 0
-	for {
-		var res LookupResult
-		if err := workflow.ExecuteActivity(actx, LookupActivityName, req).Get(ctx, &res); err != nil {
-			// Returned as is so the failure keeps the activity's error type
-			// (InvalidInput) for whoever reads the closed case.
-			return err
-		}
-		if c.st.Closed {
-			return errWithdrawn
-		}
-		c.st.Scanned = res.Scanned
-		if !res.Found {
-			c.setCategory(ctx, recovery.CategoryNotFound)
-			if rechecks >= len(c.in.Timing.NotFoundRechecks) {
-				c.event(ctx, "not_found_final", nil)
-				c.setStatus(ctx, recovery.StatusNotFound)
-				return nil
-			}
-			wait := c.in.Timing.NotFoundRechecks[rechecks]
-			rechecks++
-			c.event(ctx, "not_found_retry", map[string]string{"wait": wait.String(), "attempt": fmt.Sprint(rechecks)})
-			c.setStatus(ctx, recovery.StatusNotFound)
-			if c.sleep(ctx, wait) {
-				return errWithdrawn
-			}
-			continue
-		}
-
-		tx := res.Tx
-		firstSight := c.st.Tx == nil
-		c.st.Tx, c.st.Deposit = tx, res.Deposit
-		if tx.Network != c.st.Network {
-			c.st.Network = tx.Network
-			c.upsert(ctx, networkKey.ValueSet(tx.Network))
-		}
-		if firstSight {
-			if claimed := c.in.ClaimedNetwork; claimed != "" && claimed != tx.Network {
-				c.event(ctx, "found_elsewhere", map[string]string{"network": tx.Network, "claimed": claimed})
-			} else {
-				c.event(ctx, "found", map[string]string{"network": tx.Network, "status": string(tx.Status)})
-			}
-		}
-		if tx.Status == recovery.TxFailed {
-			c.setCategory(ctx, recovery.CategoryFailedTx)
-			c.event(ctx, "failed_tx", map[string]string{"network": tx.Network})
-			c.setStatus(ctx, recovery.StatusNotRecoverable)
-			c.st.Closed = true
-			return nil
-		}
-		if !tx.Final() {
-			c.setCategory(ctx, recovery.CategoryPending)
-			if polls == 0 {
-				c.event(ctx, "confirming", map[string]string{"confirmations": fmt.Sprint(tx.Confirmations), "required": fmt.Sprint(tx.Required)})
-			}
-			c.setStatus(ctx, recovery.StatusConfirming)
-			if polls >= c.in.Timing.MaxConfirmationPolls {
-				c.event(ctx, "confirmation_timeout", nil)
-				c.setStatus(ctx, recovery.StatusUnderReview)
-				return nil
-			}
-			polls++
-			if c.sleep(ctx, c.in.Timing.ConfirmationPoll) {
-				return errWithdrawn
-			}
-			continue
-		}
-		c.setCategory(ctx, recovery.CategoryUnclassified)
-		params := map[string]string{"network": tx.Network, "confirmations": fmt.Sprint(tx.Confirmations), "block": fmt.Sprint(tx.BlockNumber)}
-		if d := res.Deposit; d != nil {
-			params["amount"] = d.Amount.String()
-			params["to"] = d.To
-			c.event(ctx, "confirmed", params)
-		} else {
-			c.event(ctx, "confirmed_no_transfer", params)
-		}
-		c.setStatus(ctx, recovery.StatusUnderReview)
-		return nil
-	}
 }
 
 // diagnoseChange marks the version of the workflow that classifies a

@@ -3,6 +3,7 @@ package workflows
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,9 +30,12 @@ const (
 	// ResumeActivityName is the registered name of the activity that
 	// signals the parked cases a new policy supports.
 	ResumeActivityName = "ResumeParked"
-	// ErrPolicyInvalid and ErrPolicyUnchanged refuse an apply.
+	// ErrPolicyInvalid and ErrPolicyUnchanged refuse an apply;
+	// ErrPolicyMoved refuses one read against a policy that is no longer
+	// in force (another was applied meanwhile: read again).
 	ErrPolicyInvalid   = "PolicyInvalid"
 	ErrPolicyUnchanged = "PolicyUnchanged"
+	ErrPolicyMoved     = "PolicyMoved"
 )
 
 // ResumeRequest is sent to a parked case.
@@ -65,12 +69,22 @@ type PolicyState struct {
 	History []AppliedPolicy `json:"history"`
 }
 
-// ApplyPolicyRequest applies a policy document. The caller validates it
-// against its networks first (policy.Validate); the workflow checks that
-// it parses and is not the version already in force.
+// ApplyPolicyRequest applies a policy document. The caller reads and
+// validates the document (policyclient.Apply): the workflow never parses a
+// policy, so that a change to the parser cannot change a replay. It checks
+// that the version is not the one in force and that the request was read
+// against the policy in force.
 type ApplyPolicyRequest struct {
 	Document  []byte `json:"document"`
 	AppliedBy string `json:"applied_by"`
+	// Version is the document's version.
+	Version string `json:"version,omitempty"`
+	// Resumes lists the network and category pairs the document newly
+	// supports next to the policy in force (policy.NewlySupported).
+	Resumes []policy.NetworkCategory `json:"resumes,omitempty"`
+	// BasedOnSeq is the sequence number of the policy in force that
+	// Resumes were computed against.
+	BasedOnSeq int64 `json:"based_on_seq"`
 }
 
 // ResumeParkedRequest asks the resume activity to signal the parked cases
@@ -91,17 +105,12 @@ type ResumeParkedResult struct {
 
 // PolicyInput starts (or continues) the policy workflow.
 type PolicyInput struct {
-	// State is nil on the first start: the built-in default is in force.
+	// State is the policy in force; on the first start the caller gives
+	// the built-in default (nil: read from the embedded default, as
+	// workflows started before the caller gave it).
 	State *PolicyState `json:"state,omitempty"`
 	// Settle is passed to the resume activity; 0 means a minute.
 	Settle time.Duration `json:"settle,omitempty"`
-}
-
-// BuiltinPolicy is the applied-policy record of the embedded default.
-func BuiltinPolicy() AppliedPolicy {
-	doc := policy.DefaultDocument()
-	sum := sha256.Sum256(doc)
-	return AppliedPolicy{Seq: 0, Version: policy.Default().Version, SHA256: hex.EncodeToString(sum[:]), AppliedBy: "built-in"}
 }
 
 // historyLimit bounds the history kept in the workflow state; the older
@@ -109,13 +118,13 @@ func BuiltinPolicy() AppliedPolicy {
 const historyLimit = 200
 
 // PolicyWorkflow holds the policy in force. Applying a policy is an update
-// (validated: it must parse and differ from the policy in force); after it,
-// every parked case of a network and category the new policy makes
-// recoverable is resumed by an activity, with no one having to act.
+// (validated: it must be a new version, read against the policy in force);
+// after it, every parked case of a network and category the new policy
+// makes recoverable is resumed by an activity, with no one having to act.
 func PolicyWorkflow(ctx workflow.Context, in PolicyInput) error {
 	st := in.State
 	if st == nil {
-		st = &PolicyState{Current: BuiltinPolicy(), Document: policy.DefaultDocument()}
+		st = recordedBuiltinState()
 	}
 	settle := in.Settle
 	if settle <= 0 {
@@ -126,28 +135,27 @@ func PolicyWorkflow(ctx workflow.Context, in PolicyInput) error {
 	}
 	pending := 0 // resumes still running
 	validate := func(ctx workflow.Context, req ApplyPolicyRequest) error {
-		p, err := policy.Parse(req.Document, policy.FormatAuto)
-		if err != nil {
-			return temporal.NewNonRetryableApplicationError("the policy does not parse: "+err.Error(), ErrPolicyInvalid, nil)
-		}
-		if p.Version == st.Current.Version {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s is already in force", p.Version), ErrPolicyUnchanged, nil)
+		switch {
+		case req.Version == "":
+			return temporal.NewNonRetryableApplicationError("the request does not name the policy's version", ErrPolicyInvalid, nil)
+		case req.Version == st.Current.Version:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s is already in force", req.Version), ErrPolicyUnchanged, nil)
+		case req.BasedOnSeq != st.Current.Seq:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("policy %s was applied meanwhile", st.Current.Version), ErrPolicyMoved, nil)
 		}
 		return nil
 	}
 	apply := func(ctx workflow.Context, req ApplyPolicyRequest) (*AppliedPolicy, error) {
-		next, err := policy.Parse(req.Document, policy.FormatAuto)
-		if err != nil {
-			return nil, temporal.NewNonRetryableApplicationError("the policy does not parse: "+err.Error(), ErrPolicyInvalid, nil)
-		}
-		prev, err := policy.Parse(st.Document, policy.FormatAuto)
-		if err != nil {
-			prev = nil // every recoverable pair is then new: resuming too much is harmless
+		if req.Version == "" {
+			var err error
+			if req, err = readRecordedRequest(st, req); err != nil {
+				return nil, err
+			}
 		}
 		sum := sha256.Sum256(req.Document)
 		rec := AppliedPolicy{
-			Seq: st.Current.Seq + 1, Version: next.Version, SHA256: hex.EncodeToString(sum[:]),
-			AppliedAt: workflow.Now(ctx).UTC(), AppliedBy: req.AppliedBy, Resumes: next.NewlySupported(prev),
+			Seq: st.Current.Seq + 1, Version: req.Version, SHA256: hex.EncodeToString(sum[:]),
+			AppliedAt: workflow.Now(ctx).UTC(), AppliedBy: req.AppliedBy, Resumes: req.Resumes,
 		}
 		st.Current, st.Document = rec, append([]byte(nil), req.Document...)
 		st.History = append(st.History, rec)
@@ -174,6 +182,31 @@ func PolicyWorkflow(ctx workflow.Context, in PolicyInput) error {
 		return err
 	}
 	return workflow.NewContinueAsNewError(ctx, PolicyWorkflowName, PolicyInput{State: st, Settle: in.Settle})
+}
+
+// readRecordedRequest reads an apply request recorded before callers sent
+// the version and the newly supported pairs with the document, the way
+// the workflow read it then, so that those histories replay. New requests
+// never come here: the validator refuses a request without a version.
+func readRecordedRequest(st *PolicyState, req ApplyPolicyRequest) (ApplyPolicyRequest, error) {
+	next, err := policy.Parse(req.Document, policy.FormatAuto)
+	if err != nil {
+		return req, temporal.NewNonRetryableApplicationError("the policy does not parse: "+err.Error(), ErrPolicyInvalid, nil)
+	}
+	prev, err := policy.Parse(st.Document, policy.FormatAuto)
+	if err != nil {
+		prev = nil // every recoverable pair is then new: resuming too much is harmless
+	}
+	req.Version, req.Resumes = next.Version, next.NewlySupported(prev)
+	return req, nil
+}
+
+// recordedBuiltinState is the state a policy workflow started without one
+// began with: the embedded default.
+func recordedBuiltinState() *PolicyState {
+	doc := policy.DefaultDocument()
+	sum := sha256.Sum256(doc)
+	return &PolicyState{Current: AppliedPolicy{Version: policy.Default().Version, SHA256: hex.EncodeToString(sum[:]), AppliedBy: "built-in"}, Document: doc}
 }
 
 // resume runs the resume activity for one applied policy and records how
@@ -244,7 +277,7 @@ func (c *appeal) awaitResume(ctx workflow.Context) error {
 		r := *c.nextResume
 		c.event(ctx, "policy.resumed", map[string]string{"policy_version": r.PolicyVersion, "network": c.st.Network})
 		if err := c.diagnose(ctx, r.PolicySeq); err != nil {
-			if err == errWithdrawn {
+			if errors.Is(err, errWithdrawn) {
 				return nil
 			}
 			return err

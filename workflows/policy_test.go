@@ -117,7 +117,16 @@ func TestApplyingAPolicyResumesWhatItNewlySupports(t *testing.T) {
 
 	results := map[string]*AppliedPolicy{}
 	errs := map[string]error{}
-	apply := func(name string, doc []byte) {
+	// Requests as policyclient.Apply makes them: the caller reads the
+	// document and what it newly supports next to the policy in force.
+	request := func(doc []byte, prev []byte, basedOn int64) ApplyPolicyRequest {
+		next, err := policy.Parse(doc, policy.FormatAuto)
+		require.NoError(t, err)
+		old, err := policy.Parse(prev, policy.FormatAuto)
+		require.NoError(t, err)
+		return ApplyPolicyRequest{Document: doc, AppliedBy: "pat", Version: next.Version, Resumes: next.NewlySupported(old), BasedOnSeq: basedOn}
+	}
+	apply := func(name string, req ApplyPolicyRequest) {
 		env.UpdateWorkflow(ApplyPolicyUpdate, name, &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { errs[name] = err }, OnAccept: func() {},
 			OnComplete: func(v any, err error) {
@@ -127,13 +136,17 @@ func TestApplyingAPolicyResumesWhatItNewlySupports(t *testing.T) {
 				}
 				results[name] = v.(*AppliedPolicy)
 			},
-		}, ApplyPolicyRequest{Document: doc, AppliedBy: "pat"})
+		}, req)
 	}
 	var state *PolicyState
-	env.RegisterDelayedCallback(func() { apply("v1", withoutBSC(t, "v1")) }, time.Minute)
-	env.RegisterDelayedCallback(func() { apply("v1 again", withoutBSC(t, "v1")) }, 2*time.Minute)
-	env.RegisterDelayedCallback(func() { apply("garbage", []byte("version: [")) }, 3*time.Minute)
-	env.RegisterDelayedCallback(func() { apply("v2", withVersion("v2")) }, 4*time.Minute)
+	v1 := withoutBSC(t, "v1")
+	env.RegisterDelayedCallback(func() { apply("v1", request(v1, policy.DefaultDocument(), 0)) }, time.Minute)
+	env.RegisterDelayedCallback(func() { apply("v1 again", request(v1, v1, 1)) }, 2*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		apply("no version", ApplyPolicyRequest{Document: []byte("version: ["), AppliedBy: "pat", BasedOnSeq: 1})
+	}, 3*time.Minute)
+	env.RegisterDelayedCallback(func() { apply("stale", request(withVersion("v3"), policy.DefaultDocument(), 0)) }, 4*time.Minute)
+	env.RegisterDelayedCallback(func() { apply("v2", request(withVersion("v2"), v1, 1)) }, 5*time.Minute)
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(PolicyQuery)
 		require.NoError(t, err)
@@ -148,8 +161,12 @@ func TestApplyingAPolicyResumesWhatItNewlySupports(t *testing.T) {
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, errs["v1 again"], &appErr)
 	require.Equal(t, ErrPolicyUnchanged, appErr.Type())
-	require.ErrorAs(t, errs["garbage"], &appErr)
+	require.ErrorAs(t, errs["no version"], &appErr)
 	require.Equal(t, ErrPolicyInvalid, appErr.Type())
+	// Read against the built-in default while v1 is in force: refused, to
+	// be read again.
+	require.ErrorAs(t, errs["stale"], &appErr)
+	require.Equal(t, ErrPolicyMoved, appErr.Type())
 	// v2 brings bsc back: its parked cases resume.
 	v2 := results["v2"]
 	require.Equal(t, int64(2), v2.Seq)

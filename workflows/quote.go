@@ -63,41 +63,69 @@ type QuoteAnswer struct {
 // a recoverable decision; cases started before it wait at awaiting_quote.
 const quoteChange = "quote"
 
-// quote offers a fee quote and waits for the user's answer. An expired
-// quote is renewed when the user asks (the requote signal, sent by the API
-// when an answer came too late). It returns when the user answered, the
-// case closed, or no quote can be made (the case goes to a specialist).
+// quote offers a fee quote to a case the policy made recoverable and
+// carries out the user's answer. An expired quote is renewed when the
+// user asks (the requote signal, sent by the API when an answer came too
+// late). It returns when the user answered, the case closed or was
+// reclassified, or no quote can be made (the case goes to a specialist).
 func (c *appeal) quote(ctx workflow.Context) error {
-	if !c.requoteListening {
-		// One listener for the case's life: a case quoted again after a
-		// reclassification keeps it.
-		c.requoteListening = true
-		requote := workflow.GetSignalChannel(ctx, RequoteSignal)
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			for requote.Receive(ctx, nil) {
-				c.requoteAsked = true
-			}
-		})
+	if c.st.Status != recovery.StatusAwaitingQuote || workflow.GetVersion(ctx, quoteChange, workflow.DefaultVersion, 1) != 1 {
+		return nil
 	}
+	c.listenForRequotes(ctx)
 	c.requoteAsked = false
 	for {
 		c.quotes++
-		if err := c.offer(ctx, c.quotes); err != nil || c.st.Status != recovery.StatusAwaitingAcceptance {
+		if err := c.offer(ctx, c.quotes); err != nil {
 			return err
 		}
-		for {
-			if err := workflow.Await(ctx, func() bool { return c.requoteAsked || c.st.Status != recovery.StatusAwaitingAcceptance }); err != nil {
-				return err
-			}
-			if c.st.Status != recovery.StatusAwaitingAcceptance {
-				return nil
-			}
-			c.requoteAsked = false
-			// A request for a new quote while the offer still stands is
-			// answered by the offer itself.
-			if c.st.Quote.Expired(workflow.Now(ctx)) {
-				break
-			}
+		if c.st.Status != recovery.StatusAwaitingAcceptance && c.answer == nil {
+			return nil
+		}
+		renew, err := c.awaitAnswer(ctx)
+		if err != nil || !renew {
+			return err
+		}
+	}
+}
+
+// listenForRequotes starts the case's one listener of requests for a new
+// quote: a case quoted again after a reclassification keeps it.
+func (c *appeal) listenForRequotes(ctx workflow.Context) {
+	if c.requoteListening {
+		return
+	}
+	c.requoteListening = true
+	requote := workflow.GetSignalChannel(ctx, RequoteSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for requote.Receive(ctx, nil) {
+			c.requoteAsked = true
+		}
+	})
+}
+
+// awaitAnswer waits for the user's answer to the quote on offer and
+// carries it out. renew: the quote expired and the user asked for a new
+// one; a request for a new quote while the offer still stands is answered
+// by the offer itself.
+func (c *appeal) awaitAnswer(ctx workflow.Context) (renew bool, err error) {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return c.answer != nil || c.requoteAsked || c.st.Status != recovery.StatusAwaitingAcceptance
+		}); err != nil {
+			return false, err
+		}
+		if a := c.answer; a != nil {
+			c.answered(ctx, *a)
+			c.answer = nil
+			return false, nil
+		}
+		if c.st.Status != recovery.StatusAwaitingAcceptance {
+			return false, nil
+		}
+		c.requoteAsked = false
+		if c.st.Quote.Expired(workflow.Now(ctx)) {
+			return true, nil
 		}
 	}
 }
@@ -175,13 +203,27 @@ func (c *appeal) validateQuoteAnswer(ctx workflow.Context, a QuoteAnswer) error 
 	return nil
 }
 
+// answerQuote records the user's answer to the quote; the main function
+// carries it out.
 func (c *appeal) answerQuote(ctx workflow.Context, a QuoteAnswer) (*AppealState, error) {
+	if c.handlersMoveOn {
+		c.answered(ctx, a)
+		return c.st, nil
+	}
+	c.answer = &a
+	err := workflow.Await(ctx, func() bool { return c.answer == nil || c.st.Closed })
+	return c.st, err
+}
+
+// answered carries out the user's answer: a declined quote closes the
+// case, an accepted one waits for the teams' sign-offs.
+func (c *appeal) answered(ctx workflow.Context, a QuoteAnswer) {
 	params := map[string]string{"quote_id": a.QuoteID}
 	if !a.Accept {
 		c.event(ctx, "quote.declined", params)
 		c.setStatus(ctx, recovery.StatusDeclined)
 		c.st.Closed = true
-		return c.st, nil
+		return
 	}
 	c.st.QuoteAccepted = true
 	c.acceptedAt = workflow.Now(ctx)
@@ -195,5 +237,4 @@ func (c *appeal) answerQuote(ctx workflow.Context, a QuoteAnswer) (*AppealState,
 		}
 		c.event(ctx, "signoffs.awaited", map[string]string{"teams": strings.Join(teams, ", ")})
 	}
-	return c.st, nil
 }

@@ -220,6 +220,8 @@ func (c *appeal) validateSignoff(_ workflow.Context, r SignoffRequest) error {
 	return nil
 }
 
+// signoff records a team's answer. The main function moves the case on:
+// approved once every team signed, back to a specialist on a refusal.
 func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, error) {
 	answer := "approved"
 	if !r.Approve {
@@ -231,24 +233,36 @@ func (c *appeal) signoff(ctx workflow.Context, r SignoffRequest) (*AppealState, 
 		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"team": string(r.Team)}).Timer(obs.SignoffWait).Record(now.Sub(c.acceptedAt))
 	}
 	c.audit(ctx, r.By, "signoff "+string(r.Team), "", answer, r.Note)
-	if !r.Approve {
-		// A refusal stops the recovery; a specialist takes the case up
-		// with the user. The refusal stays on record.
-		c.event(ctx, "signoffs.refused", map[string]string{"team": string(r.Team)})
-		c.setStatus(ctx, recovery.StatusUnderReview)
+	if c.handlersMoveOn {
+		c.signedOff(ctx)
 		return c.st, nil
+	}
+	c.signed = true
+	err := workflow.Await(ctx, func() bool { return !c.signed || c.st.Closed })
+	return c.st, err
+}
+
+// signedOff moves the case on after the last sign-off: a refusal stops
+// the recovery and a specialist takes the case up with the user (the
+// refusal stays on record); the last approval the decision needs approves
+// the recovery.
+func (c *appeal) signedOff(ctx workflow.Context) {
+	last := c.st.Signoffs[len(c.st.Signoffs)-1]
+	if !last.Approve {
+		c.event(ctx, "signoffs.refused", map[string]string{"team": string(last.Team)})
+		c.setStatus(ctx, recovery.StatusUnderReview)
+		return
 	}
 	for _, team := range c.st.Decision.Signoffs {
 		if !slices.ContainsFunc(c.st.Signoffs, func(s Signoff) bool { return s.Team == team && s.Approve }) {
-			return c.st, nil
+			return
 		}
 	}
 	c.event(ctx, "signoffs.complete", nil)
 	c.setStatus(ctx, recovery.StatusApproved)
 	if !c.in.FiledAt.IsZero() {
-		c.metrics(ctx).Timer(obs.TimeToApproval).Record(now.Sub(c.in.FiledAt))
+		c.metrics(ctx).Timer(obs.TimeToApproval).Record(workflow.Now(ctx).Sub(c.in.FiledAt))
 	}
-	return c.st, nil
 }
 
 // validateReclassify allows a new category once the deposit is diagnosed
@@ -287,16 +301,22 @@ func (c *appeal) reclassify(ctx workflow.Context, r ReclassifyRequest) (*AppealS
 	return c.st, nil
 }
 
-// redecide asks the policy for a decision on the category a specialist set
-// and moves the case on as a diagnosis would.
-func (c *appeal) redecide(ctx workflow.Context, r ReclassifyRequest) error {
+// redecide asks the policy for a decision on the category a specialist
+// set and moves the case on as a diagnosis would. When the policy cannot
+// be asked (for a day), the case stays with the specialist, who can try
+// again.
+func (c *appeal) redecide(ctx workflow.Context) error {
+	r := *c.reclass
+	defer func() { c.reclass = nil }()
 	req := RedecideRequest{Network: c.st.Network, Category: r.Category, USD: c.st.USD, Now: workflow.Now(ctx).UTC()}
 	if d := c.st.Diagnosis; d != nil {
 		req.OwnerMismatch = d.OwnerMismatch
 	}
 	var res RedecideResult
 	if err := workflow.ExecuteActivity(readOptions(ctx), RedecideActivityName, req).Get(ctx, &res); err != nil {
-		return err
+		workflow.GetLogger(ctx).Error("no decision for the new category", "err", err)
+		c.event(ctx, "decision.unavailable", nil)
+		return nil
 	}
 	if c.st.Closed {
 		return errWithdrawn
@@ -306,29 +326,40 @@ func (c *appeal) redecide(ctx workflow.Context, r ReclassifyRequest) error {
 	return c.decided(ctx, DiagnoseResult{Diagnosis: d, Decision: &res.Decision, USD: c.st.USD, PriceSource: c.st.PriceSource, PolicySeq: res.PolicySeq}, false)
 }
 
-// registerStaff sets the staff's update handlers.
-func (c *appeal) registerStaff(ctx workflow.Context) error {
-	for _, h := range []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{AssignUpdate, c.assign, c.validateAssign},
-		{NoteUpdate, c.note, c.validateNote},
-		{EscalateUpdate, c.escalate, c.validateEscalate},
-		{SignoffUpdate, c.signoff, c.validateSignoff},
-		{ReclassifyUpdate, c.reclassify, c.validateReclassify},
-	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+// signoffSLAChange marks the version in which unsigned recoveries are
+// escalated when the decision's SLA runs out.
+const signoffSLAChange = "signoff-sla"
+
+// awaitSignoffs waits for the sign-offs of the teams the decision names,
+// once the user accepted the quote: until every team approved, one
+// refused, or the case closed. Sign-offs still missing when the decision's
+// SLA runs out escalate the case, which goes on waiting.
+func (c *appeal) awaitSignoffs(ctx workflow.Context) error {
+	for c.st.Status == recovery.StatusAwaitingSignoffs && !c.st.Closed && c.reclass == nil {
+		if c.signoffsDue(ctx) {
+			timedOut, err := c.awaitSignoffsUntilDue(ctx)
+			if err != nil {
+				return err
+			}
+			if timedOut {
+				c.signoffsOverdue(ctx)
+			}
+		} else if err := workflow.Await(ctx, c.signoffsMoved); err != nil {
 			return err
+		}
+		if c.signed {
+			c.signedOff(ctx)
+			c.signed = false
 		}
 	}
 	return nil
 }
 
-// signoffSLAChange marks the version in which unsigned recoveries are
-// escalated when the decision's SLA runs out.
-const signoffSLAChange = "signoff-sla"
+// signoffsMoved reports whether the wait for sign-offs has something to
+// act on: a new sign-off, or a case that left the wait.
+func (c *appeal) signoffsMoved() bool {
+	return c.signed || c.st.Closed || c.reclass != nil || c.st.Status != recovery.StatusAwaitingSignoffs
+}
 
 // signoffsDue reports whether the case waits for sign-offs under an SLA
 // that has not escalated it yet.
@@ -337,16 +368,14 @@ func (c *appeal) signoffsDue(ctx workflow.Context) bool {
 		workflow.GetVersion(ctx, signoffSLAChange, workflow.DefaultVersion, 1) == 1
 }
 
-// awaitSignoffs waits until the sign-offs end (approved, refused), the
-// case closes or is reclassified, or the SLA runs out (timedOut).
-func (c *appeal) awaitSignoffs(ctx workflow.Context) (timedOut bool, err error) {
+// awaitSignoffsUntilDue waits as awaitSignoffs does, or until the SLA
+// runs out (timedOut) or someone escalates the case.
+func (c *appeal) awaitSignoffsUntilDue(ctx workflow.Context) (timedOut bool, err error) {
 	left := c.dueAt.Sub(workflow.Now(ctx))
 	if left <= 0 {
 		return true, nil
 	}
-	done, err := workflow.AwaitWithTimeout(ctx, left, func() bool {
-		return c.st.Closed || c.reclass != nil || c.st.Status != recovery.StatusAwaitingSignoffs || c.st.Escalated
-	})
+	done, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return c.signoffsMoved() || c.st.Escalated })
 	return !done && err == nil, err
 }
 

@@ -26,8 +26,8 @@ import (
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/internal/obs"
 	"github.com/misdeposit/recovery/policy"
-	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
+	"github.com/misdeposit/recovery/workflows/policyclient"
 )
 
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
@@ -86,7 +86,7 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 func newActivities(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, px fees.Prices) *activities.Activities {
 	return &activities.Activities{
 		Registry: reg, Scanner: scanner, AddressBook: book, Prices: px, Nodes: quoting,
-		Policies: applied.NewSource(c), Temporal: c, Namespace: cfg.Namespace,
+		Policies: policyclient.NewSource(c), Temporal: c, Namespace: cfg.Namespace,
 	}
 }
 
@@ -101,7 +101,7 @@ func applyPolicyFile(ctx context.Context, c client.Client, cfg config.Config, re
 	if err != nil {
 		return fmt.Errorf("policy file: %w", err)
 	}
-	res, err := applied.Apply(ctx, c, doc, "policy_file "+filepath.Base(cfg.PolicyFile), reg.Networks())
+	res, err := policyclient.Apply(ctx, c, doc, "policy_file "+filepath.Base(cfg.PolicyFile), reg.Networks())
 	var ve *policy.ValidationError
 	if errors.As(err, &ve) {
 		return fmt.Errorf("policy file %s is not applied:\n%s", cfg.PolicyFile, ve.Error())

@@ -26,8 +26,8 @@ import (
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/policy"
-	"github.com/misdeposit/recovery/policy/applied"
 	"github.com/misdeposit/recovery/workflows"
+	"github.com/misdeposit/recovery/workflows/policyclient"
 )
 
 // parkedCases is how many cases TestParkedCasesResume parks; set
@@ -118,7 +118,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	defer w.Stop()
 
 	// bsc is not in the policy in force.
-	if _, err := applied.Apply(ctx, c, withoutNetwork(t, "bsc", "no-bsc.1"), "test", reg.Networks()); err != nil {
+	if _, err := policyclient.Apply(ctx, c, withoutNetwork(t, "bsc", "no-bsc.1"), "test", reg.Networks()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -161,7 +161,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 
 	// A policy with bsc again: nobody touches the cases.
 	start = time.Now()
-	res, err := applied.Apply(ctx, c, withVersion(t, policy.DefaultDocument(), "with-bsc.2"), "test", reg.Networks())
+	res, err := policyclient.Apply(ctx, c, withVersion(t, policy.DefaultDocument(), "with-bsc.2"), "test", reg.Networks())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,11 +170,11 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	}
 	// Applying it again changes nothing; the same version with another
 	// content is refused, since decisions name the version they used.
-	again, err := applied.Apply(ctx, c, withVersion(t, policy.DefaultDocument(), "with-bsc.2"), "test", reg.Networks())
+	again, err := policyclient.Apply(ctx, c, withVersion(t, policy.DefaultDocument(), "with-bsc.2"), "test", reg.Networks())
 	if err != nil || !again.Unchanged || again.Applied.Seq != res.Applied.Seq {
 		t.Fatalf("re-applying: %+v %v", again, err)
 	}
-	if _, err := applied.Apply(ctx, c, withoutNetwork(t, "eth", "with-bsc.2"), "test", reg.Networks()); recovery.ErrorCode(err) != recovery.EConflict {
+	if _, err := policyclient.Apply(ctx, c, withoutNetwork(t, "eth", "with-bsc.2"), "test", reg.Networks()); recovery.ErrorCode(err) != recovery.EConflict {
 		t.Fatalf("the same version with another content: %v", err)
 	}
 	waitCount(ctx, t, c, `RecoveryStatus = 'awaiting_acceptance' AND RecoveryNetwork = 'bsc'`, n)
@@ -216,7 +216,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	// its resume has finished.
 	if path := os.Getenv("RECOVERY_RECORD_POLICY"); path != "" {
 		for {
-			st, err := applied.Query(ctx, c)
+			st, err := policyclient.Query(ctx, c)
 			if err != nil {
 				t.Fatal(err)
 			}

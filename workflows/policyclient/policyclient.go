@@ -1,8 +1,8 @@
-// Package applied is the client side of the policy in force: reading it
-// from the policy workflow (with a short cache for the workers), and
-// applying a new policy document after validating it against the
-// networks the engine knows.
-package applied
+// Package policyclient is the client side of the policy workflow: reading
+// the policy in force (with a short cache for the workers), and applying a
+// new policy document after reading and validating it against the
+// networks the engine knows. It does the parsing the workflow must not.
+package policyclient
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func Query(ctx context.Context, c client.Client) (*workflows.PolicyState, error)
 	v, err := c.QueryWorkflow(ctx, workflows.PolicyWorkflowID, "", workflows.PolicyQuery)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return &workflows.PolicyState{Current: workflows.BuiltinPolicy(), Document: policy.DefaultDocument()}, nil
+		return BuiltinState(), nil
 	}
 	if err != nil {
 		return nil, recovery.Errorf(recovery.EUnavailable, "policy workflow: %v", err)
@@ -97,6 +97,16 @@ type Result struct {
 	Unchanged bool `json:"unchanged,omitempty"`
 }
 
+// BuiltinState is the policy in force before any policy is applied: the
+// embedded default, sequence number 0.
+func BuiltinState() *workflows.PolicyState {
+	doc := policy.DefaultDocument()
+	return &workflows.PolicyState{
+		Current:  workflows.AppliedPolicy{Seq: 0, Version: policy.Default().Version, SHA256: sha(doc), AppliedBy: "built-in"},
+		Document: doc,
+	}
+}
+
 // Apply validates a policy document against networks and applies it. An
 // invalid policy is never applied: the error is a *policy.ValidationError
 // with every problem and its field path. A document whose version is
@@ -111,6 +121,19 @@ func Apply(ctx context.Context, c client.Client, doc []byte, by string, networks
 	if err != nil {
 		return nil, err
 	}
+	// Another policy applied between reading the one in force and the
+	// update is refused by the workflow (ErrPolicyMoved); read again.
+	for attempt := 1; ; attempt++ {
+		res, err := apply(ctx, c, doc, p, by)
+		var appErr *temporal.ApplicationError
+		if attempt < 3 && errors.As(err, &appErr) && appErr.Type() == workflows.ErrPolicyMoved {
+			continue
+		}
+		return res, err
+	}
+}
+
+func apply(ctx context.Context, c client.Client, doc []byte, p *policy.Policy, by string) (*Result, error) {
 	cur, err := Query(ctx, c)
 	if err != nil {
 		return nil, err
@@ -122,17 +145,25 @@ func Apply(ctx context.Context, c client.Client, doc []byte, by string, networks
 		}
 		return &Result{Applied: cur.Current, Unchanged: true}, nil
 	}
+	prev, err := policy.Parse(cur.Document, policy.FormatAuto)
+	if err != nil {
+		prev = nil // every recoverable pair is then new: resuming too much is harmless
+	}
+	req := workflows.ApplyPolicyRequest{
+		Document: doc, AppliedBy: by, Version: p.Version,
+		Resumes: p.NewlySupported(prev), BasedOnSeq: cur.Current.Seq,
+	}
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.PolicyWorkflowID,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.PolicyWorkflowName, workflows.PolicyInput{})
+	}, workflows.PolicyWorkflowName, workflows.PolicyInput{State: cur})
 	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			WorkflowID:   workflows.PolicyWorkflowID,
 			UpdateName:   workflows.ApplyPolicyUpdate,
-			Args:         []any{workflows.ApplyPolicyRequest{Document: doc, AppliedBy: by}},
+			Args:         []any{req},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
@@ -150,6 +181,8 @@ func Apply(ctx context.Context, c client.Client, doc []byte, by string, networks
 			return nil, recovery.Errorf(recovery.EConflict, "%s", appErr.Message())
 		case workflows.ErrPolicyInvalid:
 			return nil, recovery.Errorf(recovery.EInvalid, "%s", appErr.Message())
+		case workflows.ErrPolicyMoved:
+			return nil, fmt.Errorf("%w: %w", recovery.Errorf(recovery.EConflict, "%s; apply again", appErr.Message()), err)
 		}
 	}
 	return nil, recovery.Errorf(recovery.EUnavailable, "apply policy %s: %v", p.Version, err)
