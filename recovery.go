@@ -1,5 +1,9 @@
-// Package recovery holds the domain types and errors of the mis-deposit
-// recovery engine. Every other package imports it; it imports none of them.
+// Package recovery holds the words of the mis-deposit recovery engine that
+// every package shares: what a node says of a transaction and its
+// transfers (deposit.go), the categories of what happened (category.go),
+// the statuses of a case (status.go), staff roles and sign-off teams
+// (role.go), and the errors with their stable codes (this file). Every
+// other package imports it; it imports none of them.
 package recovery
 
 import (

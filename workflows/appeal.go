@@ -1,5 +1,9 @@
-// Package workflows holds the deterministic orchestration of a recovery
-// case: one AppealWorkflow per deposit. Side effects live in activities.
+// Package workflows holds the deterministic orchestration of the engine:
+// one AppealWorkflow per deposit, whose run method reads as the case's
+// steps, and the PolicyWorkflow holding the policy in force. Update
+// handlers validate and record what people did; the main function moves
+// the case on. Side effects live in activities; nothing here parses a
+// policy or calls a node.
 package workflows
 
 import (
