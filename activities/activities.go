@@ -1,12 +1,12 @@
-// Package activities holds the side effects of a recovery case: chain
-// look-ups now, ledger and signing later. Activities is a struct carrying
-// its dependencies so that the worker wires real adapters and tests wire
-// real local nodes.
+// Package activities holds the side effects of a recovery case: finding the
+// deposit on chain, the facts of a diagnosis, fee quotes priced from the
+// network's nodes, and resuming parked cases; ledger and signing later.
+// Activities is a struct carrying its dependencies so that the worker wires
+// real adapters and tests wire real local nodes.
 package activities
 
 import (
 	"context"
-	"strings"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -52,31 +52,12 @@ func (a *Activities) LookupDeposit(ctx context.Context, req workflows.LookupRequ
 	if len(res.Found) == 0 {
 		return out, nil
 	}
-	// A hash found on several networks (the same signed transaction replayed
-	// on another EVM chain) is resolved in favour of the one that pays the
-	// address the user named.
+	// Of a hash found on several networks, the case follows the transaction
+	// that pays the address the user named, else the first found.
 	out.Found = true
 	out.Tx = res.Found[0]
-	for _, tx := range res.Found {
-		if d := a.depositTo(tx, req.ToAddress); d != nil {
-			out.Tx, out.Deposit = tx, d
-			break
-		}
+	if tx, d := chains.DepositTo(a.Registry, res.Found, req.ToAddress); d != nil {
+		out.Tx, out.Deposit = tx, d
 	}
 	return out, nil
-}
-
-func (a *Activities) depositTo(tx *recovery.Tx, to string) *recovery.Transfer {
-	n, ok := a.Registry.Get(tx.Network)
-	if !ok {
-		return nil
-	}
-	to = strings.TrimSpace(to)
-	for i := range tx.Transfers {
-		if chains.SameAddress(n.Family, tx.Transfers[i].To, to) {
-			t := tx.Transfers[i]
-			return &t
-		}
-	}
-	return nil
 }

@@ -124,13 +124,8 @@ func (s *server) resolve(ctx context.Context, a *appeal) (id, network string) {
 		s.log.Info("deposit not resolved at filing", "code", recovery.ErrorCode(err))
 		return fallback()
 	}
-	for _, tx := range res.Found {
-		n, _ := s.Registry.Get(tx.Network)
-		for _, t := range tx.Transfers {
-			if chains.SameAddress(n.Family, t.To, a.ToAddress) {
-				return DepositID(tx.Network, a.hash, t), tx.Network
-			}
-		}
+	if tx, d := chains.DepositTo(s.Registry, res.Found, a.ToAddress); d != nil {
+		return DepositID(tx.Network, a.hash, *d), tx.Network
 	}
 	if len(res.Found) > 0 {
 		network = res.Found[0].Network

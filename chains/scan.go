@@ -46,6 +46,32 @@ func SameAddress(f recovery.Family, a, b string) bool {
 	return a == b
 }
 
+// DepositTo picks, among the transactions a scan found, the transfer that
+// pays the address the user named: the deposit, and the transaction it is
+// in. It returns nil, nil when none does.
+//
+// A hash found on several networks (the same signed transaction replayed on
+// another EVM chain) is resolved in favour of the first transaction, in the
+// order given, that pays the address. Addresses are compared as their
+// network's family writes them (SameAddress), surrounding spaces ignored; a
+// transaction on a network reg does not know pays no one.
+func DepositTo(reg *Registry, found []*recovery.Tx, to string) (*recovery.Tx, *recovery.Transfer) {
+	to = strings.TrimSpace(to)
+	for _, tx := range found {
+		n, ok := reg.Get(tx.Network)
+		if !ok {
+			continue
+		}
+		for i := range tx.Transfers {
+			if SameAddress(n.Family, tx.Transfers[i].To, to) {
+				t := tx.Transfers[i]
+				return tx, &t
+			}
+		}
+	}
+	return nil, nil
+}
+
 // Scanner looks a hash up on every configured network at once.
 type Scanner struct {
 	reg     *Registry
