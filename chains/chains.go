@@ -1,7 +1,11 @@
 // Package chains owns what the engine knows about blockchains: the network
-// registry and the small Lookup interface every chain adapter implements.
-// Adapters live in sub-packages per family (evm, utxo) and depend on this
-// package, never the other way round.
+// registry, the all-network scan, which transfer of a transaction is the
+// deposit a user names (DepositTo), and the small interfaces every chain
+// adapter implements: Lookup for transactions, CostEstimator for the cost of
+// a recovery transaction, TokenReader for token contracts. Adapters live in
+// sub-packages per family (evm, utxo) and depend on this package, never the
+// other way round; chains/pool puts a network's nodes behind the same
+// interfaces. Every call to a node goes through these packages.
 package chains
 
 import (
@@ -18,6 +22,25 @@ import (
 // and never mistaken for "not found".
 type Lookup interface {
 	LookupTx(ctx context.Context, hash string) (*recovery.Tx, error)
+}
+
+// CostEstimator estimates what the recovery transaction will cost on one
+// network, in its native asset, from what its node says now.
+//
+// gasLimit is the gas of an EVM transaction (0: a plain native transfer);
+// other families ignore it. A node that cannot be reached or gives no usable
+// estimate is an error with code recovery.EUnavailable, so that the caller
+// retries.
+type CostEstimator interface {
+	EstimateCost(ctx context.Context, gasLimit uint64) (recovery.NetworkCost, error)
+}
+
+// TokenReader reads what a token contract says of itself.
+//
+// A contract that does not answer as a token is recovery.EInvalid; a node
+// that does not answer is recovery.EUnavailable.
+type TokenReader interface {
+	TokenDecimals(ctx context.Context, contract string) (int32, error)
 }
 
 // ErrTxNotFound is returned by adapters when the node does not know the hash.

@@ -1,14 +1,14 @@
 // Package fees owns what a recovery costs the user: fee schedules, the USD
-// prices they are computed with, estimates of the on-chain cost of the
-// recovery transaction, and the itemised, expiring quote built from them.
+// prices they are computed with, and the itemised, expiring quote built
+// from them. The on-chain cost of the recovery transaction comes in as a
+// recovery.NetworkCost, estimated from the network's nodes by the chain
+// adapters (chains.CostEstimator); fees never talks to a node.
 //
 // Money is decimal.Decimal (USD, display units) or *big.Int (base units of
-// an asset: wei, satoshi) and never a binary floating-point number; the one
-// place a node hands us one (btcd's estimatesmartfee) converts it once, at
-// the edge, in UTXOCost.
+// an asset: wei, satoshi) and never a binary floating-point number.
 //
-// Everything except the cost estimators is pure and deterministic, so that
-// a workflow can call it through an activity and replay the same answer.
+// Quotes and schedules are pure and deterministic, so that a workflow can
+// call them through an activity and replay the same answer.
 package fees
 
 import (

@@ -1,7 +1,9 @@
 // Package evm is the chain adapter for EVM networks: it answers
 // chains.Lookup from a node's JSON-RPC (go-ethereum's rpc client), turning a
 // transaction, its receipt and, when needed, its call trace into the value
-// transfers the engine classifies.
+// transfers the engine classifies. It also estimates what a recovery
+// transaction costs (chains.CostEstimator) and reads ERC-20 decimals
+// (chains.TokenReader) on the same connection.
 //
 // A plain lookup costs one HTTP round trip (transaction, receipt and head
 // block number in one batch); a transaction that ran contract code costs a
@@ -36,11 +38,6 @@ var ErrWrongChain = errors.New("evm: node serves another chain")
 
 // transferTopic is keccak256("Transfer(address,address,uint256)").
 var transferTopic = crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
-
-// plainTransferGas is what a value transfer to an account without code
-// costs. A receipt using exactly this much gas, with no input and no logs,
-// proves no contract code ran, so there is nothing for a trace to find.
-const plainTransferGas = 21_000
 
 // defaultTimeout bounds a lookup whose context has no deadline, so that a
 // node that accepts the connection and never answers cannot hang a worker.
@@ -116,109 +113,145 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 
-	// One batch, one round trip: a plain transfer needs nothing more, and
-	// the three answers reach the node together, which keeps a load
-	// balancer from splitting them across nodes at different heights.
-	var (
-		tx      *rpcTx
-		receipt *rpcReceipt
-		head    hexutil.Uint64
-	)
-	batch := []rpc.BatchElem{
-		{Method: "eth_getTransactionByHash", Args: []any{h}, Result: &tx},
-		{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &receipt},
-		{Method: "eth_blockNumber", Result: &head},
+	b, err := c.fetch(ctx, h)
+	if err != nil {
+		return nil, err
 	}
-	if err := c.rc.BatchCallContext(ctx, batch); err != nil {
-		return nil, unavailable(c.network, "batch", err)
-	}
-	if err := batch[0].Error; err != nil {
-		// Includes geth's "transaction indexing is in progress": the node
-		// does not know yet whether it knows the hash.
-		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
-	}
-	if tx == nil {
-		return nil, fmt.Errorf("%s on %s: %w", h, c.network.ID, chains.ErrTxNotFound)
-	}
-	if err := tx.check(h); err != nil {
-		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
-	}
-
 	out := &recovery.Tx{
 		Network:   c.network.ID,
 		Hash:      h.Hex(),
 		Required:  c.network.Confirmations,
-		From:      tx.From.Hex(),
+		From:      b.tx.From.Hex(),
 		Transfers: []recovery.Transfer{},
 	}
-	if tx.BlockNumber == nil {
+	if b.tx.BlockNumber == nil {
 		// Known to the node, not mined: report what it will move so the
 		// engine can tell the user a deposit to us is on its way.
 		out.Status = recovery.TxPending
-		if t, ok := nativeTransfer(tx, nil); ok {
+		if t, ok := nativeTransfer(b.tx, nil); ok {
 			out.Transfers = append(out.Transfers, t)
 		}
 		return out, nil
 	}
 
-	if err := batch[1].Error; err != nil {
-		return nil, unavailable(c.network, "eth_getTransactionReceipt", err)
+	if err := c.checkMined(b, h); err != nil {
+		return nil, err
 	}
-	if receipt == nil {
-		// A mined transaction without a receipt: the node's receipt index
-		// lags its transaction index. The caller retries.
-		return nil, unavailable(c.network, "eth_getTransactionReceipt", errors.New("mined transaction has no receipt yet"))
-	}
-	if err := receipt.check(h, tx); err != nil {
-		return nil, unavailable(c.network, "eth_getTransactionReceipt", err)
-	}
-	if err := batch[2].Error; err != nil {
-		return nil, unavailable(c.network, "eth_blockNumber", err)
-	}
-
-	block := uint64(*tx.BlockNumber)
-	out.BlockNumber = block
-	out.BlockHash = tx.BlockHash.Hex()
-	// A load-balanced endpoint may answer the head from a node a block
-	// behind the one that had the receipt; the block exists, so it counts.
-	out.Confirmations = 1
-	if uint64(head) >= block {
-		out.Confirmations = uint64(head) - block + 1
-	}
-	if !receipt.succeeded() {
+	out.BlockNumber = uint64(*b.tx.BlockNumber)
+	out.BlockHash = b.tx.BlockHash.Hex()
+	out.Confirmations = confirmations(uint64(b.head), out.BlockNumber)
+	if !b.receipt.succeeded() {
 		// Reverted: no value moved, not even the native value.
 		out.Status = recovery.TxFailed
 		return out, nil
 	}
 	out.Status = recovery.TxSuccess
 
-	if t, ok := nativeTransfer(tx, receipt); ok {
-		out.Transfers = append(out.Transfers, t)
-	}
-	out.Transfers = append(out.Transfers, tokenTransfers(receipt.Logs)...)
-
-	if !ranCode(tx, receipt) {
-		// Nothing but a value transfer happened, so there are no internal
-		// transfers: the list is complete without a trace.
-		out.Traced = true
-		return out, nil
-	}
-	internal, traced, err := c.trace(ctx, h)
+	transfers, traced, err := c.transfers(ctx, h, b.tx, b.receipt)
 	if err != nil {
 		return nil, err
 	}
+	out.Transfers = append(out.Transfers, transfers...)
 	out.Traced = traced
-	out.Transfers = append(out.Transfers, internal...)
 	return out, nil
+}
+
+// lookupBatch is what one look-up's batch asks the node, and its answers.
+type lookupBatch struct {
+	tx      *rpcTx
+	receipt *rpcReceipt
+	head    hexutil.Uint64
+	calls   []rpc.BatchElem // transaction, receipt, head block number
+}
+
+// fetch asks for the transaction, its receipt and the head block number in
+// one batch, one round trip: a plain transfer needs nothing more, and the
+// three answers reach the node together, which keeps a load balancer from
+// splitting them across nodes at different heights. It checks the
+// transaction; a hash the node does not know is chains.ErrTxNotFound.
+func (c *Client) fetch(ctx context.Context, h common.Hash) (*lookupBatch, error) {
+	b := &lookupBatch{}
+	b.calls = []rpc.BatchElem{
+		{Method: "eth_getTransactionByHash", Args: []any{h}, Result: &b.tx},
+		{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &b.receipt},
+		{Method: "eth_blockNumber", Result: &b.head},
+	}
+	if err := c.rc.BatchCallContext(ctx, b.calls); err != nil {
+		return nil, unavailable(c.network, "batch", err)
+	}
+	if err := b.calls[0].Error; err != nil {
+		// Includes geth's "transaction indexing is in progress": the node
+		// does not know yet whether it knows the hash.
+		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
+	}
+	if b.tx == nil {
+		return nil, fmt.Errorf("%s on %s: %w", h, c.network.ID, chains.ErrTxNotFound)
+	}
+	if err := b.tx.check(h); err != nil {
+		return nil, unavailable(c.network, "eth_getTransactionByHash", err)
+	}
+	return b, nil
+}
+
+// checkMined checks the answers a mined transaction needs besides its own:
+// its receipt and the head block number.
+func (c *Client) checkMined(b *lookupBatch, h common.Hash) error {
+	if err := b.calls[1].Error; err != nil {
+		return unavailable(c.network, "eth_getTransactionReceipt", err)
+	}
+	if b.receipt == nil {
+		// A mined transaction without a receipt: the node's receipt index
+		// lags its transaction index. The caller retries.
+		return unavailable(c.network, "eth_getTransactionReceipt", errors.New("mined transaction has no receipt yet"))
+	}
+	if err := b.receipt.check(h, b.tx); err != nil {
+		return unavailable(c.network, "eth_getTransactionReceipt", err)
+	}
+	if err := b.calls[2].Error; err != nil {
+		return unavailable(c.network, "eth_blockNumber", err)
+	}
+	return nil
+}
+
+// confirmations counts the block a transaction is in and those on top of
+// it up to head. A load-balanced endpoint may answer the head from a node a
+// block behind the one that had the receipt; the block exists, so it counts.
+func confirmations(head, block uint64) uint64 {
+	if head >= block {
+		return head - block + 1
+	}
+	return 1
+}
+
+// transfers lists the value a successful transaction moved: its own value,
+// its ERC-20 Transfer logs and, when it ran contract code, the value of its
+// internal calls. traced is true when the list is known to be complete.
+func (c *Client) transfers(ctx context.Context, h common.Hash, tx *rpcTx, r *rpcReceipt) (ts []recovery.Transfer, traced bool, err error) {
+	if t, ok := nativeTransfer(tx, r); ok {
+		ts = append(ts, t)
+	}
+	ts = append(ts, tokenTransfers(r.Logs)...)
+	if !ranCode(tx, r) {
+		// Nothing but a value transfer happened, so there are no internal
+		// transfers: the list is complete without a trace.
+		return ts, true, nil
+	}
+	internal, traced, err := c.trace(ctx, h)
+	if err != nil {
+		return nil, false, err
+	}
+	return append(ts, internal...), traced, nil
 }
 
 // ranCode reports whether the transaction may have executed contract code,
 // judged from what the batch already returned instead of an eth_getCode
 // round trip: input data, logs, a contract creation, or gas beyond a plain
-// transfer's (an access list also costs gas; such a transaction is traced
-// for nothing, which is only slower).
+// transfer's NativeSendGas (an access list also costs gas; such a
+// transaction is traced for nothing, which is only slower). A receipt using
+// exactly NativeSendGas, with no input and no logs, proves no contract code
+// ran, so there is nothing for a trace to find.
 func ranCode(tx *rpcTx, r *rpcReceipt) bool {
-	return tx.To == nil || len(tx.Input) > 0 || len(r.Logs) > 0 || uint64(*r.GasUsed) > plainTransferGas
+	return tx.To == nil || len(tx.Input) > 0 || len(r.Logs) > 0 || uint64(*r.GasUsed) > NativeSendGas
 }
 
 // trace returns the value moved by internal calls. A node that answers the
@@ -427,9 +460,16 @@ type callFrame struct {
 }
 
 // unavailable builds the EUnavailable error of a failed node call: a
-// message fit for a user, and the cause for the logs. The cause is stripped
-// of the endpoint URL, which often embeds a provider's API key.
+// message fit for a user, and the cause for the logs (safeCause).
 func unavailable(network chains.Network, call string, cause error) error {
+	return fmt.Errorf("%w: %s: %w",
+		recovery.Errorf(recovery.EUnavailable, "the %s node did not give a usable answer; try again later", network.ID),
+		call, safeCause(cause))
+}
+
+// safeCause is the cause of a failed node call as the logs may show it:
+// stripped of the endpoint URL, which often embeds a provider's API key.
+func safeCause(cause error) error {
 	var ue *url.Error
 	if errors.As(cause, &ue) {
 		cause = fmt.Errorf("%s: %w", ue.Op, ue.Err)
@@ -438,9 +478,7 @@ func unavailable(network chains.Network, call string, cause error) error {
 	if errors.As(cause, &syntax) {
 		cause = fmt.Errorf("unreadable answer: %w", syntax)
 	}
-	return fmt.Errorf("%w: %s: %w",
-		recovery.Errorf(recovery.EUnavailable, "the %s node did not give a usable answer; try again later", network.ID),
-		call, cause)
+	return cause
 }
 
 func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -6,10 +6,12 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
 )
+
+var _ chains.TokenReader = (*Client)(nil)
 
 // decimalsSelector is the selector of ERC-20 decimals().
 const decimalsSelector = "0x313ce567"
@@ -45,7 +47,3 @@ func (c *Client) TokenDecimals(ctx context.Context, contract string) (int32, err
 	}
 	return int32(d.Int64()), nil
 }
-
-// Fees returns a go-ethereum client on the same connection, for the fee
-// reads of a network cost estimate.
-func (c *Client) Fees() *ethclient.Client { return ethclient.NewClient(c.rc) }

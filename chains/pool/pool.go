@@ -1,7 +1,10 @@
 // Package pool owns failover between the nodes of one network: it turns
-// several chains.Lookup adapters, one per node endpoint, into a single
-// chains.Lookup with a per-node rate limit, a circuit breaker per node and a
-// health view for operators.
+// several chain adapters, one per node endpoint, into a single
+// chains.Lookup, chains.CostEstimator and chains.TokenReader with a per-node
+// rate limit, a circuit breaker per node and a health view for operators.
+// Every call to a node, whatever it asks, goes through the same choice of
+// node, rate limit and breaker, and is counted in
+// recovery_node_calls_total{network,outcome}.
 //
 // # Which node is asked
 //
@@ -28,7 +31,7 @@
 // would refuse the same input) and errors without a code (a fault of ours
 // that another node would not cure).
 //
-// # "Not found" gets a second opinion
+// # A look-up's "not found" gets a second opinion
 //
 // recovery.ENotFound is an answer too, but a node that lags the chain tip or
 // lost a transaction from its mempool says "not found" about a transaction
@@ -77,8 +80,11 @@ import (
 type Endpoint struct {
 	// Name is a label safe to show, e.g. "eth#1"; never the URL, which may
 	// carry credentials. Empty means network#N, N counting from 1.
-	Name   string
-	Lookup chains.Lookup // the adapter for that one node
+	Name string
+	// Lookup is the adapter for that one node. When it also implements
+	// chains.CostEstimator or chains.TokenReader, the pool answers those
+	// calls from it too.
+	Lookup chains.Lookup
 }
 
 // Options tune a pool. The zero value is usable.
@@ -120,8 +126,9 @@ type NodeHealth struct {
 	Failures            uint64    `json:"failures"` // calls that counted against the node
 }
 
-// Pool is a chains.Lookup over several nodes of one network. It is safe for
-// concurrent use; the adapters it holds must be too.
+// Pool is a chains.Lookup, chains.CostEstimator and chains.TokenReader over
+// several nodes of one network. It is safe for concurrent use; the adapters
+// it holds must be too.
 type Pool struct {
 	network     string
 	nodes       []*node
@@ -135,12 +142,18 @@ type Pool struct {
 	mu sync.Mutex
 }
 
-var _ chains.Lookup = (*Pool)(nil)
+var (
+	_ chains.Lookup        = (*Pool)(nil)
+	_ chains.CostEstimator = (*Pool)(nil)
+	_ chains.TokenReader   = (*Pool)(nil)
+)
 
 type node struct {
 	name    string
 	lookup  chains.Lookup
-	limiter *rate.Limiter // nil: unlimited
+	cost    chains.CostEstimator // nil: the adapter gives no cost estimate
+	tokens  chains.TokenReader   // nil: the adapter reads no tokens
+	limiter *rate.Limiter        // nil: unlimited
 
 	// Guarded by Pool.mu.
 	open        bool
@@ -188,6 +201,8 @@ func New(network string, endpoints []Endpoint, o Options) (*Pool, error) {
 		}
 		names[name] = true
 		n := &node{name: name, lookup: e.Lookup}
+		n.cost, _ = e.Lookup.(chains.CostEstimator)
+		n.tokens, _ = e.Lookup.(chains.TokenReader)
 		if o.Rate > 0 && o.Rate != rate.Inf {
 			// A bucket of 0 would refuse every request.
 			n.limiter = rate.NewLimiter(o.Rate, max(o.Burst, 1))
@@ -198,10 +213,67 @@ func New(network string, endpoints []Endpoint, o Options) (*Pool, error) {
 }
 
 // LookupTx implements chains.Lookup; see the package doc for the order in
-// which nodes are asked and which errors move on to the next node.
+// which nodes are asked, which errors move on to the next node, and the
+// second opinion on "not found".
 func (p *Pool) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
-	seen := make([]bool, len(p.nodes)) // nodes this request has asked or passed over
+	seen := make([]bool, len(p.nodes))
+	tx, err := first(ctx, p, seen, lookupTx(hash))
+	if recovery.ErrorCode(err) == recovery.ENotFound {
+		// Only a node's answer says "not found"; first's own failures are
+		// EUnavailable.
+		return p.secondOpinion(ctx, hash, seen, err)
+	}
+	return tx, err
+}
+
+// EstimateCost implements chains.CostEstimator, asking the nodes as LookupTx
+// does. A pool whose adapters give no estimate refuses with
+// recovery.EInvalid, without asking any node.
+func (p *Pool) EstimateCost(ctx context.Context, gasLimit uint64) (recovery.NetworkCost, error) {
+	seen, ok := p.able(func(n *node) bool { return n.cost != nil })
+	if !ok {
+		return recovery.NetworkCost{}, recovery.Errorf(recovery.EInvalid, "the %s nodes give no network cost estimate", p.network)
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (recovery.NetworkCost, error) {
+		return n.cost.EstimateCost(ctx, gasLimit)
+	})
+}
+
+// TokenDecimals implements chains.TokenReader, asking the nodes as LookupTx
+// does. A pool whose adapters read no tokens refuses with recovery.EInvalid,
+// without asking any node.
+func (p *Pool) TokenDecimals(ctx context.Context, contract string) (int32, error) {
+	seen, ok := p.able(func(n *node) bool { return n.tokens != nil })
+	if !ok {
+		return 0, recovery.Errorf(recovery.EInvalid, "%s has no token contracts the engine can read", p.network)
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (int32, error) {
+		return n.tokens.TokenDecimals(ctx, contract)
+	})
+}
+
+// able marks as seen, so that no request asks them, the nodes that cannot
+// make a call; ok is false when none can.
+func (p *Pool) able(can func(*node) bool) (seen []bool, ok bool) {
+	seen = make([]bool, len(p.nodes))
+	for i, n := range p.nodes {
+		seen[i] = !can(n)
+		ok = ok || !seen[i]
+	}
+	return seen, ok
+}
+
+func lookupTx(hash string) func(context.Context, *node) (*recovery.Tx, error) {
+	return func(ctx context.Context, n *node) (*recovery.Tx, error) { return n.lookup.LookupTx(ctx, hash) }
+}
+
+// first makes call on the nodes not yet seen, in order of preference (see
+// the package doc), until one answers, and returns its answer: a value, or
+// an error that is the node's final word. When no node answers it returns
+// an EUnavailable error. seen records the nodes asked or passed over.
+func first[T any](ctx context.Context, p *Pool, seen []bool, call func(context.Context, *node) (T, error)) (T, error) {
 	var (
+		zero    T
 		asked   int
 		limited bool  // a node was passed over for its rate limit
 		last    error // the latest node's failure, kept for the logs
@@ -218,7 +290,7 @@ func (p *Pool) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) 
 				p.release(n, probe)
 				limited, last = true, fmt.Errorf("%s: rate limited: %w", n.name, err)
 				if ctx.Err() != nil {
-					return nil, p.rateLimited(last)
+					return zero, p.rateLimited(last)
 				}
 				// Wait refuses at once when the caller's deadline would
 				// come first; the next node may have room now.
@@ -226,23 +298,20 @@ func (p *Pool) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) 
 			}
 		}
 		asked++
-		tx, err := p.ask(ctx, n, hash)
+		v, err := ask(ctx, p, n, call)
 		if p.record(ctx, n, probe, err) != answered {
 			last = fmt.Errorf("%s: %w", n.name, err)
 			continue
 		}
-		if recovery.ErrorCode(err) == recovery.ENotFound {
-			return p.secondOpinion(ctx, hash, seen, err)
-		}
-		return tx, err
+		return v, err
 	}
 	switch {
 	case asked == 0 && limited:
-		return nil, p.rateLimited(last)
+		return zero, p.rateLimited(last)
 	case last == nil:
 		last = ctx.Err() // the caller gave up before any node was asked
 	}
-	return nil, fmt.Errorf("%w: %w", recovery.Errorf(recovery.EUnavailable,
+	return zero, fmt.Errorf("%w: %w", recovery.Errorf(recovery.EUnavailable,
 		"no %s node gave a usable answer (%d of %d tried); try again later", p.network, asked, len(p.nodes)), last)
 }
 
@@ -259,20 +328,21 @@ func (p *Pool) secondOpinion(ctx context.Context, hash string, seen []bool, notF
 	if n.limiter != nil && !n.limiter.Allow() {
 		return nil, notFound
 	}
-	tx, err := p.ask(ctx, n, hash)
+	tx, err := ask(ctx, p, n, lookupTx(hash))
 	if p.record(ctx, n, false, err) == answered && err == nil {
 		return tx, nil
 	}
 	return nil, notFound
 }
 
-func (p *Pool) ask(ctx context.Context, n *node, hash string) (*recovery.Tx, error) {
+// ask makes one call to one node, within the pool's node timeout.
+func ask[T any](ctx context.Context, p *Pool, n *node, call func(context.Context, *node) (T, error)) (T, error) {
 	if p.nodeTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.nodeTimeout)
 		defer cancel()
 	}
-	return n.lookup.LookupTx(ctx, hash)
+	return call(ctx, n)
 }
 
 func (p *Pool) rateLimited(cause error) error {
@@ -426,7 +496,7 @@ func (p *Pool) Probe(ctx context.Context, hash string) {
 			continue
 		}
 		wg.Go(func() {
-			_, err := p.ask(ctx, n, hash)
+			_, err := ask(ctx, p, n, lookupTx(hash))
 			p.record(ctx, n, false, err)
 		})
 	}

@@ -148,6 +148,20 @@ func TestEndpointURLsStayOut(t *testing.T) {
 	if strings.Contains(msg, "127.0.0.1") {
 		t.Errorf("message %q names a host", msg)
 	}
+
+	// Nor may a quote's questions.
+	_, costErr := p.EstimateCost(ctxFor(t), 0)
+	_, decimalsErr := p.TokenDecimals(ctxFor(t), "0x00000000000000000000000000000000000dEaD1")
+	for _, err := range []error{costErr, decimalsErr} {
+		if recovery.ErrorCode(err) != recovery.EUnavailable {
+			t.Errorf("err = %v, want unavailable", err)
+		}
+		for _, secret := range []string{"s3cret", "apikey123"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("err = %v quotes the endpoint URL", err)
+			}
+		}
+	}
 }
 
 func startNode(t *testing.T, faucet *ecdsa.PrivateKey) *evmnode.Node {

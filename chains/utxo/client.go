@@ -1,13 +1,17 @@
-// Package utxo owns the Bitcoin-family adapter: it answers chains.Lookup for
-// btc, ltc, bch, doge, dash and zec from a node's JSON-RPC (btcd's rpcclient),
-// and owns each chain's address parameters, so that one public-key hash is
-// recognised whichever chain's address text it was paid to.
+// Package utxo owns the Bitcoin-family adapter: it answers chains.Lookup and
+// chains.CostEstimator for btc, ltc, bch, doge, dash and zec from a node's
+// JSON-RPC (btcd's rpcclient, given a context in one place: Call). It owns
+// each chain's address parameters, so that one public-key hash is
+// recognised whichever chain's address text it was paid to, and each
+// chain's floor feerate, which a cost estimate falls back to.
 //
 // Amounts are read from the raw transaction, in satoshis, never from the
 // float "value" fields of the node's verbose answer. The raw transaction is
 // decoded in Bitcoin's format, which Bitcoin, Bitcoin Cash, Dogecoin, Dash
 // and Litecoin (but for MWEB peg-ins) share; Zcash's v4/v5 format is not
-// decoded yet, so a zec lookup answers EUnavailable.
+// decoded yet, so a zec lookup answers EUnavailable. The one float a node
+// hands over, estimatesmartfee's feerate, is turned into a decimal once, as
+// it arrives.
 package utxo
 
 import (
@@ -27,6 +31,7 @@ import (
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
@@ -34,16 +39,17 @@ import (
 
 // Client reads transactions of one UTXO network.
 type Client struct {
-	rpc       RPC
-	network   chains.Network
-	params    Params
-	paramsErr error
-	sender    bool
+	rpc          RPC
+	network      chains.Network
+	params       Params
+	paramsErr    error
+	sender       bool
+	floorFeeRate decimal.Decimal // sat/vB; see WithFloorFeeRate
 }
 
 var _ chains.Lookup = (*Client)(nil)
 
-// Option changes how a Client looks transactions up.
+// Option changes how a Client reads its node.
 type Option func(*Client)
 
 // WithSender makes LookupTx fill Tx.From with the address of the first
@@ -56,7 +62,7 @@ func WithSender() Option { return func(c *Client) { c.sender = true } }
 // resolved here; if it is unknown, every LookupTx fails with that error (Dial
 // reports it at once).
 func New(rpc RPC, network chains.Network, opts ...Option) *Client {
-	c := &Client{rpc: rpc, network: network}
+	c := &Client{rpc: rpc, network: network, floorFeeRate: floorFeeRate(network.Params)}
 	c.params, c.paramsErr = ParamsFor(network.Params)
 	for _, o := range opts {
 		o(c)

@@ -21,42 +21,55 @@ type RPC interface {
 	// GetBlockHeaderVerbose is getblockheader with verbose=true, for the
 	// height of the block a transaction is in.
 	GetBlockHeaderVerbose(ctx context.Context, block *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error)
+	// EstimateSmartFee is estimatesmartfee in conservative mode: the
+	// feerate, in BTC per 1000 vB, that confirms within confTarget blocks.
+	EstimateSmartFee(ctx context.Context, confTarget int64) (*btcjson.EstimateSmartFeeResult, error)
 }
 
-// connRPC runs every call on its own short-lived rpcclient.Client.
-//
-// A shared client in HTTP POST mode pushes all requests through one
-// goroutine, and retries a refused connection ten times over about 20 s: one
-// call to a dead node, even abandoned by its caller, would hold up every
-// other lookup behind it. A client per call costs little (rpcclient closes
-// its HTTP connection after every request anyway), runs calls in parallel,
-// and its Shutdown aborts the request and its retries when ctx ends.
+// connRPC runs every call on its own short-lived rpcclient.Client (Call).
 type connRPC struct {
 	cfg rpcclient.ConnConfig
 }
 
-// NewRPC returns an RPC that talks to the node cfg describes. HTTP POST mode
-// is forced: the websocket mode needs notifications this adapter never uses.
+// NewRPC returns an RPC that talks to the node cfg describes, in HTTP POST
+// mode: the websocket mode needs notifications this adapter never uses.
 func NewRPC(cfg rpcclient.ConnConfig) RPC {
 	cfg.HTTPPostMode = true
 	return &connRPC{cfg: cfg}
 }
 
 func (r *connRPC) GetRawTransactionVerbose(ctx context.Context, txid *chainhash.Hash) (*btcjson.TxRawResult, error) {
-	return callRPC(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.TxRawResult, error) {
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.TxRawResult, error) {
 		return c.GetRawTransactionVerbose(txid)
 	})
 }
 
 func (r *connRPC) GetBlockHeaderVerbose(ctx context.Context, block *chainhash.Hash) (*btcjson.GetBlockHeaderVerboseResult, error) {
-	return callRPC(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.GetBlockHeaderVerboseResult, error) {
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.GetBlockHeaderVerboseResult, error) {
 		return c.GetBlockHeaderVerbose(block)
 	})
 }
 
-// callRPC runs call on a fresh client and returns when it answers or ctx
-// ends, whichever comes first.
-func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rpcclient.Client) (T, error)) (T, error) {
+func (r *connRPC) EstimateSmartFee(ctx context.Context, confTarget int64) (*btcjson.EstimateSmartFeeResult, error) {
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.EstimateSmartFeeResult, error) {
+		mode := btcjson.EstimateModeConservative
+		return c.EstimateSmartFee(confTarget, &mode)
+	})
+}
+
+// Call runs call on a fresh rpcclient.Client for the node cfg describes, in
+// HTTP POST mode, and returns when it answers or ctx ends, whichever comes
+// first. It is the one place btcd's rpcclient, which takes no context, is
+// given one.
+//
+// A shared client in HTTP POST mode pushes all requests through one
+// goroutine, and retries a refused connection ten times over about 20 s: one
+// call to a dead node, even abandoned by its caller, would hold up every
+// other call behind it. A client per call costs little (rpcclient closes its
+// HTTP connection after every request anyway), runs calls in parallel, and
+// its Shutdown aborts the request and its retries when ctx ends. A node that
+// does not accept connections fails the call at once.
+func Call[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rpcclient.Client) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -64,6 +77,7 @@ func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rp
 	if err := reachable(ctx, cfg); err != nil {
 		return zero, err
 	}
+	cfg.HTTPPostMode = true
 	c, err := rpcclient.New(&cfg, nil)
 	if err != nil {
 		return zero, fmt.Errorf("rpc client for %s: %w", cfg.Host, err)
@@ -91,7 +105,7 @@ func callRPC[T any](ctx context.Context, cfg rpcclient.ConnConfig, call func(*rp
 
 // reachable opens and closes one TCP connection to the node. rpcclient
 // retries a refused connection for about 20 s before it gives up; a node
-// that is down must fail the lookup at once, so that a scan over every
+// that is down must fail the call at once, so that a scan over every
 // network or a pool with another node to try does not wait for it.
 func reachable(ctx context.Context, cfg rpcclient.ConnConfig) error {
 	if cfg.Proxy != "" {

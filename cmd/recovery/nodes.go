@@ -10,16 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/btcsuite/btcd/rpcclient"
-	"github.com/shopspring/decimal"
-
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/utxo"
-	"github.com/misdeposit/recovery/fees"
 )
 
 // Node pool settings. A node gets nodeTimeout to answer, well inside the
@@ -33,13 +29,13 @@ const (
 )
 
 // buildLookups puts a pool over every RPC endpoint of every network that
-// has one, and keeps the pools' health fresh with a probe of every node
-// right after start and every probeInterval until ctx ends. A node that is down at
-// start is not an error: its pool fails over, and the node joins when it
-// answers.
+// has one, for the look-ups and the quotes' questions alike, and keeps the
+// pools' health fresh with a probe of every node right after start and
+// every probeInterval until ctx ends. A node that is down at start is not
+// an error: its pool fails over, and the node joins when it answers.
 func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (map[string]chains.Lookup, *nodes, error) {
 	lookups := map[string]chains.Lookup{}
-	quoting := &nodes{byNetwork: map[string][]*endpoint{}}
+	quoting := &nodes{pools: map[string]*pool.Pool{}}
 	var pools []*networkPool
 	for _, n := range reg.Networks() {
 		if len(n.RPC) == 0 {
@@ -53,13 +49,13 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		for i, u := range n.RPC {
 			e := &endpoint{network: n, url: u}
 			endpoints = append(endpoints, pool.Endpoint{Name: fmt.Sprintf("%s#%d", n.ID, i+1), Lookup: e})
-			quoting.byNetwork[n.ID] = append(quoting.byNetwork[n.ID], e)
 		}
 		p, err := pool.New(n.ID, endpoints, pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout})
 		if err != nil {
 			return nil, nil, err
 		}
 		lookups[n.ID] = p
+		quoting.pools[n.ID] = p
 		pools = append(pools, &networkPool{Pool: p, network: n})
 	}
 	if len(pools) > 0 {
@@ -125,33 +121,64 @@ type endpoint struct {
 	network chains.Network
 	url     string
 
-	mu     sync.Mutex
-	lookup chains.Lookup
+	mu      sync.Mutex
+	adapter adapter
 }
 
+// adapter is what every family's adapter answers.
+type adapter interface {
+	chains.Lookup
+	chains.CostEstimator
+}
+
+var (
+	_ adapter            = (*endpoint)(nil)
+	_ chains.TokenReader = (*endpoint)(nil)
+)
+
 func (e *endpoint) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
-	l, err := e.connect(ctx)
+	a, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return l.LookupTx(ctx, hash)
+	return a.LookupTx(ctx, hash)
 }
 
-func (e *endpoint) connect(ctx context.Context) (chains.Lookup, error) {
+func (e *endpoint) EstimateCost(ctx context.Context, gasLimit uint64) (recovery.NetworkCost, error) {
+	a, err := e.connect(ctx)
+	if err != nil {
+		return recovery.NetworkCost{}, err
+	}
+	return a.EstimateCost(ctx, gasLimit)
+}
+
+func (e *endpoint) TokenDecimals(ctx context.Context, contract string) (int32, error) {
+	a, err := e.connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	t, ok := a.(chains.TokenReader)
+	if !ok {
+		return 0, recovery.Errorf(recovery.EInvalid, "%s is not an EVM network: no token contracts", e.network.ID)
+	}
+	return t.TokenDecimals(ctx, contract)
+}
+
+func (e *endpoint) connect(ctx context.Context) (adapter, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.lookup != nil {
-		return e.lookup, nil
+	if e.adapter != nil {
+		return e.adapter, nil
 	}
-	l, err := dialNetwork(ctx, e.network, e.url)
+	a, err := dialNetwork(ctx, e.network, e.url)
 	if err != nil {
 		if recovery.ErrorCode(err) != recovery.EUnavailable {
 			err = fmt.Errorf("%w: %w", recovery.Errorf(recovery.EUnavailable, "a %s node is misconfigured: %s", e.network.ID, safeDialError(err)), err)
 		}
 		return nil, err
 	}
-	e.lookup = l
-	return l, nil
+	e.adapter = a
+	return a, nil
 }
 
 // safeDialError is the part of a connection error an operator may see in
@@ -163,7 +190,7 @@ func safeDialError(err error) string {
 	return "its address or settings are not usable"
 }
 
-func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains.Lookup, error) {
+func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (adapter, error) {
 	switch n.Family {
 	case recovery.FamilyEVM:
 		return evm.Dial(ctx, n, endpoint)
@@ -181,98 +208,36 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (chains
 	}
 }
 
-// nodes answers the quote's questions to a network's nodes, asking each
-// node in turn until one answers. Quotes are rare next to look-ups, so
-// they bypass the pools' rate limits and breakers.
+// nodes answers the quote's questions through each network's pool, under
+// the same failover, rate limits and breakers as look-ups.
 type nodes struct {
-	byNetwork map[string][]*endpoint
+	pools map[string]*pool.Pool
 }
 
 var _ activities.Nodes = (*nodes)(nil)
 
-// utxoFloorFeeRates are the feerates (sat/vB) a UTXO network cost falls
-// back to when the node has no estimate (regtest, young chains, btcd), by
-// address parameters: each chain's minimum relay feerate, or its
-// conventional fee for a one-input, two-output transaction (Dogecoin's
-// 0.01 DOGE/kB; Zcash's ZIP-317 10,000 zatoshis over ~220 bytes).
-var utxoFloorFeeRates = map[string]decimal.Decimal{
-	"btc": decimal.NewFromInt(1), "bch": decimal.NewFromInt(1), "ltc": decimal.NewFromInt(1),
-	"dash": decimal.NewFromInt(1), "doge": decimal.NewFromInt(1000), "zec": decimal.NewFromInt(50),
-}
-
-// utxoFloorFeeRate is the floor of a network's address parameters, 1 sat/vB
-// for a chain not in the table.
-func utxoFloorFeeRate(params string) decimal.Decimal {
-	if r, ok := utxoFloorFeeRates[strings.SplitN(params, "-", 2)[0]]; ok {
-		return r
-	}
-	return decimal.NewFromInt(1)
-}
-
 // NetworkCost implements activities.Nodes.
 func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (recovery.NetworkCost, error) {
-	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (recovery.NetworkCost, error) {
-		switch c := l.(type) {
-		case *evm.Client:
-			return fees.NewEVMCost(c.Fees(), e.network, gasLimit).EstimateCost(ctx)
-		case *utxo.Client:
-			cfg, err := e.utxoConn()
-			if err != nil {
-				return recovery.NetworkCost{}, err
-			}
-			return (&fees.UTXOCost{RPC: fees.NewFeeRPC(cfg), Network: e.network, FloorFeeRate: utxoFloorFeeRate(e.network.Params)}).EstimateCost(ctx)
-		default:
-			return recovery.NetworkCost{}, recovery.Errorf(recovery.EUnavailable, "no network cost estimate for %s networks", e.network.Family)
-		}
-	})
+	p, err := q.pool(network)
+	if err != nil {
+		return recovery.NetworkCost{}, err
+	}
+	return p.EstimateCost(ctx, gasLimit)
 }
 
 // TokenDecimals implements activities.Nodes.
 func (q *nodes) TokenDecimals(ctx context.Context, network, contract string) (int32, error) {
-	return firstAnswer(ctx, q, network, func(ctx context.Context, e *endpoint, l chains.Lookup) (int32, error) {
-		c, ok := l.(*evm.Client)
-		if !ok {
-			return 0, recovery.Errorf(recovery.EInvalid, "%s is not an EVM network: no token contracts", network)
-		}
-		return c.TokenDecimals(ctx, contract)
-	})
-}
-
-// firstAnswer asks the network's nodes in order, each for nodeTimeout, and
-// returns the first answer; a refusal (anything but EUnavailable) is an
-// answer too.
-func firstAnswer[T any](ctx context.Context, q *nodes, network string, ask func(context.Context, *endpoint, chains.Lookup) (T, error)) (T, error) {
-	var zero T
-	eps := q.byNetwork[network]
-	if len(eps) == 0 {
-		return zero, recovery.Errorf(recovery.EUnavailable, "no node is configured for %s", network)
-	}
-	var last error
-	for _, e := range eps {
-		v, err := func() (T, error) {
-			ctx, cancel := context.WithTimeout(ctx, nodeTimeout)
-			defer cancel()
-			l, err := e.connect(ctx)
-			if err != nil {
-				return zero, err
-			}
-			return ask(ctx, e, l)
-		}()
-		if err == nil || recovery.ErrorCode(err) != recovery.EUnavailable {
-			return v, err
-		}
-		last = err
-	}
-	return zero, last
-}
-
-// utxoConn is the node's connection settings for calls outside the
-// look-up adapter.
-func (e *endpoint) utxoConn() (rpcclient.ConnConfig, error) {
-	u, err := url.Parse(e.url)
+	p, err := q.pool(network)
 	if err != nil {
-		return rpcclient.ConnConfig{}, recovery.Errorf(recovery.EUnavailable, "a %s node is misconfigured: %s", e.network.ID, safeDialError(err))
+		return 0, err
 	}
-	pass, _ := u.User.Password()
-	return utxo.ConnConfig(u.Host, u.User.Username(), pass)
+	return p.TokenDecimals(ctx, contract)
+}
+
+func (q *nodes) pool(network string) (*pool.Pool, error) {
+	p, ok := q.pools[network]
+	if !ok {
+		return nil, recovery.Errorf(recovery.EUnavailable, "no node is configured for %s", network)
+	}
+	return p, nil
 }

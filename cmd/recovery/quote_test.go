@@ -15,6 +15,8 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/devchain/harness"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/workflows"
@@ -70,7 +72,7 @@ func TestQuoteFromTheNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := q.NetworkCost
-		if q.Asset != "ETH" || c == nil || c.Method != recovery.MethodEIP1559 || c.GasLimit != fees.NativeSendGas || c.Amount.Sign() <= 0 || c.BaseFee == nil {
+		if q.Asset != "ETH" || c == nil || c.Method != recovery.MethodEIP1559 || c.GasLimit != evm.NativeSendGas || c.Amount.Sign() <= 0 || c.BaseFee == nil {
 			t.Fatalf("quote %+v, cost %+v", q, c)
 		}
 		if q.Lines[1].Base.Cmp(c.Amount) != 0 || !q.Lines[1].Charged {
@@ -95,7 +97,7 @@ func TestQuoteFromTheNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := q.NetworkCost; c.Method != recovery.MethodFeeRate || !c.Fallback || c.Amount.Cmp(big.NewInt(fees.P2WPKHSendVBytes)) != 0 {
+		if c := q.NetworkCost; c.Method != recovery.MethodFeeRate || !c.Fallback || c.Amount.Cmp(big.NewInt(utxo.P2WPKHSendVBytes)) != 0 {
 			t.Fatalf("btc cost %+v", c)
 		}
 	})

@@ -29,6 +29,8 @@ import (
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/rpcclient"
+
+	"github.com/misdeposit/recovery/chains/utxo"
 )
 
 // Config says how to run btcd.
@@ -296,36 +298,15 @@ func (n *Node) Output() string { return n.out.Tail(tailLines) }
 // tailLines is how much of btcd's output an error quotes.
 const tailLines = 30
 
-// call runs one RPC on its own client so that ctx can abort it (see
-// chains/utxo's connRPC for why a shared client cannot).
+// call runs one RPC on its own client so that ctx can abort it
+// (utxo.Call).
 func call[T any](ctx context.Context, n *Node, what string, f func(*rpcclient.Client) (T, error)) (T, error) {
-	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, fmt.Errorf("btcdnode %s: %w", what, err)
-	}
-	c, err := rpcclient.New(n.connConfig(), nil)
+	v, err := utxo.Call(ctx, *n.connConfig(), f)
 	if err != nil {
+		var zero T
 		return zero, fmt.Errorf("btcdnode %s: %w", what, err)
 	}
-	defer c.Shutdown()
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := f(c)
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return zero, fmt.Errorf("btcdnode %s: %w", what, r.err)
-		}
-		return r.v, nil
-	case <-ctx.Done():
-		return zero, fmt.Errorf("btcdnode %s: %w", what, ctx.Err())
-	}
+	return v, nil
 }
 
 // BlockCount returns the height of the best block.
