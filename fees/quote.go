@@ -159,70 +159,17 @@ func NewQuote(in QuoteInput) (Quote, error) {
 	if err := in.validate(); err != nil {
 		return Quote{}, err
 	}
-	s := in.Schedule
 	depositUSD := Units(in.Amount, in.Decimals).Mul(in.Price.Value)
 
-	// Service fee.
-	svcUSD, rule, detail := serviceFee(s, depositUSD)
-	svcBase := usdToBase(svcUSD, in.Price.Value, in.Decimals)
-	lines := []Line{{Kind: LineServiceFee, Rule: rule, Base: svcBase, RuleUSD: svcUSD, Charged: true, Detail: detail}}
-
-	// Network cost.
+	lines := []Line{in.serviceFeeLine(depositUSD)}
 	var native *Price
-	if c := in.NetworkCost; c != nil {
-		sameAsset := in.sameAsset(c)
-		var (
-			costUSD  decimal.Decimal
-			costBase *big.Int
-		)
-		if sameAsset {
-			costBase = new(big.Int).Set(c.Amount)
-			costUSD = Units(c.Amount, c.Decimals).Mul(in.Price.Value)
-		} else {
-			p := *in.NativePrice
-			native = &p
-			costUSD = Units(c.Amount, c.Decimals).Mul(p.Value)
-			costBase = usdToBase(costUSD, in.Price.Value, in.Decimals)
-		}
-		l := Line{Kind: LineNetworkCost, RuleUSD: costUSD, Detail: fmt.Sprintf("%s %s", Units(c.Amount, c.Decimals), c.Asset)}
-		if c.Method != "" {
-			l.Detail += " (" + c.Method + ")"
-		}
-		if c.Fallback {
-			l.Detail += ", floor feerate: " + c.Note
-		}
-		if s.NetworkCost == ChargeNetworkCost {
-			l.Rule, l.Charged, l.Base = RuleChargeCost, true, costBase
-		} else {
-			l.Rule, l.Base = RuleAbsorbedCost, new(big.Int)
-			l.Detail += ", paid by the exchange"
-		}
+	if in.NetworkCost != nil {
+		var l Line
+		l, native = in.networkCostLine()
 		lines = append(lines, l)
 	}
-
-	// Clamp to the deposit, service fee first.
-	unclamped := new(big.Int)
-	for _, l := range lines {
-		unclamped.Add(unclamped, l.Base)
-	}
-	clamped := unclamped.Cmp(in.Amount) > 0
-	if clamped {
-		left := new(big.Int).Set(in.Amount)
-		for _, i := range clampOrder(lines) {
-			if lines[i].Base.Cmp(left) > 0 {
-				lines[i].Base = new(big.Int).Set(left)
-			}
-			left.Sub(left, lines[i].Base)
-		}
-	}
-
-	fee := new(big.Int)
-	for i := range lines {
-		l := &lines[i]
-		l.Amount = Units(l.Base, in.Decimals)
-		l.USD = l.Amount.Mul(in.Price.Value)
-		fee.Add(fee, l.Base)
-	}
+	unclamped, clamped := clampToDeposit(lines, in.Amount)
+	fee := in.settle(lines)
 	net := new(big.Int).Sub(in.Amount, fee)
 
 	q := Quote{
@@ -238,8 +185,86 @@ func NewQuote(in QuoteInput) (Quote, error) {
 	if clamped {
 		q.UnclampedFeeBase = unclamped
 	}
-	q.Advice = advise(s, depositUSD, Units(unclamped, in.Decimals).Mul(in.Price.Value), clamped, in.Urgent)
+	q.Advice = advise(in.Schedule, depositUSD, Units(unclamped, in.Decimals).Mul(in.Price.Value), clamped, in.Urgent)
 	return q, nil
+}
+
+// serviceFeeLine is the schedule's service fee on a deposit worth
+// depositUSD, rounded up to the deposited asset's base unit.
+func (in QuoteInput) serviceFeeLine(depositUSD decimal.Decimal) Line {
+	usd, rule, detail := serviceFee(in.Schedule, depositUSD)
+	return Line{Kind: LineServiceFee, Rule: rule, Base: usdToBase(usd, in.Price.Value, in.Decimals), RuleUSD: usd, Charged: true, Detail: detail}
+}
+
+// networkCostLine is the line of the recovery transaction's cost, charged
+// or absorbed as the schedule says. A cost in the deposited asset is taken
+// exactly; one in the native asset of a token deposit is converted through
+// USD and rounded up, and the native price it was converted at is
+// returned.
+func (in QuoteInput) networkCostLine() (Line, *Price) {
+	c := in.NetworkCost
+	var (
+		costUSD  decimal.Decimal
+		costBase *big.Int
+		native   *Price
+	)
+	if in.sameAsset(c) {
+		costBase = new(big.Int).Set(c.Amount)
+		costUSD = Units(c.Amount, c.Decimals).Mul(in.Price.Value)
+	} else {
+		p := *in.NativePrice
+		native = &p
+		costUSD = Units(c.Amount, c.Decimals).Mul(p.Value)
+		costBase = usdToBase(costUSD, in.Price.Value, in.Decimals)
+	}
+	l := Line{Kind: LineNetworkCost, RuleUSD: costUSD, Detail: fmt.Sprintf("%s %s", Units(c.Amount, c.Decimals), c.Asset)}
+	if c.Method != "" {
+		l.Detail += " (" + c.Method + ")"
+	}
+	if c.Fallback {
+		l.Detail += ", floor feerate: " + c.Note
+	}
+	if in.Schedule.NetworkCost == ChargeNetworkCost {
+		l.Rule, l.Charged, l.Base = RuleChargeCost, true, costBase
+	} else {
+		l.Rule, l.Base = RuleAbsorbedCost, new(big.Int)
+		l.Detail += ", paid by the exchange"
+	}
+	return l, native
+}
+
+// clampToDeposit cuts the lines, in clampOrder, so that together they take
+// no more than the deposit. It returns what they asked for in all, in base
+// units, and whether they were cut.
+func clampToDeposit(lines []Line, deposit *big.Int) (asked *big.Int, clamped bool) {
+	asked = new(big.Int)
+	for _, l := range lines {
+		asked.Add(asked, l.Base)
+	}
+	if asked.Cmp(deposit) <= 0 {
+		return asked, false
+	}
+	left := new(big.Int).Set(deposit)
+	for _, i := range clampOrder(lines) {
+		if lines[i].Base.Cmp(left) > 0 {
+			lines[i].Base = new(big.Int).Set(left)
+		}
+		left.Sub(left, lines[i].Base)
+	}
+	return asked, true
+}
+
+// settle writes each line's amount in whole units of the deposited asset
+// and in USD, and returns the fee: the base units the lines take.
+func (in QuoteInput) settle(lines []Line) *big.Int {
+	fee := new(big.Int)
+	for i := range lines {
+		l := &lines[i]
+		l.Amount = Units(l.Base, in.Decimals)
+		l.USD = l.Amount.Mul(in.Price.Value)
+		fee.Add(fee, l.Base)
+	}
+	return fee
 }
 
 // clampOrder is the order in which lines are paid from the deposit when
