@@ -2,8 +2,8 @@
 // one AppealWorkflow per deposit, whose run method reads as the case's
 // steps, and the PolicyWorkflow holding the policy in force. Update
 // handlers validate and record what people did; the main function moves
-// the case on. Side effects live in activities; nothing here parses a
-// policy or calls a node.
+// the case on. Side effects live in activities, and a policy document is
+// read by the caller that applies it (policyclient), never here.
 package workflows
 
 import (
