@@ -134,42 +134,81 @@ type Diagnosis struct {
 //  7. Otherwise a regular deposit (CategoryRegularDeposit).
 func Classify(f Facts) Diagnosis {
 	d := Diagnosis{Evidence: []Evidence{}}
+	if d.byChainAlone(f) {
+		return d
+	}
+	d.noteWhereFound(f)
+	if !f.InPolicy {
+		d.unsupportedNetwork(f)
+		return d
+	}
+	tf, owner := pick(f)
+	if tf == nil {
+		d.notOurAddress(f)
+		return d
+	}
+	params := d.noteDeposit(f, tf, owner)
+	if tf.Credit != nil {
+		d.alreadyCredited(tf.Credit, params)
+		return d
+	}
+	if !tf.Listed {
+		d.add("token", fmt.Sprintf("contract %s is not listed on %s", tf.Transfer.Token, f.Network.ID))
+	}
+	if d.byAddressMatch(f, owner, params) {
+		return d
+	}
+	d.byWhatMoved(tf, params)
+	return d
+}
+
+// byChainAlone decides not_found, failed_tx and pending, where the chain's
+// answer is all there is to say; false when the transaction is final.
+func (d *Diagnosis) byChainAlone(f Facts) bool {
 	switch {
 	case !f.Found || f.Tx == nil:
 		d.Category = recovery.CategoryNotFound
 		d.add("scanned_networks", strings.Join(f.Scanned, ", "))
 		d.explain("not_found", nil)
-		return d
 	case f.Tx.Status == recovery.TxFailed:
 		d.Category = recovery.CategoryFailedTx
 		d.add("receipt_status", "failed (reverted): nothing was transferred")
 		d.explain("failed_tx", map[string]string{"network": f.Network.ID})
-		return d
 	case !f.Tx.Final():
 		d.Category = recovery.CategoryPending
 		d.add("confirmations", fmt.Sprintf("%d of %d", f.Tx.Confirmations, f.Tx.Required))
 		d.explain("pending", map[string]string{"network": f.Network.ID, "confirmations": fmt.Sprint(f.Tx.Confirmations), "required": fmt.Sprint(f.Tx.Required)})
-		return d
+	default:
+		return false
 	}
+	return true
+}
+
+// noteWhereFound records where the final transaction is, and the network
+// the user named when it is another.
+func (d *Diagnosis) noteWhereFound(f Facts) {
 	d.add("found_on", fmt.Sprintf("%s, block %d, %d confirmations of %d", f.Network.ID, f.Tx.BlockNumber, f.Tx.Confirmations, f.Tx.Required))
 	if f.ClaimedNetwork != "" && f.ClaimedNetwork != f.Network.ID {
 		d.add("claimed_network", f.ClaimedNetwork)
 	}
-	if !f.InPolicy {
-		d.Category = recovery.CategoryUnsupportedNetwork
-		d.add("policy", "the policy does not cover "+f.Network.ID)
-		d.explain("unsupported_network", map[string]string{"network": f.Network.ID})
-		return d
-	}
+}
 
-	tf, owner := pick(f)
-	if tf == nil {
-		d.Category = recovery.CategoryNotOurAddress
-		d.add("transfers", describeTransfers(f.Transfers))
-		d.add("address_book", "no recipient is an address the exchange issued")
-		d.explain("not_our_address", map[string]string{"address": f.ClaimedAddress, "network": f.Network.ID})
-		return d
-	}
+func (d *Diagnosis) unsupportedNetwork(f Facts) {
+	d.Category = recovery.CategoryUnsupportedNetwork
+	d.add("policy", "the policy does not cover "+f.Network.ID)
+	d.explain("unsupported_network", map[string]string{"network": f.Network.ID})
+}
+
+func (d *Diagnosis) notOurAddress(f Facts) {
+	d.Category = recovery.CategoryNotOurAddress
+	d.add("transfers", describeTransfers(f.Transfers))
+	d.add("address_book", "no recipient is an address the exchange issued")
+	d.explain("not_our_address", map[string]string{"address": f.ClaimedAddress, "network": f.Network.ID})
+}
+
+// noteDeposit records the deposit the case is about and whose it is, and
+// returns the parameters every explanation of a deposit carries.
+func (d *Diagnosis) noteDeposit(f Facts, tf *TransferFacts, owner *Owner) (params map[string]string) {
 	t := tf.Transfer
 	d.Deposit, d.Owner, d.Asset = &t, owner, tf.Asset
 	d.add("deposit", fmt.Sprintf("%s %s %s to %s (index %d)", t.Kind, t.Amount, tf.Asset, t.To, t.Index))
@@ -178,18 +217,20 @@ func Classify(f Facts) Diagnosis {
 		d.OwnerMismatch = true
 		d.add("claimant", fmt.Sprintf("%s is not the owner of the address; proof of sending is required", f.UserID))
 	}
-	params := map[string]string{"network": f.Network.ID, "address": t.To, "amount": t.Amount.String(), "asset": tf.Asset}
+	return map[string]string{"network": f.Network.ID, "address": t.To, "amount": t.Amount.String(), "asset": tf.Asset}
+}
 
-	if c := tf.Credit; c != nil {
-		d.Category = recovery.CategoryAlreadyCredited
-		d.add("credit", fmt.Sprintf("credited to %s on %s (amount %s)", c.UserID, c.CreditedAt.UTC().Format("2006-01-02 15:04 UTC"), c.Amount))
-		params["credited_at"] = c.CreditedAt.UTC().Format("2006-01-02")
-		d.explain("already_credited", params)
-		return d
-	}
-	if !tf.Listed {
-		d.add("token", fmt.Sprintf("contract %s is not listed on %s", t.Token, f.Network.ID))
-	}
+func (d *Diagnosis) alreadyCredited(c *addressbook.Credit, params map[string]string) {
+	d.Category = recovery.CategoryAlreadyCredited
+	d.add("credit", fmt.Sprintf("credited to %s on %s (amount %s)", c.UserID, c.CreditedAt.UTC().Format("2006-01-02 15:04 UTC"), c.Amount))
+	params["credited_at"] = c.CreditedAt.UTC().Format("2006-01-02")
+	d.explain("already_credited", params)
+}
+
+// byAddressMatch decides the categories that come from how the address
+// matched its owner: retired_address, wrong_network_evm, cross_chain_utxo
+// and missing_or_wrong_memo. False when the address matched as it should.
+func (d *Diagnosis) byAddressMatch(f Facts, owner *Owner, params map[string]string) bool {
 	switch {
 	case owner.Entry.Status == addressbook.Retired:
 		d.Category = recovery.CategoryRetiredAddress
@@ -201,12 +242,23 @@ func Classify(f Facts) Diagnosis {
 	case owner.Match == MatchPubKeyHash:
 		d.Category = recovery.CategoryCrossChainUTXO
 		params["issued_for"] = owner.Entry.Network
-		d.add("pubkey_hash", t.PubKeyHash)
+		d.add("pubkey_hash", d.Deposit.PubKeyHash)
 		d.explain("cross_chain_utxo", params)
 	case owner.Entry.Memo != "" && !sameMemo(f.Tx.Memo, owner.Entry.Memo):
 		d.Category = recovery.CategoryMissingOrWrongMemo
 		d.add("memo", fmt.Sprintf("transaction memo %q; the shared address needs a user's memo", f.Tx.Memo))
 		d.explain("missing_or_wrong_memo", params)
+	default:
+		return false
+	}
+	return true
+}
+
+// byWhatMoved decides from what moved and how: unlisted_token,
+// contract_deposit, below_minimum, or else a regular deposit.
+func (d *Diagnosis) byWhatMoved(tf *TransferFacts, params map[string]string) {
+	t := tf.Transfer
+	switch {
 	case !tf.Listed:
 		d.Category = recovery.CategoryUnlistedToken
 		params["token"] = t.Token
@@ -224,7 +276,6 @@ func Classify(f Facts) Diagnosis {
 		d.Category = CategoryRegularDeposit
 		d.explain("regular_deposit", params)
 	}
-	return d
 }
 
 // pick chooses the transfer the case is about and its owner: the one to

@@ -98,126 +98,171 @@ const (
 // conditional network.
 func (p *Policy) Validate(known []chains.Network) error {
 	v := &validator{}
-	switch {
-	case strings.TrimSpace(p.Version) == "":
-		v.add("version", "is required, e.g. \"2026-11-23.1\"")
-	case !versionPattern.MatchString(p.Version):
-		v.add("version", "must be 1-64 letters, digits, dots, dashes, underscores or plus signs")
-	}
-
-	// Document defaults: one per category, each with an action.
-	for _, c := range sortedKeys(p.Defaults) {
-		if !recovery.IsCategory(c) {
-			v.add("defaults."+c, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
-		}
-	}
-	defaultProblems := map[string][]string{} // category → fields with a resolved problem
-	for _, c := range recovery.Categories() {
-		path := "defaults." + c
-		r, ok := p.Defaults[c]
-		if !ok {
-			v.add(path, "missing: every category needs a default rule")
-			continue
-		}
-		if r.Action == "" {
-			v.add(path+".action", "is required in a default rule: one of %s", actionList())
-		}
-		v.rule(path, r)
-		if c == recovery.CategoryUnsupportedNetwork && r.Action.Recoverable() {
-			v.add(path+".action", "must be park or reject: a network outside the policy cannot be recovered")
-		}
-		if r.Action.valid() {
-			action := r.Action
-			if c == recovery.CategoryUnsupportedNetwork {
-				action = stricter(action, Park) // as Decide applies it
-			}
-			for _, pr := range resolvedProblems(r, action) {
-				v.addOnce(path+"."+pr.field, "%s", pr.msg)
-				defaultProblems[c] = append(defaultProblems[c], pr.field)
-			}
-		}
-	}
-
-	// Networks.
-	ids := map[string]bool{}
-	for _, n := range known {
-		ids[n.ID] = true
-	}
+	v.version(p.Version)
+	reported := v.defaults(p.Defaults)
+	registered := networkIDs(known)
 	for _, id := range p.NetworkIDs() {
-		np := p.Networks[id]
-		path := "networks." + id
-		if known != nil && !ids[id] {
-			v.add(path, "unknown network (not in the network registry)")
-		}
-		switch {
-		case np.Recoverable == "":
-			v.add(path+".recoverable", "is required: one of %s", actionList())
-		case !np.Recoverable.valid():
-			v.add(path+".recoverable", "must be one of %s, not %q", actionList(), np.Recoverable)
-		}
-		if np.Default != nil {
-			if np.Default.Action != "" {
-				v.add(path+".default.action", "is not allowed: the network's action is recoverable")
-			}
-			v.rule(path+".default", *np.Default)
-		}
-		for _, c := range sortedKeys(np.Categories) {
-			cp := path + ".categories." + c
-			switch {
-			case !recovery.IsCategory(c):
-				v.add(cp, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
-				continue
-			case c == recovery.CategoryUnsupportedNetwork:
-				v.add(cp, "cannot be set on a network in the policy: the network is supported")
-			}
-			v.rule(cp, np.Categories[c])
-		}
-
-		// Every category as Decide resolves it on this network. A
-		// problem the default rule already has was reported there; one
-		// coming from a network category rule is reported at that rule;
-		// one coming from the network default, once at the network default.
-		var noSecurity []string
-		fromDefault := map[string][]string{} // field → categories
-		var fromDefaultOrder []fieldProblem
-		for _, c := range recovery.Categories() {
-			if c == recovery.CategoryUnsupportedNetwork {
-				continue
-			}
-			if _, ok := p.Defaults[c]; !ok {
-				continue // reported as missing
-			}
-			r := p.resolve(id, c)
-			_, own := np.Categories[c]
-			for _, pr := range resolvedProblems(r.rule, r.action) {
-				switch {
-				case slices.Contains(defaultProblems[c], pr.field):
-				case own:
-					v.addOnce(path+".categories."+c+"."+pr.field, "%s", pr.msg)
-				default:
-					if _, seen := fromDefault[pr.field]; !seen {
-						fromDefaultOrder = append(fromDefaultOrder, pr)
-					}
-					fromDefault[pr.field] = append(fromDefault[pr.field], c)
-				}
-			}
-			if np.Recoverable == Conditional && r.action.Recoverable() &&
-				r.rule.Conditions.SecuritySignoffAboveUSD == nil && !slices.Contains(r.rule.Signoffs, recovery.TeamSecurity) {
-				noSecurity = append(noSecurity, c)
-			}
-		}
-		for _, pr := range fromDefaultOrder {
-			v.addOnce(path+".default."+pr.field, "%s (categories %s)", pr.msg, strings.Join(fromDefault[pr.field], ", "))
-		}
-		if len(noSecurity) > 0 {
-			v.add(path, "a conditional network needs the security team's sign-off on every recoverable category; missing for %s: set default.conditions.security_signoff_above_usd or add security to signoffs",
-				strings.Join(noSecurity, ", "))
-		}
+		v.network(id, p.Networks[id], registered)
+		v.resolvedNetwork(p, id, reported)
 	}
 	if len(v.problems) > 0 {
 		return invalid(v.problems...)
 	}
 	return nil
+}
+
+func (v *validator) version(version string) {
+	switch {
+	case strings.TrimSpace(version) == "":
+		v.add("version", "is required, e.g. \"2026-11-23.1\"")
+	case !versionPattern.MatchString(version):
+		v.add("version", "must be 1-64 letters, digits, dots, dashes, underscores or plus signs")
+	}
+}
+
+// defaults checks the document's default rules: one per category, each
+// with an action. It returns, per category, the fields whose problem as
+// resolved it reported, so that a network inheriting the rule is not told
+// the same again.
+func (v *validator) defaults(defaults map[string]Rule) (reported map[string][]string) {
+	for _, c := range sortedKeys(defaults) {
+		if !recovery.IsCategory(c) {
+			v.add("defaults."+c, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
+		}
+	}
+	reported = map[string][]string{}
+	for _, c := range recovery.Categories() {
+		r, ok := defaults[c]
+		if !ok {
+			v.add("defaults."+c, "missing: every category needs a default rule")
+			continue
+		}
+		reported[c] = v.defaultRule(c, r)
+	}
+	return reported
+}
+
+// defaultRule checks the default rule of category c, as written and as
+// Decide applies it, and returns the fields with a problem as resolved.
+func (v *validator) defaultRule(c string, r Rule) (fields []string) {
+	path := "defaults." + c
+	if r.Action == "" {
+		v.add(path+".action", "is required in a default rule: one of %s", actionList())
+	}
+	v.rule(path, r)
+	if c == recovery.CategoryUnsupportedNetwork && r.Action.Recoverable() {
+		v.add(path+".action", "must be park or reject: a network outside the policy cannot be recovered")
+	}
+	if !r.Action.valid() {
+		return nil
+	}
+	action := r.Action
+	if c == recovery.CategoryUnsupportedNetwork {
+		action = stricter(action, Park) // as Decide applies it
+	}
+	for _, pr := range resolvedProblems(r, action) {
+		v.addOnce(path+"."+pr.field, "%s", pr.msg)
+		fields = append(fields, pr.field)
+	}
+	return fields
+}
+
+// networkIDs is the set of ids of the known networks; nil when known is
+// nil, which skips the check.
+func networkIDs(known []chains.Network) map[string]bool {
+	if known == nil {
+		return nil
+	}
+	ids := map[string]bool{}
+	for _, n := range known {
+		ids[n.ID] = true
+	}
+	return ids
+}
+
+// network checks the values written for one network: its id, its
+// recoverable action, its default rule and its category rules.
+func (v *validator) network(id string, np NetworkPolicy, registered map[string]bool) {
+	path := "networks." + id
+	if registered != nil && !registered[id] {
+		v.add(path, "unknown network (not in the network registry)")
+	}
+	switch {
+	case np.Recoverable == "":
+		v.add(path+".recoverable", "is required: one of %s", actionList())
+	case !np.Recoverable.valid():
+		v.add(path+".recoverable", "must be one of %s, not %q", actionList(), np.Recoverable)
+	}
+	if np.Default != nil {
+		if np.Default.Action != "" {
+			v.add(path+".default.action", "is not allowed: the network's action is recoverable")
+		}
+		v.rule(path+".default", *np.Default)
+	}
+	for _, c := range sortedKeys(np.Categories) {
+		cp := path + ".categories." + c
+		switch {
+		case !recovery.IsCategory(c):
+			v.add(cp, "unknown category (known: %s)", strings.Join(recovery.Categories(), ", "))
+			continue
+		case c == recovery.CategoryUnsupportedNetwork:
+			v.add(cp, "cannot be set on a network in the policy: the network is supported")
+		}
+		v.rule(cp, np.Categories[c])
+	}
+}
+
+// resolvedNetwork checks every category as Decide resolves it on network
+// id. A problem the default rule already has was reported there (reported,
+// from defaults); one coming from a network category rule is reported at
+// that rule; one coming from the network default, once at the network
+// default, naming the categories it affects.
+func (v *validator) resolvedNetwork(p *Policy, id string, reported map[string][]string) {
+	path := "networks." + id
+	np := p.Networks[id]
+	var noSecurity []string
+	fromDefault := map[string][]string{} // field → categories
+	var fromDefaultOrder []fieldProblem
+	for _, c := range recovery.Categories() {
+		if c == recovery.CategoryUnsupportedNetwork {
+			continue
+		}
+		if _, ok := p.Defaults[c]; !ok {
+			continue // reported as missing
+		}
+		r := p.resolve(id, c)
+		_, own := np.Categories[c]
+		for _, pr := range resolvedProblems(r.rule, r.action) {
+			switch {
+			case slices.Contains(reported[c], pr.field):
+			case own:
+				v.addOnce(path+".categories."+c+"."+pr.field, "%s", pr.msg)
+			default:
+				if _, seen := fromDefault[pr.field]; !seen {
+					fromDefaultOrder = append(fromDefaultOrder, pr)
+				}
+				fromDefault[pr.field] = append(fromDefault[pr.field], c)
+			}
+		}
+		if np.Recoverable == Conditional && lacksSecuritySignoff(r) {
+			noSecurity = append(noSecurity, c)
+		}
+	}
+	for _, pr := range fromDefaultOrder {
+		v.addOnce(path+".default."+pr.field, "%s (categories %s)", pr.msg, strings.Join(fromDefault[pr.field], ", "))
+	}
+	if len(noSecurity) > 0 {
+		v.add(path, "a conditional network needs the security team's sign-off on every recoverable category; missing for %s: set default.conditions.security_signoff_above_usd or add security to signoffs",
+			strings.Join(noSecurity, ", "))
+	}
+}
+
+// lacksSecuritySignoff is true for a recoverable resolution that never asks
+// the security team: no threshold above which it signs, and not a sign-off
+// team.
+func lacksSecuritySignoff(r resolution) bool {
+	return r.action.Recoverable() &&
+		r.rule.Conditions.SecuritySignoffAboveUSD == nil && !slices.Contains(r.rule.Signoffs, recovery.TeamSecurity)
 }
 
 type validator struct {

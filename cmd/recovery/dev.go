@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
@@ -61,12 +63,9 @@ mis-deposits on them. Everything survives a restart.`,
 }
 
 func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Logger) (err error) {
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	dataDir, err := makeDataDir(cfg.DataDir)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return fmt.Errorf("data directory: %w", err)
 	}
 	// Take the API port first so that a port in use fails at once, not
 	// after the chains and Temporal have started.
@@ -75,23 +74,12 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	defer l.Close()
-	ks, err := keystore.Open(filepath.Join(dataDir, "keystore"))
+
+	local, err := startLocalChains(ctx, cfg, dataDir, log)
 	if err != nil {
 		return err
 	}
-
-	var local *devchain.Chains
-	if !cfg.ExternalNodes() {
-		log.Info("starting local chains", "dir", filepath.Join(dataDir, "chains"))
-		local, err = devchain.Start(ctx, devchain.Config{
-			DataDir:     filepath.Join(dataDir, "chains"),
-			Keystore:    ks,
-			BlockPeriod: cfg.Dev.BlockPeriod,
-			Logger:      log,
-		})
-		if err != nil {
-			return fmt.Errorf("local chains: %w", err)
-		}
+	if local != nil {
 		defer func() { err = errors.Join(err, local.Stop()) }()
 		cfg.Networks = append(cfg.Networks, local.Networks()...)
 	}
@@ -110,42 +98,16 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	defer journal.Close()
-	if local != nil {
-		entries, err := local.AddressBook()
-		if err != nil {
-			return err
-		}
-		if err := book.Upsert(ctx, entries, time.Now()); err != nil {
-			return fmt.Errorf("dev address book: %w", err)
-		}
+	if err := addLocalAddresses(ctx, book, local); err != nil {
+		return err
 	}
 
-	_, portText, err := net.SplitHostPort(cfg.TemporalAddress)
-	if err != nil {
-		return fmt.Errorf("temporal address %q: %w", cfg.TemporalAddress, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return fmt.Errorf("temporal address %q: bad port", cfg.TemporalAddress)
-	}
-	uiPort := cfg.UIPort
-	if uiPort < 0 {
-		uiPort = 0
-	}
-	srv, err := temporaldev.Start(temporaldev.Options{
-		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
-		FrontendPort:     port,
-		UIPort:           uiPort,
-		Namespace:        cfg.Namespace,
-		SearchAttributes: workflows.SearchAttributes(),
-		Logger:           log,
-	})
+	srv, err := startTemporal(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
 	cfg.TemporalAddress = srv.FrontendAddress()
-
 	c, err := dialTemporal(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -160,36 +122,128 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	scanner := chains.NewScanner(reg, lookups)
-	px, err := prices(cfg, true)
+	w, err := startWorker(c, cfg, reg, scanner, quoting, book)
 	if err != nil {
 		return err
-	}
-	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px))
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 	if err := applyPolicyFile(ctx, c, cfg, reg, log); err != nil {
 		return err
 	}
 
-	token, err := devStaffToken(dataDir)
+	deps, err := devAPIDeps(cfg, c, reg, scanner, book, journal, local, log)
 	if err != nil {
 		return err
+	}
+	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
+	return serveHTTP(ctx, l, api.NewServer(deps))
+}
+
+// makeDataDir makes the data directory and returns its absolute path.
+func makeDataDir(dir string) (string, error) {
+	dataDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	return dataDir, nil
+}
+
+// startLocalChains starts the local chains with their demo deposits,
+// unless the config points the networks at nodes of their own: then it
+// returns nil.
+func startLocalChains(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger) (*devchain.Chains, error) {
+	ks, err := keystore.Open(filepath.Join(dataDir, "keystore"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ExternalNodes() {
+		return nil, nil
+	}
+	log.Info("starting local chains", "dir", filepath.Join(dataDir, "chains"))
+	local, err := devchain.Start(ctx, devchain.Config{
+		DataDir:     filepath.Join(dataDir, "chains"),
+		Keystore:    ks,
+		BlockPeriod: cfg.Dev.BlockPeriod,
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local chains: %w", err)
+	}
+	return local, nil
+}
+
+// addLocalAddresses puts the local chains' deposit addresses in the
+// address book, as the exchange's own would be; nothing without local
+// chains.
+func addLocalAddresses(ctx context.Context, book *addressbook.Store, local *devchain.Chains) error {
+	if local == nil {
+		return nil
+	}
+	entries, err := local.AddressBook()
+	if err != nil {
+		return err
+	}
+	if err := book.Upsert(ctx, entries, time.Now()); err != nil {
+		return fmt.Errorf("dev address book: %w", err)
+	}
+	return nil
+}
+
+// startTemporal starts the embedded Temporal, with its Web UI unless the
+// UI port is negative, on the port of cfg.TemporalAddress and its data in
+// the data directory.
+func startTemporal(cfg config.Config, log *slog.Logger) (*temporaldev.Server, error) {
+	_, portText, err := net.SplitHostPort(cfg.TemporalAddress)
+	if err != nil {
+		return nil, fmt.Errorf("temporal address %q: %w", cfg.TemporalAddress, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("temporal address %q: bad port", cfg.TemporalAddress)
+	}
+	uiPort := cfg.UIPort
+	if uiPort < 0 {
+		uiPort = 0
+	}
+	return temporaldev.Start(temporaldev.Options{
+		DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
+		FrontendPort:     port,
+		UIPort:           uiPort,
+		Namespace:        cfg.Namespace,
+		SearchAttributes: workflows.SearchAttributes(),
+		Logger:           log,
+	})
+}
+
+// startWorker starts the worker with the dev prices.
+func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store) (worker.Worker, error) {
+	px, err := prices(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px))
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w, nil
+}
+
+// devAPIDeps is what the API serves in dev: the dev admin's staff token
+// besides the configured ones, users' tokens the API itself issues, the dev
+// timing and, with local chains, deposit addresses and the demo deposits.
+func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanner *chains.Scanner, book *addressbook.Store, journal *ledger.Store, local *devchain.Chains, log *slog.Logger) (api.Deps, error) {
+	token, err := devStaffToken(cfg.DataDir)
+	if err != nil {
+		return api.Deps{}, err
 	}
 	cfg.StaffTokens = append(cfg.StaffTokens, config.StaffToken{Token: token, Person: "dev-admin", Roles: []string{recovery.RoleAdmin}})
-
-	secret := cfg.UserTokenSecret
-	if secret == "" {
-		if secret, err = devSecret(dataDir, "user-token-secret", 32); err != nil {
-			return err
-		}
-	}
-	users, err := api.NewUserTokens([]byte(secret), nil)
+	users, err := devUserTokens(cfg)
 	if err != nil {
-		return err
+		return api.Deps{}, err
 	}
-
 	timing := workflows.DefaultTiming()
 	timing.NotFoundRechecks = cfg.Dev.Recheck
 	timing.ConfirmationPoll = cfg.Dev.ConfirmationPoll
@@ -219,8 +273,20 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		}
 		deps.Demo = func() any { return local.Demo() }
 	}
-	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
-	return serveHTTP(ctx, l, api.NewServer(deps))
+	return deps, nil
+}
+
+// devUserTokens signs users' tokens with the configured secret, or with one
+// kept in the data directory.
+func devUserTokens(cfg config.Config) (*api.UserTokens, error) {
+	secret := cfg.UserTokenSecret
+	if secret == "" {
+		var err error
+		if secret, err = devSecret(cfg.DataDir, "user-token-secret", 32); err != nil {
+			return nil, err
+		}
+	}
+	return api.NewUserTokens([]byte(secret), nil)
 }
 
 // devStaffToken returns the dev admin token, creating it on first run.
