@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -26,30 +28,21 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, maxAddressBook)
-	var entries []addressbook.Entry
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "text/csv":
-		var err error
-		if entries, err = addressbook.ReadCSV(body); err != nil {
-			s.writeError(w, r, tooLargeOr(err))
-			return
-		}
-	case "application/json", "":
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			s.writeError(w, r, recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook))
-			return
-		}
-		var req addressBookEntries
-		if err := decodeStrictBytes(raw, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		entries = req.Entries
-	default:
+	if ct != "text/csv" && ct != "application/json" && ct != "" {
 		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send text/csv or application/json, not %s", ct))
+		return
+	}
+	// The whole body is read before it is parsed: the CSV reader keeps a
+	// read error only as text, and the size limit is told by its type.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAddressBook))
+	if err != nil {
+		s.writeError(w, r, bodyError(err))
+		return
+	}
+	entries, err := parseAddressBook(ct, raw)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if len(entries) == 0 {
@@ -115,9 +108,24 @@ func (s Staff) may(roles ...string) bool {
 	return false
 }
 
-func tooLargeOr(err error) error {
-	if strings.Contains(err.Error(), "http: request body too large") {
+// parseAddressBook reads address book entries sent as CSV (text/csv) or
+// JSON (application/json or no type).
+func parseAddressBook(contentType string, raw []byte) ([]addressbook.Entry, error) {
+	if contentType == "text/csv" {
+		return addressbook.ReadCSV(bytes.NewReader(raw))
+	}
+	var req addressBookEntries
+	if err := decodeStrictBytes(raw, &req); err != nil {
+		return nil, err
+	}
+	return req.Entries, nil
+}
+
+// bodyError is the refusal of a body that could not be read: over the size
+// limit, or cut off on the way.
+func bodyError(err error) error {
+	if errors.As(err, new(*http.MaxBytesError)) {
 		return recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook)
 	}
-	return err
+	return recovery.Errorf(recovery.EInvalid, "the body could not be read in full")
 }

@@ -61,3 +61,36 @@ func TestAddressBookImportAndLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedAddressBookIsTooLarge: an import over the size limit is
+// refused as too large (413), in either format, and nothing is stored.
+func TestOversizedAddressBookIsTooLarge(t *testing.T) {
+	book, err := addressbook.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	srv := NewServer(Deps{Registry: registry(t), AddressBook: book, StaffTokens: map[string]Staff{
+		"wallet-token-0123456789": {Person: "wanda", Roles: []string{"wallet"}},
+	}})
+	row := "eth,0x52908400098527886E0F7030069857D2E4169EE7,,amy,\n"
+	rows := strings.Repeat(row, maxAddressBook/len(row)+1)
+	jsonRow := `{"network":"eth","address":"0x52908400098527886E0F7030069857D2E4169EE7","user_id":"amy"},`
+	for _, tc := range []struct{ ctype, body string }{
+		{"text/csv", "network,address,memo,user_id,status\n" + rows},
+		{"application/json", `{"entries":[` + strings.Repeat(jsonRow, maxAddressBook/len(jsonRow)) + jsonRow[:len(jsonRow)-1] + `]}`},
+	} {
+		req := httptest.NewRequest("PUT", "/v1/addressbook", strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer wallet-token-0123456789")
+		req.Header.Set("Content-Type", tc.ctype)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		var got errorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 413 || got.Error.Code != "too_large" {
+			t.Errorf("%s of %d bytes: %d %.300s", tc.ctype, len(tc.body), rec.Code, rec.Body)
+		}
+	}
+	if entries, err := book.ByAddress(context.Background(), "0x52908400098527886E0F7030069857D2E4169EE7"); err != nil || len(entries) != 0 {
+		t.Errorf("an oversized import stored %d entries (%v)", len(entries), err)
+	}
+}

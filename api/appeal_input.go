@@ -112,6 +112,8 @@ func jsonError(err error) error {
 		return recovery.FieldError(typeErr.Field, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Field))
 	case errors.As(err, &syntaxErr):
 		return recovery.Errorf(recovery.EInvalid, "the body is not valid JSON (at byte %d)", syntaxErr.Offset)
+	// encoding/json has no error type for an unknown field: its text is
+	// all there is to go by.
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return recovery.FieldError(field, "unknown field %q", field)

@@ -250,8 +250,11 @@ func refusal(err error, noun string) error {
 		}
 		return recovery.Errorf(recovery.EInvalid, "%s", appErr.Message())
 	}
+	// Temporal answers an update or a signal to a case whose workflow has
+	// completed, and an update the workflow's closing aborted, with
+	// NotFound ("workflow execution already completed").
 	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) || strings.Contains(err.Error(), "workflow execution already completed") {
+	if errors.As(err, &nf) {
 		return recovery.Errorf(recovery.EConflict, "this %s is already closed", noun)
 	}
 	return temporalError(err)

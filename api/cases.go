@@ -54,9 +54,16 @@ type queueFilter struct {
 
 func parseQueueFilter(q url.Values) (queueFilter, error) {
 	f := queueFilter{status: q.Get("status"), network: q.Get("network"), category: q.Get("category"), amountBand: q.Get("amount_band")}
-	for name, v := range map[string]string{"status": f.status, "network": f.network, "category": f.category, "amount_band": f.amountBand} {
-		if v != "" && !filterValue.MatchString(v) {
-			return f, recovery.FieldError(name, "%s must be lower-case letters, digits, _ or -", name)
+	// In a fixed order, the documented one, so that a request with several
+	// bad values is always told of the same one.
+	for _, c := range []struct{ name, v string }{
+		{"status", f.status},
+		{"network", f.network},
+		{"category", f.category},
+		{"amount_band", f.amountBand},
+	} {
+		if c.v != "" && !filterValue.MatchString(c.v) {
+			return f, recovery.FieldError(c.name, "%s must be lower-case letters, digits, _ or -", c.name)
 		}
 	}
 	if f.amountBand != "" && !slices.Contains(workflows.AmountBands(), f.amountBand) {
