@@ -231,13 +231,17 @@ func (s *server) appealRefusal(ctx context.Context, id string, err error) error 
 	return &recovery.Error{Code: recovery.EConflict, Field: "quote_id", Message: "the fee quote has expired; a new quote is being prepared: see GET /v1/appeals/" + id}
 }
 
+// updateAbortedByClose is the failure type Temporal gives an update it had
+// accepted when the case's workflow completed before the update did.
+const updateAbortedByClose = "AcceptedUpdateCompletedWorkflow"
+
 // refusal turns the refusal of an update on a case (an "appeal" to its
 // user, a "case" to staff) into a domain error.
 func refusal(err error, noun string) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
-		case workflows.ErrClosed:
+		case workflows.ErrClosed, updateAbortedByClose:
 			return recovery.Errorf(recovery.EConflict, "this %s is already closed", noun)
 		case workflows.ErrForbidden:
 			return recovery.Errorf(recovery.EForbidden, "%s", appErr.Message())
