@@ -12,11 +12,7 @@ import (
 )
 
 func TestAddressBookImportAndLookup(t *testing.T) {
-	book, err := addressbook.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer book.Close()
+	book := openBook(t)
 	srv := NewServer(Deps{Registry: registry(t), AddressBook: book, StaffTokens: map[string]Staff{
 		"wallet-token-0123456789":     {Person: "wanda", Roles: []string{"wallet"}},
 		"specialist-token-0123456789": {Person: "sam", Roles: []string{"specialist"}},
@@ -65,11 +61,7 @@ func TestAddressBookImportAndLookup(t *testing.T) {
 // TestOversizedAddressBookIsTooLarge: an import over the size limit is
 // refused as too large (413), in either format, and nothing is stored.
 func TestOversizedAddressBookIsTooLarge(t *testing.T) {
-	book, err := addressbook.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer book.Close()
+	book := openBook(t)
 	srv := NewServer(Deps{Registry: registry(t), AddressBook: book, StaffTokens: map[string]Staff{
 		"wallet-token-0123456789": {Person: "wanda", Roles: []string{"wallet"}},
 	}})
@@ -93,4 +85,15 @@ func TestOversizedAddressBookIsTooLarge(t *testing.T) {
 	if entries, err := book.ByAddress(context.Background(), "0x52908400098527886E0F7030069857D2E4169EE7"); err != nil || len(entries) != 0 {
 		t.Errorf("an oversized import stored %d entries (%v)", len(entries), err)
 	}
+}
+
+// openBook opens an empty address book for the test.
+func openBook(t *testing.T) *addressbook.Store {
+	t.Helper()
+	book, err := addressbook.Open(context.Background(), filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { book.Close() })
+	return book
 }

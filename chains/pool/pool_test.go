@@ -109,24 +109,11 @@ func (f *fakeNode) set(b behaviour) {
 }
 
 // newPool returns a pool over scripted nodes named a, b, c, ... behaving
-// as given, the nodes, and the journal of their calls.
+// as given, the nodes, and the journal of their calls. The nodes only
+// look transactions up.
 func newPool(t testing.TB, o pool.Options, behaviours ...behaviour) (*pool.Pool, []*fakeNode, *journal) {
 	t.Helper()
-	log := &journal{}
-	var (
-		nodes     []*fakeNode
-		endpoints []pool.Endpoint
-	)
-	for i, b := range behaviours {
-		f := &fakeNode{name: string(rune('a' + i)), log: log, do: b}
-		nodes = append(nodes, f)
-		endpoints = append(endpoints, pool.Endpoint{Name: f.name, Lookup: f})
-	}
-	p, err := pool.New("eth", endpoints, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, nodes, log
+	return newFullPool(t, o, make([]bool, len(behaviours)), behaviours...)
 }
 
 // clock is a settable Options.Now.
