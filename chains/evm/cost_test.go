@@ -12,6 +12,7 @@ import (
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 var _ chains.CostEstimator = (*evm.Client)(nil)
@@ -19,9 +20,9 @@ var _ chains.CostEstimator = (*evm.Client)(nil)
 func TestEstimateCostOnARealNode(t *testing.T) {
 	// A chain of the test's own: no transaction is sent to it, so no block
 	// is sealed and the numbers stay put.
-	n, ec := startNode(t, evmnode.Config{ChainID: devNetwork.ChainID})
+	n, ec := nodetest.EVM(t, evmnode.Config{ChainID: devNetwork.ChainID})
 	c := dial(t, n.URL())
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 
 	// What the node says, read independently.
 	head, err := ec.HeaderByNumber(ctx, nil)
@@ -81,10 +82,10 @@ func TestEstimateCostOnARealNode(t *testing.T) {
 }
 
 func TestEstimateCostNodeDown(t *testing.T) {
-	n, _ := startNode(t, evmnode.Config{ChainID: devNetwork.ChainID})
+	n, _ := nodetest.EVM(t, evmnode.Config{ChainID: devNetwork.ChainID})
 	c := dial(t, n.URL())
 	n.Close()
-	_, err := c.EstimateCost(testContext(t), 0)
+	_, err := c.EstimateCost(nodetest.Context(t), 0)
 	if recovery.ErrorCode(err) != recovery.EUnavailable {
 		t.Errorf("node down: %v", err)
 	}

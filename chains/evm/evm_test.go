@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -23,6 +22,7 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // devNetwork is the registry entry a geth --dev chain stands in for.
@@ -46,13 +46,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	shared, err = evmnode.Start(evmnode.Config{ChainID: devNetwork.ChainID, Alloc: fundFaucet()})
+	faucetFunds := nodetest.Alloc(new(big.Int).Lsh(big.NewInt(1), 100), crypto.PubkeyToAddress(faucet.PublicKey))
+	shared, faucetRPC, err = nodetest.StartEVM(evmnode.Config{ChainID: devNetwork.ChainID, Alloc: faucetFunds})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start dev chain:", err)
-		os.Exit(1)
-	}
-	if faucetRPC, err = ethclient.Dial(shared.URL()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -61,50 +58,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func fundFaucet() map[common.Address]*big.Int {
-	return map[common.Address]*big.Int{crypto.PubkeyToAddress(faucet.PublicKey): new(big.Int).Lsh(big.NewInt(1), 100)}
-}
-
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func newKey(t testing.TB) (*ecdsa.PrivateKey, common.Address) {
-	t.Helper()
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, crypto.PubkeyToAddress(key.PublicKey)
-}
-
 func newAddress(t testing.TB) common.Address {
 	t.Helper()
-	_, addr := newKey(t)
+	_, addr := nodetest.Key(t)
 	return addr
-}
-
-// startNode starts a node of the test's own, closed when the test ends.
-func startNode(t testing.TB, cfg evmnode.Config) (*evmnode.Node, *ethclient.Client) {
-	t.Helper()
-	n, err := evmnode.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	ec, err := ethclient.Dial(n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ec.Close)
-	return n, ec
 }
 
 func dial(t testing.TB, url string) *evm.Client {
 	t.Helper()
-	c, err := evm.Dial(testContext(t), devNetwork, url)
+	c, err := evm.Dial(nodetest.Context(t), devNetwork, url)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -114,7 +76,7 @@ func dial(t testing.TB, url string) *evm.Client {
 
 func lookup(t *testing.T, c *evm.Client, hash common.Hash) *recovery.Tx {
 	t.Helper()
-	tx, err := c.LookupTx(testContext(t), hash.Hex())
+	tx, err := c.LookupTx(nodetest.Context(t), hash.Hex())
 	if err != nil {
 		t.Fatalf("LookupTx(%s): %v", hash, err)
 	}
@@ -181,7 +143,7 @@ func sendViaContract(t testing.TB, forwarder, to common.Address, wei *big.Int) c
 
 func fixture[T any](t testing.TB, f func(context.Context) (T, error)) T {
 	t.Helper()
-	v, err := f(testContext(t))
+	v, err := f(nodetest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +176,7 @@ func fmtTransfers(ts []recovery.Transfer) string {
 }
 
 func TestLookupNativeDeposit(t *testing.T) {
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	c := dial(t, shared.URL())
 	to := newAddress(t)
 	amount, _ := new(big.Int).SetString("1234567890123456789", 10)
@@ -331,12 +293,12 @@ func TestLookupInternalTransferWithoutCalldata(t *testing.T) {
 // A node that does not serve debug_* still answers everything else; the
 // lookup says the internal calls were not inspected instead of failing.
 func TestLookupWithoutTracing(t *testing.T) {
-	key, from := newKey(t)
-	n, ec := startNode(t, evmnode.Config{
+	key, from := nodetest.Key(t)
+	n, ec := nodetest.EVM(t, evmnode.Config{
 		ChainID: devNetwork.ChainID, Modules: []string{"eth", "net", "web3"},
-		Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)},
+		Alloc: nodetest.Alloc(big.NewInt(1e18), from),
 	})
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	forwarder, err := evmnode.DeployForwarder(ctx, ec, key)
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +320,7 @@ func TestLookupWithoutTracing(t *testing.T) {
 
 func TestLookupUnknownHash(t *testing.T) {
 	c := dial(t, shared.URL())
-	_, err := c.LookupTx(testContext(t), crypto.Keccak256Hash([]byte("never sent")).Hex())
+	_, err := c.LookupTx(nodetest.Context(t), crypto.Keccak256Hash([]byte("never sent")).Hex())
 	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
 		t.Fatalf("err = %v (code %q), want ErrTxNotFound", err, recovery.ErrorCode(err))
 	}
@@ -380,7 +342,7 @@ func TestLookupMalformedHash(t *testing.T) {
 		"sql":              "0x'; drop table appeals; --",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := c.LookupTx(testContext(t), hash)
+			_, err := c.LookupTx(nodetest.Context(t), hash)
 			var e *recovery.Error
 			if !errors.As(err, &e) || e.Code != recovery.EInvalid || e.Field != "tx_hash" {
 				t.Fatalf("err = %v, want invalid tx_hash", err)
@@ -389,7 +351,7 @@ func TestLookupMalformedHash(t *testing.T) {
 	}
 	// What a user pastes: upper case and stray spaces are the same hash.
 	for _, hash := range []string{strings.ToUpper(valid), "  " + valid + "\n", "0x" + strings.ToUpper(valid[2:])} {
-		if _, err := c.LookupTx(testContext(t), hash); !errors.Is(err, chains.ErrTxNotFound) {
+		if _, err := c.LookupTx(nodetest.Context(t), hash); !errors.Is(err, chains.ErrTxNotFound) {
 			t.Errorf("LookupTx(%q) = %v, want not found", hash, err)
 		}
 	}
@@ -404,7 +366,7 @@ func TestLookupNodeDown(t *testing.T) {
 	url := "http://" + l.Addr().String()
 	l.Close()
 
-	_, err = evm.Dial(testContext(t), devNetwork, url)
+	_, err = evm.Dial(nodetest.Context(t), devNetwork, url)
 	if recovery.ErrorCode(err) != recovery.EUnavailable {
 		t.Errorf("Dial to a closed port: %v (code %q), want unavailable", err, recovery.ErrorCode(err))
 	}
@@ -418,22 +380,19 @@ func TestLookupNodeDown(t *testing.T) {
 	}
 	c := evm.New(rc, devNetwork)
 	defer c.Close()
-	_, err = c.LookupTx(testContext(t), crypto.Keccak256Hash([]byte("y")).Hex())
+	_, err = c.LookupTx(nodetest.Context(t), crypto.Keccak256Hash([]byte("y")).Hex())
 	if recovery.ErrorCode(err) != recovery.EUnavailable || errors.Is(err, chains.ErrTxNotFound) {
 		t.Fatalf("lookup on a closed port: %v (code %q), want unavailable", err, recovery.ErrorCode(err))
 	}
 }
 
 func TestLookupNodeStoppedMidway(t *testing.T) {
-	n, err := evmnode.Start(evmnode.Config{ChainID: devNetwork.ChainID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, _ := nodetest.EVM(t, evmnode.Config{ChainID: devNetwork.ChainID})
 	c := dial(t, n.URL())
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.LookupTx(testContext(t), crypto.Keccak256Hash([]byte("z")).Hex())
+	_, err := c.LookupTx(nodetest.Context(t), crypto.Keccak256Hash([]byte("z")).Hex())
 	if recovery.ErrorCode(err) != recovery.EUnavailable {
 		t.Fatalf("lookup after the node stopped: %v (code %q), want unavailable", err, recovery.ErrorCode(err))
 	}
@@ -462,24 +421,15 @@ func TestConfirmationsGrow(t *testing.T) {
 }
 
 func TestLookupAfterNodeRestart(t *testing.T) {
-	dir := t.TempDir()
-	key, from := newKey(t)
+	key, from := nodetest.Key(t)
 	cfg := evmnode.Config{
-		DataDir: dir, ChainID: devNetwork.ChainID,
-		Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)},
+		DataDir: t.TempDir(), ChainID: devNetwork.ChainID,
+		Alloc: nodetest.Alloc(big.NewInt(1e18), from),
 	}
 	to := newAddress(t)
 
-	n, err := evmnode.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec, err := ethclient.Dial(n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := evmnode.SendValue(testContext(t), ec, key, to, big.NewInt(424242))
-	ec.Close()
+	n, ec := nodetest.EVM(t, cfg)
+	hash, err := evmnode.SendValue(nodetest.Context(t), ec, key, to, big.NewInt(424242))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +438,7 @@ func TestLookupAfterNodeRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n, _ = startNode(t, cfg)
+	n, _ = nodetest.EVM(t, cfg)
 	after := lookup(t, dial(t, n.URL()), hash)
 	if after.Status != recovery.TxSuccess || after.BlockHash != before.BlockHash || after.BlockNumber != before.BlockNumber {
 		t.Fatalf("after restart: %+v, before: %+v", after, before)
@@ -499,7 +449,7 @@ func TestLookupAfterNodeRestart(t *testing.T) {
 func TestDialChecksChainID(t *testing.T) {
 	bsc := devNetwork
 	bsc.ID, bsc.ChainID = "bsc", 56
-	_, err := evm.Dial(testContext(t), bsc, shared.URL())
+	_, err := evm.Dial(nodetest.Context(t), bsc, shared.URL())
 	if !errors.Is(err, evm.ErrWrongChain) {
 		t.Fatalf("Dial a 1337 node as chain 56: %v, want ErrWrongChain", err)
 	}
@@ -529,7 +479,7 @@ func countingClient(tb testing.TB, url string) (*evm.Client, *countingTransport)
 }
 
 func TestLookupRoundTrips(t *testing.T) {
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	plain := sendValue(t, newAddress(t), big.NewInt(1))
 	forwarder := deployForwarder(t)
 	viaContract := sendViaContract(t, forwarder, newAddress(t), big.NewInt(1))
@@ -556,7 +506,7 @@ func TestLookupRoundTrips(t *testing.T) {
 }
 
 func BenchmarkLookupTx(b *testing.B) {
-	ctx := testContext(b)
+	ctx := nodetest.Context(b)
 	plain := sendValue(b, common.Address{0xbe, 0xef}, big.NewInt(1))
 	forwarder := deployForwarder(b)
 	traced := sendViaContract(b, forwarder, common.Address{0xca, 0xfe}, big.NewInt(1))

@@ -16,6 +16,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // A real node cannot be made to answer garbage, so these tests put a
@@ -73,7 +74,7 @@ func TestLookupGarbageIsUnavailable(t *testing.T) {
 			c := evm.New(rc, devNetwork)
 			defer c.Close()
 
-			_, err = c.LookupTx(testContext(t), hash)
+			_, err = c.LookupTx(nodetest.Context(t), hash)
 			if recovery.ErrorCode(err) != recovery.EUnavailable || errors.Is(err, chains.ErrTxNotFound) {
 				t.Fatalf("err = %v (code %q), want unavailable", err, recovery.ErrorCode(err))
 			}

@@ -5,11 +5,12 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 func TestTokenDecimals(t *testing.T) {
 	c := dial(t, shared.URL())
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	d, err := c.TokenDecimals(ctx, deployToken(t).Hex())
 	if err != nil || d != 18 {
 		t.Fatalf("decimals of the fixture token: %d, %v; want 18", d, err)
@@ -26,11 +27,11 @@ func TestTokenDecimals(t *testing.T) {
 }
 
 func TestTokenDecimalsNodeDown(t *testing.T) {
-	n, _ := startNode(t, evmnode.Config{ChainID: devNetwork.ChainID})
+	n, _ := nodetest.EVM(t, evmnode.Config{ChainID: devNetwork.ChainID})
 	c := dial(t, n.URL())
 	token := deployToken(t).Hex()
 	n.Close()
-	if _, err := c.TokenDecimals(testContext(t), token); recovery.ErrorCode(err) != recovery.EUnavailable {
+	if _, err := c.TokenDecimals(nodetest.Context(t), token); recovery.ErrorCode(err) != recovery.EUnavailable {
 		t.Fatalf("node down: %v, want EUnavailable", err)
 	}
 }

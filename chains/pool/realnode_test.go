@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // devNetwork is the registry entry the in-process dev chains stand in for.
@@ -34,18 +34,16 @@ func TestRealNodes(t *testing.T) {
 		t.Skip("starts two dev chains")
 	}
 	ctx := ctxFor(t)
-	faucet, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lagging := startNode(t, faucet)
-	current := startNode(t, faucet)
+	faucet, from := nodetest.Key(t)
+	cfg := evmnode.Config{ChainID: devNetwork.ChainID, Alloc: nodetest.Alloc(new(big.Int).Lsh(big.NewInt(1), 100), from)}
+	lagging, laggingRPC := nodetest.EVM(t, cfg)
+	current, currentRPC := nodetest.EVM(t, cfg)
 	to := common.HexToAddress("0x00000000000000000000000000000000000dEaD1")
 	amount := big.NewInt(1_500_000_000_000_000)
 	// A transaction of its own on the first chain gets its index built: a
 	// fresh geth answers "indexing in progress" (unavailable) until then.
-	send(t, lagging, faucet, to, big.NewInt(1))
-	txHash := send(t, current, faucet, to, amount)
+	send(t, laggingRPC, faucet, to, big.NewInt(1))
+	txHash := send(t, currentRPC, faucet, to, amount)
 
 	var endpoints []pool.Endpoint
 	for i, n := range []*evmnode.Node{lagging, current} {
@@ -164,27 +162,9 @@ func TestEndpointURLsStayOut(t *testing.T) {
 	}
 }
 
-func startNode(t *testing.T, faucet *ecdsa.PrivateKey) *evmnode.Node {
+// send sends wei from faucet and waits until it is mined.
+func send(t *testing.T, ec *ethclient.Client, faucet *ecdsa.PrivateKey, to common.Address, wei *big.Int) common.Hash {
 	t.Helper()
-	n, err := evmnode.Start(evmnode.Config{
-		ChainID: devNetwork.ChainID,
-		Alloc:   map[common.Address]*big.Int{crypto.PubkeyToAddress(faucet.PublicKey): new(big.Int).Lsh(big.NewInt(1), 100)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
-// send sends wei from faucet on node n and waits until it is mined.
-func send(t *testing.T, n *evmnode.Node, faucet *ecdsa.PrivateKey, to common.Address, wei *big.Int) common.Hash {
-	t.Helper()
-	ec, err := ethclient.Dial(n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ec.Close()
 	h, err := evmnode.SendValue(ctxFor(t), ec, faucet, to, wei)
 	if err != nil {
 		t.Fatal(err)

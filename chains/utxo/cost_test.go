@@ -12,6 +12,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 var _ chains.CostEstimator = (*utxo.Client)(nil)
@@ -19,9 +20,9 @@ var _ chains.CostEstimator = (*utxo.Client)(nil)
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func TestEstimateCostOnRegtestFallsBack(t *testing.T) {
-	needNodes(t)
+	regtest.Need(t)
 	c := dial(t, btcNet, btcNode, utxo.WithFloorFeeRate(d("2.5")))
-	cost, err := c.EstimateCost(testCtx(t), 0)
+	cost, err := c.EstimateCost(nodetest.Context(t), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestEstimateCostOnRegtestFallsBack(t *testing.T) {
 	}
 
 	// Without a floor of its own, the client falls back to the chain's.
-	cost, err = dial(t, btcNet, btcNode).EstimateCost(testCtx(t), 0)
+	cost, err = dial(t, btcNet, btcNode).EstimateCost(nodetest.Context(t), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestEstimateCostOnRegtestFallsBack(t *testing.T) {
 	// Wrong credentials are not "no estimate": the node never answered the
 	// question.
 	bad := utxo.New(utxo.NewRPC(rpcclient.ConnConfig{Host: btcNode.Host(), User: "nobody", Pass: "wrong", DisableTLS: true}), btcNet, utxo.WithFloorFeeRate(d("1")))
-	_, err = bad.EstimateCost(testCtx(t), 0)
+	_, err = bad.EstimateCost(nodetest.Context(t), 0)
 	if recovery.ErrorCode(err) != recovery.EUnavailable {
 		t.Errorf("bad credentials: %v", err)
 	}

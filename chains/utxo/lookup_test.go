@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,14 +27,15 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/devchain/btcdnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // Two regtest nodes for the package, as `recovery dev` runs them: one stands
 // for btc, the other for ltc. One wallet mines on both.
 var (
+	regtest          *nodetest.Regtest
 	btcNode, ltcNode *btcdnode.Node
 	wallet           *btcdnode.Wallet
-	skipReason       string
 
 	btcNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: recovery.FamilyUTXO, Params: "btc-regtest",
 		Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
@@ -48,61 +48,14 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "utxo-test-")
-	if err != nil {
+	var err error
+	if regtest, err = nodetest.StartRegtest("btc", "ltc"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	// The first `go tool` build of btcd takes about a minute on two cores.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if wallet, err = btcdnode.NewWallet(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-
-	var wg sync.WaitGroup
-	var btcErr, ltcErr error
-	start := func(node **btcdnode.Node, errp *error, sub string) {
-		defer wg.Done()
-		n, err := btcdnode.Start(ctx, btcdnode.Config{DataDir: dir + "/" + sub, MiningAddr: wallet.MiningAddr()})
-		if err == nil {
-			err = wallet.Fund(ctx, n)
-		}
-		*node, *errp = n, err
-	}
-	wg.Add(2)
-	go start(&btcNode, &btcErr, "btc")
-	go start(&ltcNode, &ltcErr, "ltc")
-	wg.Wait()
-	for _, n := range []*btcdnode.Node{btcNode, ltcNode} {
-		if n != nil {
-			defer n.Stop()
-		}
-	}
-	switch err := errors.Join(btcErr, ltcErr); {
-	case errors.Is(err, btcdnode.ErrNoBinary):
-		skipReason = "btcd cannot be built or found: " + err.Error()
-		fmt.Fprintln(os.Stderr, "SKIP node tests:", skipReason)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer regtest.Stop()
+	btcNode, ltcNode, wallet = regtest.Node("btc"), regtest.Node("ltc"), regtest.Wallet
 	return m.Run()
-}
-
-func needNodes(t testing.TB) {
-	t.Helper()
-	if skipReason != "" {
-		t.Skip(skipReason)
-	}
-}
-
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func dial(t testing.TB, network chains.Network, n *btcdnode.Node, opts ...utxo.Option) *utxo.Client {
@@ -116,7 +69,7 @@ func dial(t testing.TB, network chains.Network, n *btcdnode.Node, opts ...utxo.O
 
 func lookup(t *testing.T, c *utxo.Client, txid string) *recovery.Tx {
 	t.Helper()
-	tx, err := c.LookupTx(testCtx(t), txid)
+	tx, err := c.LookupTx(nodetest.Context(t), txid)
 	if err != nil {
 		t.Fatalf("LookupTx(%s): %v", txid, err)
 	}
@@ -133,8 +86,8 @@ func newKeyHash(t testing.TB) []byte {
 }
 
 func TestLookupTxPayment(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	c := dial(t, btcNet, btcNode)
 
 	pkh := newKeyHash(t)
@@ -195,8 +148,8 @@ func TestLookupTxPayment(t *testing.T) {
 }
 
 func TestLookupTxMemo(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	c := dial(t, btcNet, btcNode)
 	for _, m := range []struct {
 		payload []byte
@@ -229,8 +182,8 @@ func TestLookupTxMemo(t *testing.T) {
 // Outputs of every kind in one transaction: what each shows as To and
 // PubKeyHash.
 func TestLookupTxOutputKinds(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	c := dial(t, btcNet, btcNode)
 	k, err := btcec.NewPrivateKey()
 	if err != nil {
@@ -285,8 +238,8 @@ func TestLookupTxOutputKinds(t *testing.T) {
 }
 
 func TestLookupTxSender(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	c := dial(t, btcNet, btcNode, utxo.WithSender())
 	txid, err := wallet.Send(ctx, btcNode, wallet.WitnessAddress(), 20_000, nil)
 	if err != nil {
@@ -314,21 +267,21 @@ func TestLookupTxSender(t *testing.T) {
 }
 
 func TestLookupTxUnknownHash(t *testing.T) {
-	needNodes(t)
+	regtest.Need(t)
 	c := dial(t, btcNet, btcNode)
 	unknown := strings.Repeat("ab", 32)
-	_, err := c.LookupTx(testCtx(t), unknown)
+	_, err := c.LookupTx(nodetest.Context(t), unknown)
 	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
 		t.Fatalf("unknown hash: %v (code %q), want ErrTxNotFound", err, recovery.ErrorCode(err))
 	}
 }
 
 func TestLookupTxMalformedHash(t *testing.T) {
-	needNodes(t)
+	regtest.Need(t)
 	c := dial(t, btcNet, btcNode)
 	valid := strings.Repeat("ab", 32)
 	for _, h := range []string{"", "0x" + valid, valid[:63], valid + "a", "xyz" + valid[3:]} {
-		_, err := c.LookupTx(testCtx(t), h)
+		_, err := c.LookupTx(nodetest.Context(t), h)
 		var e *recovery.Error
 		if !errors.As(err, &e) || e.Code != recovery.EInvalid || e.Field != "tx_hash" {
 			t.Errorf("LookupTx(%q) = %v, want EInvalid on tx_hash", h, err)
@@ -339,8 +292,8 @@ func TestLookupTxMalformedHash(t *testing.T) {
 // The same key hash paid on the node standing for btc and on the one standing
 // for ltc: the adapter writes different addresses, and the same PubKeyHash.
 func TestSamePubKeyHashAcrossChains(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	btc, ltc := dial(t, btcNet, btcNode), dial(t, ltcNet, ltcNode)
 	pkh := newKeyHash(t)
 	witness, err := address.NewAddressWitnessPubKeyHash(pkh, &chaincfg.RegressionNetParams)
@@ -387,21 +340,9 @@ func TestSamePubKeyHashAcrossChains(t *testing.T) {
 // A node that goes away answers EUnavailable, never not found, and a node
 // restarted on its data dir still knows the transaction.
 func TestLookupTxAcrossStopAndRestart(t *testing.T) {
-	needNodes(t)
-	ctx := testCtx(t)
-	w, err := btcdnode.NewWallet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := btcdnode.Config{DataDir: t.TempDir(), MiningAddr: w.MiningAddr()}
-	n, err := btcdnode.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop() })
-	if err := w.Fund(ctx, n); err != nil {
-		t.Fatal(err)
-	}
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
+	n, w, cfg := nodetest.FundedBTCD(t)
 	txid, err := w.Send(ctx, n, w.WitnessAddress(), 31_337, []byte("keep me"))
 	if err != nil {
 		t.Fatal(err)
@@ -422,11 +363,7 @@ func TestLookupTxAcrossStopAndRestart(t *testing.T) {
 		t.Fatalf("stopped node: %v (code %q), want unavailable", err, recovery.ErrorCode(err))
 	}
 
-	again, err := btcdnode.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = again.Stop() })
+	again := nodetest.BTCD(t, cfg)
 	after := lookup(t, dial(t, btcNet, again), txid)
 	if after.Confirmations != 1 || after.BlockHash != before.BlockHash || after.BlockNumber != before.BlockNumber ||
 		after.Memo != "keep me" || after.Transfers[0].Amount.Int64() != 31_337 {
@@ -435,7 +372,7 @@ func TestLookupTxAcrossStopAndRestart(t *testing.T) {
 }
 
 func TestLookupTxUnreachableOrGarbage(t *testing.T) {
-	needNodes(t)
+	regtest.Need(t)
 	txid := strings.Repeat("cd", 32)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -467,7 +404,7 @@ func TestLookupTxUnreachableOrGarbage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.LookupTx(testCtx(t), txid)
+		_, err = c.LookupTx(nodetest.Context(t), txid)
 		if recovery.ErrorCode(err) != recovery.EUnavailable || errors.Is(err, chains.ErrTxNotFound) {
 			t.Errorf("%s: %v (code %q), want unavailable", name, err, recovery.ErrorCode(err))
 		}
@@ -538,8 +475,8 @@ func (c *countingRPC) GetBlockHeaderVerbose(ctx context.Context, h *chainhash.Ha
 // BenchmarkLookupTx looks up a confirmed payment with a memo, the common
 // case, and reports RPC round trips per lookup.
 func BenchmarkLookupTx(b *testing.B) {
-	needNodes(b)
-	ctx := testCtx(b)
+	regtest.Need(b)
+	ctx := nodetest.Context(b)
 	txid, err := wallet.Send(ctx, btcNode, wallet.WitnessAddress(), 12_345, []byte("bench"))
 	if err != nil {
 		b.Fatal(err)

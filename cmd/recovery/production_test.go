@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"fmt"
 	"io"
 	"math/big"
@@ -14,13 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
-
 	"github.com/misdeposit/recovery"
 	apipkg "github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/workflows"
 )
@@ -39,19 +35,9 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	}
 	defer srv.Stop()
 
-	key, _ := crypto.GenerateKey()
-	from := crypto.PubkeyToAddress(key.PublicKey)
-	node, err := evmnode.Start(evmnode.Config{ChainID: 1337, Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-	ec, err := ethclient.Dial(node.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ec.Close()
-	to := crypto.PubkeyToAddress(mustKey(t).PublicKey)
+	key, from := nodetest.Key(t)
+	node, ec := nodetest.EVM(t, evmnode.Config{ChainID: 1337, Alloc: nodetest.Alloc(big.NewInt(1e18), from)})
+	_, to := nodetest.Key(t)
 	hash, err := evmnode.SendValue(context.Background(), ec, key, to, big.NewInt(123_456_789))
 	if err != nil {
 		t.Fatal(err)
@@ -136,15 +122,6 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	if code := call(t, "GET", api+"/v1/cases?network=eth", token, nil, &cases); code != 200 || len(cases.Cases) != 1 || cases.Cases[0].ID != created.AppealID {
 		t.Fatalf("staff queue: %d %+v", code, cases)
 	}
-}
-
-func mustKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func healthy(api string) bool {

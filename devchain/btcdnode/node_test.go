@@ -1,8 +1,6 @@
 package btcdnode_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,21 +8,21 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 
 	"github.com/misdeposit/recovery/devchain/btcdnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // One funded node for the package; tests that stop or restart a node start
 // their own.
 var (
-	shared     *btcdnode.Node
-	wallet     *btcdnode.Wallet
-	skipReason string
+	regtest *nodetest.Regtest
+	shared  *btcdnode.Node
+	wallet  *btcdnode.Wallet
 )
 
 func TestMain(m *testing.M) {
@@ -32,63 +30,14 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "btcdnode-test-")
-	if err != nil {
+	var err error
+	if regtest, err = nodetest.StartRegtest("shared"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-
-	// The first `go tool` build of btcd takes about a minute on two cores.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	wallet, err = btcdnode.NewWallet()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	shared, err = btcdnode.Start(ctx, btcdnode.Config{DataDir: dir, MiningAddr: wallet.MiningAddr()})
-	switch {
-	case errors.Is(err, btcdnode.ErrNoBinary):
-		skipReason = "btcd cannot be built or found: " + err.Error()
-		fmt.Fprintln(os.Stderr, "SKIP node tests:", skipReason)
-		return m.Run()
-	case err != nil:
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer shared.Stop()
-	if err := wallet.Fund(ctx, shared); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer regtest.Stop()
+	shared, wallet = regtest.Node("shared"), regtest.Wallet
 	return m.Run()
-}
-
-func needNode(t *testing.T) {
-	t.Helper()
-	if skipReason != "" {
-		t.Skip(skipReason)
-	}
-}
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func startNode(t *testing.T, cfg btcdnode.Config) *btcdnode.Node {
-	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	n, err := btcdnode.Start(testCtx(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop() })
-	return n
 }
 
 func confirmations(t *testing.T, n *btcdnode.Node, txid string) uint64 {
@@ -105,8 +54,8 @@ func confirmations(t *testing.T, n *btcdnode.Node, txid string) uint64 {
 }
 
 func TestWalletSendsP2PKHAndP2WPKH(t *testing.T) {
-	needNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 
 	before, err := wallet.Balance(ctx, shared)
 	if err != nil {
@@ -163,8 +112,8 @@ func TestWalletSendsP2PKHAndP2WPKH(t *testing.T) {
 }
 
 func TestSendToScriptPaysAHashWithNoAddress(t *testing.T) {
-	needNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	// A bare P2PK output: no address encodes it.
 	other, err := btcdnode.NewWallet()
 	if err != nil {
@@ -187,29 +136,21 @@ func TestSendToScriptPaysAHashWithNoAddress(t *testing.T) {
 }
 
 func TestSendRefusesMoreThanTheWalletHas(t *testing.T) {
-	needNode(t)
+	regtest.Need(t)
 	empty, err := btcdnode.NewWallet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = empty.Send(testCtx(t), shared, wallet.Address(), 1000, nil)
+	_, err = empty.Send(nodetest.Context(t), shared, wallet.Address(), 1000, nil)
 	if err == nil || !strings.Contains(err.Error(), "spendable") {
 		t.Fatalf("send from an empty wallet: %v", err)
 	}
 }
 
 func TestRestartKeepsTheChain(t *testing.T) {
-	needNode(t)
-	ctx := testCtx(t)
-	w, err := btcdnode.NewWallet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := btcdnode.Config{DataDir: t.TempDir(), MiningAddr: w.MiningAddr()}
-	n := startNode(t, cfg)
-	if err := w.Fund(ctx, n); err != nil {
-		t.Fatal(err)
-	}
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
+	n, w, cfg := nodetest.FundedBTCD(t)
 	txid, err := w.Send(ctx, n, w.WitnessAddress(), 7777, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +166,7 @@ func TestRestartKeepsTheChain(t *testing.T) {
 		t.Fatalf("second Stop: %v", err)
 	}
 
-	again := startNode(t, cfg)
+	again := nodetest.BTCD(t, cfg)
 	if again.Pass() == pass {
 		t.Error("restart kept the RPC password")
 	}
@@ -242,13 +183,13 @@ func TestRestartKeepsTheChain(t *testing.T) {
 }
 
 func TestTwoNodesRunSideBySide(t *testing.T) {
-	needNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	w, err := btcdnode.NewWallet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := startNode(t, btcdnode.Config{MiningAddr: w.MiningAddr()})
+	second := nodetest.BTCD(t, btcdnode.Config{MiningAddr: w.MiningAddr()})
 	if second.Host() == shared.Host() {
 		t.Fatal("two nodes on one RPC address")
 	}
@@ -269,7 +210,7 @@ func TestTwoNodesRunSideBySide(t *testing.T) {
 }
 
 func TestStartRefusesBadConfig(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := nodetest.Context(t)
 	if _, err := btcdnode.Start(ctx, btcdnode.Config{}); err == nil {
 		t.Error("Start without DataDir succeeded")
 	}
@@ -284,9 +225,9 @@ func TestStartRefusesBadConfig(t *testing.T) {
 }
 
 func TestGenerateNeedsMiningAddr(t *testing.T) {
-	needNode(t)
-	n := startNode(t, btcdnode.Config{})
-	if err := n.Generate(testCtx(t), 1); err == nil {
+	regtest.Need(t)
+	n := nodetest.BTCD(t, btcdnode.Config{})
+	if err := n.Generate(nodetest.Context(t), 1); err == nil {
 		t.Fatal("Generate without a mining address succeeded")
 	}
 }
@@ -294,7 +235,7 @@ func TestGenerateNeedsMiningAddr(t *testing.T) {
 // TestStopEndsGoToolProcessGroup runs btcd the way a developer would by
 // hand, `go tool btcd`, where btcd is a grandchild: Stop must end it too.
 func TestStopEndsGoToolProcessGroup(t *testing.T) {
-	needNode(t)
+	regtest.Need(t)
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to list a process group")
 	}
@@ -302,7 +243,7 @@ func TestStopEndsGoToolProcessGroup(t *testing.T) {
 	if err != nil {
 		t.Skip("go is not on PATH")
 	}
-	n := startNode(t, btcdnode.Config{Binary: []string{goBin, "tool", "btcd"}})
+	n := nodetest.BTCD(t, btcdnode.Config{Binary: []string{goBin, "tool", "btcd"}})
 	pids := processGroup(t, n)
 	if len(pids) < 2 {
 		t.Fatalf("process group of `go tool btcd` has %v, want go and btcd", pids)

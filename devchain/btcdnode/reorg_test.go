@@ -11,28 +11,14 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/devchain/btcdnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
-// reorgNet is the registry entry the node stands for in these tests.
+// reorgNet is the registry entry the node stands for in these tests. They
+// reorg funded nodes of their own (nodetest.FundedBTCD), so that reorgs do
+// not move the shared node under other tests.
 var reorgNet = chains.Network{ID: "btc", Name: "Bitcoin (regtest)", Family: recovery.FamilyUTXO, Params: "btc-regtest",
 	Confirmations: 2, NativeAsset: "BTC", Decimals: 8, Tier: chains.Direct}
-
-// reorgNode starts a funded node of its own, so that reorgs do not move the
-// shared node under other tests, and the adapter reading it.
-func reorgNode(t *testing.T) (*btcdnode.Node, *btcdnode.Wallet, btcdnode.Config) {
-	t.Helper()
-	needNode(t)
-	w, err := btcdnode.NewWallet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := btcdnode.Config{DataDir: t.TempDir(), MiningAddr: w.MiningAddr()}
-	n := startNode(t, cfg)
-	if err := w.Fund(testCtx(t), n); err != nil {
-		t.Fatal(err)
-	}
-	return n, w, cfg
-}
 
 func adapterFor(t *testing.T, n *btcdnode.Node) *utxo.Client {
 	t.Helper()
@@ -58,8 +44,9 @@ func bestBlock(t *testing.T, n *btcdnode.Node) (*chainhash.Hash, int64) {
 // confirmed in the dead block. Mined again, it counts its confirmations on
 // the new branch. A restart on the data dir brings back the new branch.
 func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
-	n, w, cfg := reorgNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	n, w, cfg := nodetest.FundedBTCD(t)
+	ctx := nodetest.Context(t)
 	other, err := btcdnode.NewWallet()
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +111,7 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 	if err := n.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	again := startNode(t, cfg)
+	again := nodetest.BTCD(t, cfg)
 	if hash, h := bestBlock(t, again); *hash != *newBest || h != height {
 		t.Fatalf("after restart best block %s at %d, want %s at %d", hash, h, newBest, height)
 	}
@@ -136,8 +123,9 @@ func TestReorgPutsTheTxBackInTheMempool(t *testing.T) {
 // A branch no longer than the old one only wins by invalidating the old
 // one; the transaction is unconfirmed again all the same.
 func TestReorgToAShorterBranch(t *testing.T) {
-	n, w, cfg := reorgNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	n, w, cfg := nodetest.FundedBTCD(t)
+	ctx := nodetest.Context(t)
 	txid, err := w.Send(ctx, n, w.WitnessAddress(), 40_000, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +147,7 @@ func TestReorgToAShorterBranch(t *testing.T) {
 	if err := n.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	again := startNode(t, cfg)
+	again := nodetest.BTCD(t, cfg)
 	if hash, height := bestBlock(t, again); *hash != res.Head || height != oldHeight-2 {
 		t.Fatalf("after restart best block %s at %d, want %s at %d", hash, height, res.Head, oldHeight-2)
 	}
@@ -170,8 +158,9 @@ func TestReorgToAShorterBranch(t *testing.T) {
 }
 
 func TestInvalidateBlockFallsBackToTheParent(t *testing.T) {
-	n, w, cfg := reorgNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	n, w, cfg := nodetest.FundedBTCD(t)
+	ctx := nodetest.Context(t)
 	txid, err := w.Send(ctx, n, w.Address(), 30_000, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -192,29 +181,29 @@ func TestInvalidateBlockFallsBackToTheParent(t *testing.T) {
 	if err := n.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	again := startNode(t, cfg)
+	again := nodetest.BTCD(t, cfg)
 	if _, h := bestBlock(t, again); h != height-1 {
 		t.Fatalf("height %d after restart, want %d", h, height-1)
 	}
 }
 
 func TestReorgRefusesBadOptions(t *testing.T) {
-	needNode(t)
-	ctx := testCtx(t)
+	regtest.Need(t)
+	ctx := nodetest.Context(t)
 	_, height := bestBlock(t, shared)
 	for _, opts := range []btcdnode.ReorgOptions{{Depth: 0}, {Depth: int(height) + 1}, {Depth: 1, Blocks: -1}} {
 		if _, err := shared.Reorg(ctx, opts); err == nil {
 			t.Errorf("Reorg(%+v) succeeded on a chain at %d", opts, height)
 		}
 	}
-	if _, err := startNode(t, btcdnode.Config{}).GenerateEmpty(ctx, 1); err == nil {
+	if _, err := nodetest.BTCD(t, btcdnode.Config{}).GenerateEmpty(ctx, 1); err == nil {
 		t.Error("GenerateEmpty without a mining address succeeded")
 	}
 }
 
 func lookupOK(t *testing.T, c *utxo.Client, txid string) *recovery.Tx {
 	t.Helper()
-	tx, err := c.LookupTx(testCtx(t), txid)
+	tx, err := c.LookupTx(nodetest.Context(t), txid)
 	if err != nil {
 		t.Fatalf("LookupTx(%s): %v", txid, err)
 	}

@@ -1,8 +1,6 @@
-package evmnode
+package evmnode_test
 
 import (
-	"context"
-	"crypto/ecdsa"
 	"math/big"
 	"strings"
 	"testing"
@@ -11,51 +9,18 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 var oneEther = big.NewInt(1_000_000_000_000_000_000)
 
-func newKey(t testing.TB) (*ecdsa.PrivateKey, common.Address) {
-	t.Helper()
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, crypto.PubkeyToAddress(key.PublicKey)
-}
-
-func startNode(t testing.TB, cfg Config) (*Node, *ethclient.Client) {
-	t.Helper()
-	n, err := Start(cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	c, err := ethclient.Dial(n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return n, c
-}
-
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func TestStartServesDevChainOverHTTP(t *testing.T) {
-	key, from := newKey(t)
-	n, c := startNode(t, Config{ChainID: 1338, Alloc: map[common.Address]*big.Int{from: oneEther}})
-	ctx := testContext(t)
+	key, from := nodetest.Key(t)
+	n, c := nodetest.EVM(t, evmnode.Config{ChainID: 1338, Alloc: nodetest.Alloc(oneEther, from)})
+	ctx := nodetest.Context(t)
 
 	if !strings.HasPrefix(n.URL(), "http://127.0.0.1:") || strings.HasSuffix(n.URL(), ":0") {
 		t.Errorf("URL() = %q, want http://127.0.0.1:<picked port>", n.URL())
@@ -70,8 +35,8 @@ func TestStartServesDevChainOverHTTP(t *testing.T) {
 	}
 
 	// A block appears for the transaction with nobody calling Commit.
-	_, to := newKey(t)
-	if _, err := SendValue(ctx, c, key, to, big.NewInt(12345)); err != nil {
+	_, to := nodetest.Key(t)
+	if _, err := evmnode.SendValue(ctx, c, key, to, big.NewInt(12345)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := c.BalanceAt(ctx, to, nil); got.Cmp(big.NewInt(12345)) != 0 {
@@ -88,7 +53,7 @@ func TestStartServesDevChainOverHTTP(t *testing.T) {
 	if err := rc.CallContext(ctx, &modules, "rpc_modules"); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range DefaultModules {
+	for _, m := range evmnode.DefaultModules {
 		if _, ok := modules[m]; !ok {
 			t.Errorf("module %s not served; got %v", m, modules)
 		}
@@ -97,20 +62,13 @@ func TestStartServesDevChainOverHTTP(t *testing.T) {
 
 func TestRestartOnSameDataDirKeepsChain(t *testing.T) {
 	dir := t.TempDir()
-	key, from := newKey(t)
-	_, to := newKey(t)
-	cfg := Config{DataDir: dir, ChainID: 1337, Alloc: map[common.Address]*big.Int{from: oneEther}}
-	ctx := testContext(t)
+	key, from := nodetest.Key(t)
+	_, to := nodetest.Key(t)
+	cfg := evmnode.Config{DataDir: dir, ChainID: 1337, Alloc: nodetest.Alloc(oneEther, from)}
+	ctx := nodetest.Context(t)
 
-	n, err := Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ethclient.Dial(n.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash, err := SendValue(ctx, c, key, to, big.NewInt(777))
+	n, c := nodetest.EVM(t, cfg)
+	hash, err := evmnode.SendValue(ctx, c, key, to, big.NewInt(777))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +76,15 @@ func TestRestartOnSameDataDirKeepsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Close()
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	// A second start with another alloc must not reset the chain: the alloc
 	// only seeds a new chain.
-	_, other := newKey(t)
-	cfg.Alloc = map[common.Address]*big.Int{other: oneEther}
-	n2, c2 := startNode(t, cfg)
+	_, other := nodetest.Key(t)
+	cfg.Alloc = nodetest.Alloc(oneEther, other)
+	n2, c2 := nodetest.EVM(t, cfg)
 	if n2.ChainID() != 1337 {
 		t.Fatalf("ChainID() = %d", n2.ChainID())
 	}
@@ -149,21 +106,18 @@ func TestRestartOnSameDataDirKeepsChain(t *testing.T) {
 		t.Errorf("second alloc was applied to an existing chain: balance %v", bal)
 	}
 	// The chain keeps going after the restart.
-	if _, err := SendValue(ctx, c2, key, to, big.NewInt(1)); err != nil {
+	if _, err := evmnode.SendValue(ctx, c2, key, to, big.NewInt(1)); err != nil {
 		t.Fatalf("send after restart: %v", err)
 	}
 }
 
 func TestRestartWithOtherChainIDIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	n, err := Start(Config{DataDir: dir, ChainID: 1337})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, _ := nodetest.EVM(t, evmnode.Config{DataDir: dir, ChainID: 1337})
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	n, err = Start(Config{DataDir: dir, ChainID: 1338})
+	n, err := evmnode.Start(evmnode.Config{DataDir: dir, ChainID: 1338})
 	if err == nil {
 		n.Close()
 		t.Fatal("Start with another chain id on an existing chain succeeded")
@@ -174,8 +128,8 @@ func TestRestartWithOtherChainIDIsRefused(t *testing.T) {
 }
 
 func TestBlockPeriodProducesEmptyBlocks(t *testing.T) {
-	_, c := startNode(t, Config{ChainID: 1337, BlockPeriod: 50 * time.Millisecond})
-	ctx := testContext(t)
+	_, c := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: 50 * time.Millisecond})
+	ctx := nodetest.Context(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		head, err := c.BlockNumber(ctx)
@@ -193,14 +147,14 @@ func TestBlockPeriodProducesEmptyBlocks(t *testing.T) {
 }
 
 func TestStartRejectsBadConfig(t *testing.T) {
-	for name, cfg := range map[string]Config{
+	for name, cfg := range map[string]evmnode.Config{
 		"no chain id":     {},
 		"negative period": {ChainID: 1, BlockPeriod: -time.Second},
 		"bad address":     {ChainID: 1, HTTPAddr: "localhost"},
 		"bad port":        {ChainID: 1, HTTPAddr: "127.0.0.1:99999"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if n, err := Start(cfg); err == nil {
+			if n, err := evmnode.Start(cfg); err == nil {
 				n.Close()
 				t.Fatal("Start succeeded")
 			}
@@ -209,20 +163,20 @@ func TestStartRejectsBadConfig(t *testing.T) {
 }
 
 func TestFixtures(t *testing.T) {
-	key, from := newKey(t)
-	_, to := newKey(t)
-	_, c := startNode(t, Config{ChainID: 1337, Alloc: map[common.Address]*big.Int{from: oneEther}})
-	ctx := testContext(t)
+	key, from := nodetest.Key(t)
+	_, to := nodetest.Key(t)
+	_, c := nodetest.EVM(t, evmnode.Config{ChainID: 1337, Alloc: nodetest.Alloc(oneEther, from)})
+	ctx := nodetest.Context(t)
 
 	t.Run("token", func(t *testing.T) {
-		token, err := DeployToken(ctx, c, key)
+		token, err := evmnode.DeployToken(ctx, c, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bal, err := TokenBalance(ctx, c, token, from); err != nil || bal.Cmp(TokenSupply) != 0 {
-			t.Fatalf("deployer balance = %v (%v), want %v", bal, err, TokenSupply)
+		if bal, err := evmnode.TokenBalance(ctx, c, token, from); err != nil || bal.Cmp(evmnode.TokenSupply) != 0 {
+			t.Fatalf("deployer balance = %v (%v), want %v", bal, err, evmnode.TokenSupply)
 		}
-		hash, err := TransferToken(ctx, c, key, token, to, big.NewInt(5000))
+		hash, err := evmnode.TransferToken(ctx, c, key, token, to, big.NewInt(5000))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +188,7 @@ func TestFixtures(t *testing.T) {
 			t.Fatalf("%d logs, want 1", len(receipt.Logs))
 		}
 		l := receipt.Logs[0]
-		want := []common.Hash{TransferTopic, common.BytesToHash(from.Bytes()), common.BytesToHash(to.Bytes())}
+		want := []common.Hash{evmnode.TransferTopic, common.BytesToHash(from.Bytes()), common.BytesToHash(to.Bytes())}
 		if l.Address != token || len(l.Topics) != 3 || l.Topics[0] != want[0] || l.Topics[1] != want[1] || l.Topics[2] != want[2] {
 			t.Errorf("log = %+v, want Transfer(%s, %s) from %s", l, from, to, token)
 		}
@@ -242,29 +196,29 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("log amount = %x, want 5000", l.Data)
 		}
 		// eth_getLogs works without the log index the node leaves off.
-		logs, err := c.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{token}, Topics: [][]common.Hash{{TransferTopic}}})
+		logs, err := c.FilterLogs(ctx, ethereum.FilterQuery{Addresses: []common.Address{token}, Topics: [][]common.Hash{{evmnode.TransferTopic}}})
 		if err != nil || len(logs) != 1 || logs[0].TxHash != hash {
 			t.Errorf("eth_getLogs = %d logs (%v), want the transfer", len(logs), err)
 		}
-		if bal, _ := TokenBalance(ctx, c, token, to); bal.Cmp(big.NewInt(5000)) != 0 {
+		if bal, _ := evmnode.TokenBalance(ctx, c, token, to); bal.Cmp(big.NewInt(5000)) != 0 {
 			t.Errorf("recipient balance = %v, want 5000", bal)
 		}
-		if bal, _ := TokenBalance(ctx, c, token, from); new(big.Int).Add(bal, big.NewInt(5000)).Cmp(TokenSupply) != 0 {
+		if bal, _ := evmnode.TokenBalance(ctx, c, token, from); new(big.Int).Add(bal, big.NewInt(5000)).Cmp(evmnode.TokenSupply) != 0 {
 			t.Errorf("deployer balance = %v, want supply - 5000", bal)
 		}
 		// More than the sender holds reverts instead of minting.
-		_, poor := newKey(t)
-		if _, err := TransferToken(ctx, c, key, token, poor, new(big.Int).Add(TokenSupply, big.NewInt(1))); err == nil {
+		_, poor := nodetest.Key(t)
+		if _, err := evmnode.TransferToken(ctx, c, key, token, poor, new(big.Int).Add(evmnode.TokenSupply, big.NewInt(1))); err == nil {
 			t.Error("transfer above the balance succeeded")
 		}
 	})
 
 	t.Run("failing", func(t *testing.T) {
-		reverter, err := DeployReverter(ctx, c, key)
+		reverter, err := evmnode.DeployReverter(ctx, c, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		hash, err := SendFailing(ctx, c, key, reverter)
+		hash, err := evmnode.SendFailing(ctx, c, key, reverter)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,12 +229,12 @@ func TestFixtures(t *testing.T) {
 	})
 
 	t.Run("forwarder", func(t *testing.T) {
-		forwarder, err := DeployForwarder(ctx, c, key)
+		forwarder, err := evmnode.DeployForwarder(ctx, c, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, dest := newKey(t)
-		if _, err := SendViaContract(ctx, c, key, forwarder, dest, big.NewInt(4242)); err != nil {
+		_, dest := nodetest.Key(t)
+		if _, err := evmnode.SendViaContract(ctx, c, key, forwarder, dest, big.NewInt(4242)); err != nil {
 			t.Fatal(err)
 		}
 		if bal, _ := c.BalanceAt(ctx, dest, nil); bal.Cmp(big.NewInt(4242)) != 0 {
@@ -292,16 +246,16 @@ func TestFixtures(t *testing.T) {
 	})
 
 	t.Run("pending", func(t *testing.T) {
-		pkey, pfrom := newKey(t)
-		if _, err := SendValue(ctx, c, key, pfrom, big.NewInt(1e15)); err != nil {
+		pkey, pfrom := nodetest.Key(t)
+		if _, err := evmnode.SendValue(ctx, c, key, pfrom, big.NewInt(1e15)); err != nil {
 			t.Fatal(err)
 		}
-		hash, err := SendPending(ctx, c, pkey, to, big.NewInt(1))
+		hash, err := evmnode.SendPending(ctx, c, pkey, to, big.NewInt(1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Other traffic produces blocks; the gapped transaction stays out.
-		if _, err := SendValue(ctx, c, key, to, big.NewInt(1)); err != nil {
+		if _, err := evmnode.SendValue(ctx, c, key, to, big.NewInt(1)); err != nil {
 			t.Fatal(err)
 		}
 		tx, isPending, err := c.TransactionByHash(ctx, hash)
@@ -312,15 +266,15 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestCallTracerIsServed(t *testing.T) {
-	key, from := newKey(t)
-	n, c := startNode(t, Config{ChainID: 1337, Alloc: map[common.Address]*big.Int{from: oneEther}})
-	ctx := testContext(t)
-	forwarder, err := DeployForwarder(ctx, c, key)
+	key, from := nodetest.Key(t)
+	n, c := nodetest.EVM(t, evmnode.Config{ChainID: 1337, Alloc: nodetest.Alloc(oneEther, from)})
+	ctx := nodetest.Context(t)
+	forwarder, err := evmnode.DeployForwarder(ctx, c, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dest := newKey(t)
-	hash, err := SendViaContract(ctx, c, key, forwarder, dest, big.NewInt(99))
+	_, dest := nodetest.Key(t)
+	hash, err := evmnode.SendViaContract(ctx, c, key, forwarder, dest, big.NewInt(99))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,28 +296,5 @@ func TestCallTracerIsServed(t *testing.T) {
 	}
 	if frame.To != forwarder || len(frame.Calls) != 1 || frame.Calls[0].To != dest || frame.Calls[0].Value != "0x63" {
 		t.Errorf("trace = %+v, want one CALL of 0x63 wei to %s", frame, dest)
-	}
-}
-
-func TestAsm(t *testing.T) {
-	for _, tc := range []struct{ src, want string }{
-		{"PUSH1 0x00 DUP1 REVERT", "600080fd"},
-		{"PUSH2 0x1 STOP", "61000100"},
-		{"a: @a JUMP", "5b61000056"},
-		{"@b STOP b: ; comment\n STOP", "610004005b00"},
-	} {
-		if got := common.Bytes2Hex(asm(tc.src)); got != tc.want {
-			t.Errorf("asm(%q) = %s, want %s", tc.src, got, tc.want)
-		}
-	}
-	for _, bad := range []string{"NOPE", "PUSH1", "PUSH1 0x0102", "@missing", "PUSH1 zz"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("asm(%q) did not panic", bad)
-				}
-			}()
-			asm(bad)
-		}()
 	}
 }

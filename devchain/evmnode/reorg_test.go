@@ -1,4 +1,4 @@
-package evmnode
+package evmnode_test
 
 import (
 	"crypto/ecdsa"
@@ -6,12 +6,13 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 // reorgNetwork is the registry entry the node stands for in these tests.
@@ -23,11 +24,11 @@ var reorgNetwork = chains.Network{
 // reorgFixture starts a node with BlockPeriod 0, so that blocks come only
 // from transactions, Mine and Reorg, and returns it with a funded key and
 // the adapter reading it.
-func reorgFixture(t *testing.T) (*Node, *ethclient.Client, *evm.Client, *ecdsa.PrivateKey) {
+func reorgFixture(t *testing.T) (*evmnode.Node, *ethclient.Client, *evm.Client, *ecdsa.PrivateKey) {
 	t.Helper()
-	key, from := newKey(t)
-	n, c := startNode(t, Config{ChainID: reorgNetwork.ChainID, Alloc: map[common.Address]*big.Int{from: oneEther}})
-	adapter, err := evm.Dial(testContext(t), reorgNetwork, n.URL())
+	key, from := nodetest.Key(t)
+	n, c := nodetest.EVM(t, evmnode.Config{ChainID: reorgNetwork.ChainID, Alloc: nodetest.Alloc(oneEther, from)})
+	adapter, err := evm.Dial(nodetest.Context(t), reorgNetwork, n.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func reorgFixture(t *testing.T) (*Node, *ethclient.Client, *evm.Client, *ecdsa.P
 
 func head(t *testing.T, c *ethclient.Client) uint64 {
 	t.Helper()
-	h, err := c.BlockNumber(testContext(t))
+	h, err := c.BlockNumber(nodetest.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func head(t *testing.T, c *ethclient.Client) uint64 {
 
 func TestMineAddsBlocks(t *testing.T) {
 	n, c, _, _ := reorgFixture(t)
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	before := head(t, c)
 	if err := n.Mine(ctx, 3); err != nil {
 		t.Fatal(err)
@@ -65,9 +66,9 @@ func TestMineAddsBlocks(t *testing.T) {
 // new branch only, so a deposit that was final can stop being final.
 func TestReorgMinesTheTxAgainInAnotherBlock(t *testing.T) {
 	n, c, adapter, sender := reorgFixture(t)
-	ctx := testContext(t)
-	_, to := newKey(t)
-	hash, err := SendValue(ctx, c, sender, to, big.NewInt(4242))
+	ctx := nodetest.Context(t)
+	_, to := nodetest.Key(t)
+	hash, err := evmnode.SendValue(ctx, c, sender, to, big.NewInt(4242))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestReorgMinesTheTxAgainInAnotherBlock(t *testing.T) {
 	}
 
 	// Replace the deposit's block and the two above it with one block.
-	res, err := n.Reorg(ctx, ReorgOptions{Depth: 3, Blocks: 1})
+	res, err := n.Reorg(ctx, evmnode.ReorgOptions{Depth: 3, Blocks: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +130,13 @@ func TestReorgMinesTheTxAgainInAnotherBlock(t *testing.T) {
 // transactions in the pool are kept.
 func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 	n, c, adapter, sender := reorgFixture(t)
-	ctx := testContext(t)
-	_, to := newKey(t)
-	queued, err := SendPending(ctx, c, sender, to, big.NewInt(1))
+	ctx := nodetest.Context(t)
+	_, to := nodetest.Key(t)
+	queued, err := evmnode.SendPending(ctx, c, sender, to, big.NewInt(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := SendValue(ctx, c, sender, to, big.NewInt(777))
+	hash, err := evmnode.SendValue(ctx, c, sender, to, big.NewInt(777))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 		t.Fatalf("before the reorg: %+v, %v", mined, err)
 	}
 
-	res, err := n.Reorg(ctx, ReorgOptions{Depth: 1, DropTxs: true})
+	res, err := n.Reorg(ctx, evmnode.ReorgOptions{Depth: 1, DropTxs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 		t.Errorf("queued transaction after the reorg: %+v, %v; want still pending", tx, err)
 	}
 	// The chain goes on: the sender's nonce is free again.
-	if _, err := SendValue(ctx, c, sender, to, big.NewInt(1)); err != nil {
+	if _, err := evmnode.SendValue(ctx, c, sender, to, big.NewInt(1)); err != nil {
 		t.Fatalf("send after the reorg: %v", err)
 	}
 }
@@ -171,27 +172,27 @@ func TestReorgDropTxsForgetsTheTx(t *testing.T) {
 // stop a reorg below them, and blocks keep coming after it.
 func TestReorgAcrossAnEpochBoundary(t *testing.T) {
 	n, c, _, sender := reorgFixture(t)
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	if err := n.Mine(ctx, 35); err != nil {
 		t.Fatal(err)
 	}
-	res, err := n.Reorg(ctx, ReorgOptions{Depth: 5})
+	res, err := n.Reorg(ctx, evmnode.ReorgOptions{Depth: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.AncestorNumber != 30 || res.HeadNumber != 36 || head(t, c) != 36 {
 		t.Fatalf("reorg result %+v (node head %d), want ancestor 30 and head 36", res, head(t, c))
 	}
-	_, to := newKey(t)
-	if _, err := SendValue(ctx, c, sender, to, big.NewInt(1)); err != nil {
+	_, to := nodetest.Key(t)
+	if _, err := evmnode.SendValue(ctx, c, sender, to, big.NewInt(1)); err != nil {
 		t.Fatalf("send after the reorg: %v", err)
 	}
 }
 
 func TestReorgRefusesBadDepth(t *testing.T) {
 	n, c, _, _ := reorgFixture(t)
-	ctx := testContext(t)
-	for _, opts := range []ReorgOptions{{Depth: 0}, {Depth: MaxReorgDepth + 1}, {Depth: int(head(t, c)) + 1}, {Depth: 1, Blocks: -1}} {
+	ctx := nodetest.Context(t)
+	for _, opts := range []evmnode.ReorgOptions{{Depth: 0}, {Depth: evmnode.MaxReorgDepth + 1}, {Depth: int(head(t, c)) + 1}, {Depth: 1, Blocks: -1}} {
 		if _, err := n.Reorg(ctx, opts); err == nil {
 			t.Errorf("Reorg(%+v) succeeded on a chain at %d", opts, head(t, c))
 		}
@@ -203,11 +204,11 @@ func TestMineAndReorgOnAClosedNode(t *testing.T) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ctx := testContext(t)
+	ctx := nodetest.Context(t)
 	if err := n.Mine(ctx, 1); err == nil {
 		t.Error("Mine on a closed node succeeded")
 	}
-	if _, err := n.Reorg(ctx, ReorgOptions{Depth: 1}); err == nil {
+	if _, err := n.Reorg(ctx, evmnode.ReorgOptions{Depth: 1}); err == nil {
 		t.Error("Reorg on a closed node succeeded")
 	}
 }

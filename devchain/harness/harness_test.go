@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/url"
@@ -14,19 +13,14 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/devchain/harness"
+	"github.com/misdeposit/recovery/internal/nodetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func lookup(t *testing.T, h *harness.Harness, network, hash string) *recovery.Tx {
 	t.Helper()
-	tx, err := h.Lookups()[network].LookupTx(testCtx(t), hash)
+	tx, err := h.Lookups()[network].LookupTx(nodetest.Context(t), hash)
 	if err != nil {
 		t.Fatalf("%s: LookupTx(%s): %v", network, hash, err)
 	}
@@ -35,7 +29,7 @@ func lookup(t *testing.T, h *harness.Harness, network, hash string) *recovery.Tx
 
 func notFound(t *testing.T, h *harness.Harness, network, hash string) {
 	t.Helper()
-	tx, err := h.Lookups()[network].LookupTx(testCtx(t), hash)
+	tx, err := h.Lookups()[network].LookupTx(nodetest.Context(t), hash)
 	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
 		t.Errorf("%s: LookupTx(%s) = %+v, %v; want not found", network, hash, tx, err)
 	}
@@ -242,7 +236,7 @@ func TestStartStopsItsNodesAtCleanup(t *testing.T) {
 	var endpoints []string
 	t.Run("own", func(t *testing.T) {
 		h := harness.Start(t)
-		if _, err := h.EVM("eth").Reorg(testCtx(t), evmnode.ReorgOptions{Depth: 1}); err != nil {
+		if _, err := h.EVM("eth").Reorg(nodetest.Context(t), evmnode.ReorgOptions{Depth: 1}); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range h.Registry().Networks() {
