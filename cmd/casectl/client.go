@@ -10,9 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
 )
 
@@ -25,19 +27,36 @@ func (g *globals) baseURL() string {
 	return "http://127.0.0.1:8080"
 }
 
+// bearer is the staff token: --token, CASECTL_TOKEN, or the token recovery
+// dev wrote to its data directory (the admin's, or with --as the team
+// person's).
 func (g *globals) bearer() (string, error) {
+	if g.as != "" {
+		if g.token != "" {
+			return "", errors.New("give --token or --as, not both")
+		}
+		if !slices.Contains(recovery.Teams(), recovery.Team(g.as)) {
+			return "", fmt.Errorf("--as is one of %s, not %q", strings.Join(teamNames(), ", "), g.as)
+		}
+		return g.devToken("staff-token-"+g.as, "no dev token for the "+g.as+" team")
+	}
 	for _, v := range []string{g.token, g.getenv("CASECTL_TOKEN")} {
 		if v != "" {
 			return v, nil
 		}
 	}
+	return g.devToken("staff-token", "no staff token (pass --token or set CASECTL_TOKEN)")
+}
+
+// devToken reads a token file recovery dev keeps in its data directory.
+func (g *globals) devToken(name, missing string) (string, error) {
 	dir := g.getenv("RECOVERY_DATA_DIR")
 	if dir == "" {
 		dir = ".recovery"
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "staff-token"))
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
-		return "", errors.New("no staff token: pass --token, set CASECTL_TOKEN, or run from the directory where recovery dev runs")
+		return "", fmt.Errorf("%s: %s is missing; run from the directory where recovery dev runs, or set RECOVERY_DATA_DIR", missing, filepath.Join(dir, name))
 	}
 	return strings.TrimSpace(string(b)), nil
 }

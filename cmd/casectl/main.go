@@ -25,6 +25,7 @@ func main() {
 type globals struct {
 	api    string
 	token  string
+	as     string // a dev sign-off team to act as
 	output string
 	getenv func(string) string
 	stdout io.Writer
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pf.StringVar(&g.api, "api", "", "engine API base URL (env CASECTL_API, default http://127.0.0.1:8080)")
 	pf.StringVar(&g.token, "token", "", "staff bearer token (env CASECTL_TOKEN, default: the token recovery dev wrote to .recovery/staff-token)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&g.as, "as", "", "in dev, act as the person of a sign-off team: wallet, settlement or security (reads .recovery/staff-token-TEAM)")
+	_ = root.RegisterFlagCompletionFunc("as", cobra.FixedCompletions(teamNames(), cobra.ShellCompDirectiveNoFileComp))
 
 	cases := &cobra.Command{Use: "cases", Short: "List, inspect and work cases"}
 	cases.AddCommand(casesListCmd(g), casesShowCmd(g), casesAssignCmd(g), casesNoteCmd(g), casesEscalateCmd(g), casesReclassifyCmd(g), casesSignoffCmd(g))

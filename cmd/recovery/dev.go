@@ -240,6 +240,15 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		return api.Deps{}, err
 	}
 	cfg.StaffTokens = append(cfg.StaffTokens, config.StaffToken{Token: token, Person: "dev-admin", Roles: []string{recovery.RoleAdmin}})
+	// One person per sign-off team, so that a dev case can be signed off
+	// (the admin signs for no team).
+	for _, team := range recovery.Teams() {
+		token, err := devTeamToken(cfg.DataDir, team)
+		if err != nil {
+			return api.Deps{}, err
+		}
+		cfg.StaffTokens = append(cfg.StaffTokens, config.StaffToken{Token: token, Person: "dev-" + string(team), Roles: []string{string(team)}})
+	}
 	users, err := devUserTokens(cfg)
 	if err != nil {
 		return api.Deps{}, err
@@ -295,6 +304,12 @@ func devStaffToken(dataDir string) (string, error) {
 	return devSecret(dataDir, "staff-token", 24)
 }
 
+// devTeamToken returns the token of the dev person signing for team,
+// creating it on first run; casectl --as TEAM reads the same file.
+func devTeamToken(dataDir string, team recovery.Team) (string, error) {
+	return devSecret(dataDir, "staff-token-"+string(team), 24)
+}
+
 // devSecret is a random hex secret of n bytes kept in a file of the data
 // directory, made on first use.
 func devSecret(dataDir, name string, n int) (string, error) {
@@ -328,6 +343,7 @@ func printBanner(out io.Writer, apiAddr string, srv *temporaldev.Server, dataDir
 	}
 	fmt.Fprintf(tw, "  Data directory\t%s\n", dataDir)
 	fmt.Fprintf(tw, "  Staff token\t%s\n", filepath.Join(dataDir, "staff-token"))
+	fmt.Fprintf(tw, "  Team tokens\t%s (casectl --as wallet|settlement|security)\n", filepath.Join(dataDir, "staff-token-<team>"))
 	fmt.Fprintf(tw, "  User tokens (dev)\tPOST http://%s/v1/dev/user-token {\"user_id\": \"alice\"}\n", host)
 	if local != nil {
 		for _, n := range local.Networks() {

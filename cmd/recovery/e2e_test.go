@@ -556,6 +556,14 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "conflict") {
 		t.Fatalf("a sign-off nobody asked for: %v\n%s", err, out)
 	}
+	// recovery dev has one person per team besides its admin; casectl --as
+	// acts as them. The security person is known and holds the team's role:
+	// the case is refused only for being signed already.
+	asTeam := exec.Command(casectl, "--api", api, "--as", "security", "cases", "signoff", btcID, "--team", "security", "--approve")
+	asTeam.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
+	if out, err := asTeam.CombinedOutput(); err == nil || !strings.Contains(string(out), "not waiting for sign-offs") {
+		t.Fatalf("casectl --as security: %v\n%s", err, out)
+	}
 
 	if path := os.Getenv("RECOVERY_RECORD_HISTORY"); path != "" {
 		recordHistory(t, temporalAddr, btcID, path)
