@@ -80,6 +80,10 @@ type Tx struct {
 	Memo          string     `json:"memo,omitempty"` // OP_RETURN payload or memo field, as text when printable, else hex
 	// Traced is true when internal calls were inspected (EVM debug_traceTransaction).
 	Traced bool `json:"traced"`
+	// Fee is what the transaction paid its network, in base units of the
+	// native asset, when the node says (an EVM receipt's gas used times
+	// its effective gas price); nil otherwise.
+	Fee *big.Int `json:"fee,omitempty"`
 }
 
 // Final reports whether the transaction has the confirmations its network

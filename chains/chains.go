@@ -10,6 +10,7 @@ package chains
 
 import (
 	"context"
+	"math/big"
 
 	"github.com/misdeposit/recovery"
 )
@@ -45,3 +46,46 @@ type TokenReader interface {
 
 // ErrTxNotFound is returned by adapters when the node does not know the hash.
 var ErrTxNotFound = &recovery.Error{Code: recovery.ENotFound, Message: "transaction not found on this network"}
+
+// Broadcaster sends signed transactions to one network.
+//
+// Broadcast sends raw, a signed transaction in the network's wire encoding,
+// and returns its hash as LookupTx takes it. Sending a transaction the node
+// already holds in its pool or has mined is no error: a retried broadcast
+// never fails for having succeeded before. A node that refuses the
+// transaction for what it is (an input spent, a nonce used by another
+// transaction, too low a fee) answers recovery.EInvalid with its reason; a
+// node that cannot be reached answers recovery.EUnavailable.
+type Broadcaster interface {
+	Broadcast(ctx context.Context, raw []byte) (string, error)
+}
+
+// AccountReader reads what building an EVM transaction from an address
+// needs, and the balance of an address.
+type AccountReader interface {
+	// PendingNonce is the address's next nonce, counting the transactions
+	// in the node's pool.
+	PendingNonce(ctx context.Context, address string) (uint64, error)
+	// Balance is the address's native balance in base units (wei) at the
+	// latest block.
+	Balance(ctx context.Context, address string) (*big.Int, error)
+	// GasPrice is a gas price, in wei, that gets a transaction mined now.
+	GasPrice(ctx context.Context) (*big.Int, error)
+}
+
+// OutputReader reads one output of a UTXO transaction.
+type OutputReader interface {
+	// Output returns output index of transaction txid, read from the raw
+	// transaction (never the node's float values), and whether it is
+	// still unspent, counting the node's pool. A transaction the node does
+	// not know is ErrTxNotFound; an index past its outputs is
+	// recovery.EInvalid.
+	Output(ctx context.Context, txid string, index uint32) (Output, error)
+}
+
+// Output is one output of a UTXO transaction.
+type Output struct {
+	Script  []byte `json:"script"`
+	Amount  int64  `json:"amount"` // satoshis
+	Unspent bool   `json:"unspent"`
+}
