@@ -31,6 +31,7 @@ const (
 	PurposeUser   Purpose = 0 // deposit addresses of exchange users
 	PurposeFaucet Purpose = 1 // funds the dev chains and demo senders
 	PurposeSender Purpose = 2 // outside wallets that send the demo mis-deposits
+	PurposeHot    Purpose = 3 // the exchange's hot wallets, one per network
 )
 
 // Coin types of BIP-44; they keep EVM and UTXO keys apart.
