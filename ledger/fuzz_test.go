@@ -50,8 +50,9 @@ func FuzzPostRecovery(f *testing.F) {
 		p, _ := decimal.NewFromString(priceUSD)
 		cp, _ := decimal.NewFromString(costPrice)
 		credit := time.Unix(at, 0)
+		id := fmt.Sprintf("eth.%064x.v", n.Add(1))
 		r := Recovery{
-			CaseID: fmt.Sprintf("eth.%064x.v", n.Add(1)), Step: step,
+			CaseID: id, DepositID: id, Step: step,
 			At: credit, FiledAt: credit.Add(-time.Duration(timeToRecovery)),
 			Network: network, Category: category, Asset: asset, Decimals: decimals,
 			Deposit: amount(deposit), ServiceFee: amount(fee), NetworkCostCharged: amount(charged),

@@ -76,7 +76,9 @@ type Line struct {
 // address book. Times are fixed-width UTC text (see timeKey), so that text
 // order is time order in both dialects; amounts and USD are decimal text.
 // content is the entry's input in canonical form, compared when the same
-// case and step is posted again.
+// case and step is posted again. ledger_deposits holds, for each deposit
+// credited, the case whose entry credits it; it came after the entries, and
+// credits posted before it are not in it.
 const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS ledger_entries (
 	id        INTEGER PRIMARY KEY,
@@ -100,6 +102,12 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
 	credit   TEXT NOT NULL,
 	usd      TEXT NOT NULL,
 	PRIMARY KEY (entry_id, line)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_deposits (
+	deposit_id TEXT NOT NULL PRIMARY KEY,
+	case_id    TEXT NOT NULL,
+	step       TEXT NOT NULL,
+	FOREIGN KEY (case_id, step) REFERENCES ledger_entries (case_id, step)
 ) WITHOUT ROWID;`
 
 // Open opens (creating when new) the ledger at target: a postgres:// or

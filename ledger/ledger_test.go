@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func price(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // Ethereum: a 5 USDT fee, 0.30 USDT of gas charged, 0.0005 BNB of gas paid.
 func usdtOnBSC() Recovery {
 	return Recovery{
-		CaseID: caseID("bsc", 1), Step: StepCredit, At: credited, FiledAt: filed,
+		CaseID: caseID("bsc", 1), DepositID: caseID("bsc", 1), Step: StepCredit, At: credited, FiledAt: filed,
 		Network: "bsc", Category: "wrong_network_evm", Asset: "USDT", Decimals: 18,
 		Deposit: units("250", 18), ServiceFee: units("5", 18), NetworkCostCharged: units("0.3", 18),
 		NetworkCostPaid: NetworkCost{Asset: "BNB", Decimals: 18, Amount: units("0.0005", 18), PriceUSD: price("600")},
@@ -74,7 +75,7 @@ func usdtOnBSC() Recovery {
 // cost paid in the deposit's own asset.
 func ltcToBTC() Recovery {
 	return Recovery{
-		CaseID: caseID("ltc", 2), Step: StepCredit, At: credited, FiledAt: filed,
+		CaseID: caseID("ltc", 2), DepositID: caseID("ltc", 2), Step: StepCredit, At: credited, FiledAt: filed,
 		Network: "ltc", Category: "cross_chain_utxo", Asset: "LTC", Decimals: 8,
 		Deposit: units("3.5", 8), ServiceFee: units("0.035", 8), NetworkCostCharged: units("0.0001", 8),
 		NetworkCostPaid: NetworkCost{Asset: "LTC", Decimals: 8, Amount: units("0.00008", 8), PriceUSD: price("84.20")},
@@ -207,6 +208,10 @@ func TestPostRecoveryRefusesInvalidInput(t *testing.T) {
 		field  string
 	}{
 		{"not a case id", func(r *Recovery) { r.CaseID = "bsc.1234.o1" }, "case_id"},
+		{"no deposit id", func(r *Recovery) { r.DepositID = "" }, "deposit_id"},
+		{"a case's fallback form as the deposit", func(r *Recovery) { r.DepositID = fmt.Sprintf("bsc.%064x.to-0123456789", 1) }, "deposit_id"},
+		{"deposit id without an index", func(r *Recovery) { r.DepositID = fmt.Sprintf("bsc.%064x", 1) }, "deposit_id"},
+		{"deposit id with an upper-case hash", func(r *Recovery) { r.DepositID = "bsc." + strings.Repeat("AB", 32) + ".o1" }, "deposit_id"},
 		{"no step", func(r *Recovery) { r.Step = "" }, "step"},
 		{"unknown step", func(r *Recovery) { r.Step = "credit2" }, "step"},
 		{"a refund through PostRecovery", func(r *Recovery) { r.Step = StepRefund }, "step"},
@@ -278,6 +283,7 @@ func TestPostingIsIdempotent(t *testing.T) {
 			change func(r *Recovery)
 		}{
 			{"deposit", func(r *Recovery) { r.Deposit = new(big.Int).Add(r.Deposit, big.NewInt(1)) }},
+			{"deposit_id", func(r *Recovery) { r.DepositID = caseID("bsc", 9) }},
 			{"at", func(r *Recovery) { r.At = r.At.Add(time.Nanosecond) }},
 			{"user_id", func(r *Recovery) { r.UserID = "mallory" }},
 			{"price_usd", func(r *Recovery) { r.PriceUSD = price("1.0002") }},

@@ -28,6 +28,11 @@ type Recovery struct {
 	Asset    string // "BTC", "USDT", or a token contract
 	Decimals int32
 	Deposit  *big.Int // base units recovered from chain
+
+	// DepositID is the deposit credited, network.hash.index as in a case
+	// id but never its to-<fingerprint> form. A deposit is credited once,
+	// whichever case posts it.
+	DepositID string
 	// ServiceFee is in base units of Asset, kept as the service fee.
 	ServiceFee *big.Int
 	// NetworkCostCharged is in base units of Asset, charged to the user for
@@ -51,10 +56,13 @@ type NetworkCost struct {
 var (
 	// caseIDPattern is the shape of a workflow id, as the appeal API checks
 	// it: network.hash.index.
-	caseIDPattern  = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
-	networkPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
-	userPattern    = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
-	assetPattern   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	caseIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
+	// depositIDPattern is the shape of a deposit: a case id that names
+	// the output, log or call it was paid in (the value of v).
+	depositIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6})$`)
+	networkPattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	userPattern      = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+	assetPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 )
 
 // Bounds of what a posting may hold: a uint256 is the largest amount any
@@ -77,6 +85,8 @@ func (r *Recovery) validate() error {
 	switch {
 	case !caseIDPattern.MatchString(r.CaseID):
 		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(r.CaseID))
+	case !depositIDPattern.MatchString(r.DepositID):
+		return depositIDError(r.DepositID)
 	case r.Step == StepRefund:
 		return recovery.FieldError("step", "a refund is posted with PostRefund, not PostRecovery")
 	case r.Step != StepCredit:
@@ -199,6 +209,13 @@ func checkPrice(field string, p decimal.Decimal, required bool) error {
 	return nil
 }
 
+func depositIDError(id string) error {
+	if id == "" {
+		return recovery.FieldError("deposit_id", "deposit_id is required")
+	}
+	return recovery.FieldError("deposit_id", "deposit_id %q is not a deposit id (network.hash.index, the index v, o<n>, l<n> or c<n>)", clip(id))
+}
+
 // clip shortens a rejected value quoted in an error message.
 func clip(s string) string {
 	if len(s) > 80 {
@@ -305,6 +322,8 @@ func balanced(caseID string, lines []Line) error {
 // the entry, compared when the same case and step is posted again, and
 // read back to refund the credit.
 type content struct {
+	// DepositID is empty in credits posted before deposits were recorded.
+	DepositID          string `json:"deposit_id,omitempty"`
 	At                 string `json:"at"`
 	FiledAt            string `json:"filed_at"`
 	Network            string `json:"network"`
@@ -324,7 +343,7 @@ type content struct {
 
 func contentOf(r Recovery) content {
 	return content{
-		At: timeKey(r.At), FiledAt: timeKey(r.FiledAt),
+		DepositID: r.DepositID, At: timeKey(r.At), FiledAt: timeKey(r.FiledAt),
 		Network: r.Network, Category: r.Category, Asset: r.Asset, Decimals: r.Decimals,
 		Deposit: r.Deposit.String(), ServiceFee: r.ServiceFee.String(), NetworkCostCharged: r.NetworkCostCharged.String(),
 		CostAsset: r.NetworkCostPaid.Asset, CostDecimals: r.NetworkCostPaid.Decimals,
@@ -339,7 +358,7 @@ func recoveryOf(caseID, step, stored string) (Recovery, error) {
 	if err := json.Unmarshal([]byte(stored), &c); err != nil {
 		return Recovery{}, fmt.Errorf("ledger: stored entry of %s: %w", caseID, err)
 	}
-	r := Recovery{CaseID: caseID, Step: step, Network: c.Network, Category: c.Category, Asset: c.Asset,
+	r := Recovery{CaseID: caseID, DepositID: c.DepositID, Step: step, Network: c.Network, Category: c.Category, Asset: c.Asset,
 		Decimals: c.Decimals, UserID: c.UserID, NetworkCostPaid: NetworkCost{Asset: c.CostAsset, Decimals: c.CostDecimals}}
 	var errs []error
 	var err error
@@ -368,10 +387,13 @@ func recoveryOf(caseID, step, stored string) (Recovery, error) {
 }
 
 // difference names the first field in which two valid credits differ, ""
-// when they are the same credit.
+// when they are the same credit. a is the stored credit: one posted before
+// deposits were recorded has no deposit id, and is not compared on it.
 func difference(a, b Recovery) string {
 	ac, bc := a.NetworkCostPaid, b.NetworkCostPaid
 	switch {
+	case a.DepositID != "" && a.DepositID != b.DepositID:
+		return "deposit_id"
 	case !a.At.Equal(b.At):
 		return "at"
 	case !a.FiledAt.Equal(b.FiledAt):
@@ -415,7 +437,10 @@ func difference(a, b Recovery) string {
 // Posting is idempotent by (CaseID, Step): the same credit posted again is
 // a no-op that returns nil, so a retried activity never credits twice; a
 // different credit under the same key is refused with recovery.EConflict.
-// Invalid input is refused with recovery.EInvalid naming the field.
+// A deposit is credited once: a credit of a deposit that another case
+// holds the credit of is refused with recovery.EConflict on deposit_id,
+// and writes nothing. Invalid input is refused with recovery.EInvalid
+// naming the field.
 func (s *Store) PostRecovery(ctx context.Context, r Recovery) error {
 	if err := r.validate(); err != nil {
 		return err
@@ -438,6 +463,9 @@ func (s *Store) PostRecovery(ctx context.Context, r Recovery) error {
 		return err
 	}
 	if inserted {
+		if err := claimDeposit(ctx, tx, r); err != nil {
+			return err
+		}
 		return commit(tx)
 	}
 	var existing string
@@ -537,6 +565,49 @@ func insertEntry(ctx context.Context, tx *sql.Tx, r Recovery, stored string, lin
 		}
 	}
 	return true, nil
+}
+
+// claimDeposit records that r's case holds the credit of r's deposit, in
+// the transaction that writes the entry, unless another case holds it.
+// The deposit's key is what makes a second case's credit of one deposit
+// fail, also when both are posted at once: the later insert waits for the
+// earlier transaction and then finds its row.
+func claimDeposit(ctx context.Context, tx *sql.Tx, r Recovery) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO ledger_deposits (deposit_id, case_id, step) VALUES ($1, $2, $3)
+		ON CONFLICT (deposit_id) DO NOTHING`, r.DepositID, r.CaseID, r.Step)
+	if err != nil {
+		return fmt.Errorf("ledger: post %s %s: %w", r.CaseID, r.Step, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("ledger: post %s %s: %w", r.CaseID, r.Step, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var holder string
+	if err := tx.QueryRowContext(ctx, `SELECT case_id FROM ledger_deposits WHERE deposit_id = $1`, r.DepositID).Scan(&holder); err != nil {
+		return fmt.Errorf("ledger: post %s %s: deposit %s: %w", r.CaseID, r.Step, r.DepositID, err)
+	}
+	return &recovery.Error{Code: recovery.EConflict, Field: "deposit_id",
+		Message: fmt.Sprintf("deposit %s was already credited by case %s", r.DepositID, holder)}
+}
+
+// CreditOf returns the case that holds the credit of a deposit, ok false
+// when no case has credited it. Credits posted before deposits were
+// recorded are not found.
+func (s *Store) CreditOf(ctx context.Context, depositID string) (caseID string, ok bool, err error) {
+	if !depositIDPattern.MatchString(depositID) {
+		return "", false, depositIDError(depositID)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT case_id FROM ledger_deposits WHERE deposit_id = $1`, depositID).Scan(&caseID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("ledger: %w", err)
+	}
+	return caseID, true, nil
 }
 
 func commit(tx *sql.Tx) error {

@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS ledger_lines (
 	credit   TEXT COLLATE "C" NOT NULL,
 	usd      TEXT COLLATE "C" NOT NULL,
 	PRIMARY KEY (entry_id, line)
+);
+CREATE TABLE IF NOT EXISTS ledger_deposits (
+	deposit_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	case_id    TEXT COLLATE "C" NOT NULL,
+	step       TEXT COLLATE "C" NOT NULL,
+	FOREIGN KEY (case_id, step) REFERENCES ledger_entries (case_id, step)
 );`
 
 // schemaLock is the advisory lock under which the schema is created: the

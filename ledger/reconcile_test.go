@@ -86,8 +86,9 @@ func randomScenario(rng *rand.Rand, n int, start, end time.Time, pinned ...time.
 		if rng.IntN(50) == 0 {
 			fee.Sub(deposit, charged) // the fee takes it all
 		}
+		id := fmt.Sprintf("%s.%064x.o%d", k.network, rng.Uint64(), i)
 		r := Recovery{
-			CaseID: fmt.Sprintf("%s.%064x.o%d", k.network, rng.Uint64(), i), Step: StepCredit,
+			CaseID: id, DepositID: id, Step: StepCredit,
 			At: at, FiledAt: at.Add(-time.Duration(rng.Int64N(int64(30 * 24 * time.Hour)))),
 			Network: k.network, Category: recoverableCategories[rng.IntN(len(recoverableCategories))],
 			Asset: k.asset, Decimals: k.decimals, Deposit: deposit, ServiceFee: fee, NetworkCostCharged: charged,
