@@ -2,8 +2,11 @@
 // chains.Lookup from a node's JSON-RPC (go-ethereum's rpc client), turning a
 // transaction, its receipt and, when needed, its call trace into the value
 // transfers the engine classifies. It also estimates what a recovery
-// transaction costs (chains.CostEstimator) and reads ERC-20 decimals
-// (chains.TokenReader) on the same connection.
+// transaction costs (chains.CostEstimator), reads ERC-20 decimals
+// (chains.TokenReader), reads accounts (chains.AccountReader) and broadcasts
+// signed transactions (chains.Broadcaster) on the same connection. send.go
+// builds the legacy transactions a recovery sends and attaches a signature
+// made elsewhere: this package never holds a key.
 //
 // A plain lookup costs one HTTP round trip (transaction, receipt and head
 // block number in one batch); a transaction that ran contract code costs a
@@ -140,6 +143,7 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	out.BlockNumber = uint64(*b.tx.BlockNumber)
 	out.BlockHash = b.tx.BlockHash.Hex()
 	out.Confirmations = confirmations(uint64(b.head), out.BlockNumber)
+	out.Fee = b.receipt.fee()
 	if !b.receipt.succeeded() {
 		// Reverted: no value moved, not even the native value.
 		out.Status = recovery.TxFailed
@@ -413,8 +417,11 @@ type rpcReceipt struct {
 	Status          *hexutil.Uint64 `json:"status"`
 	Root            hexutil.Bytes   `json:"root"`
 	GasUsed         *hexutil.Uint64 `json:"gasUsed"`
-	ContractAddress *common.Address `json:"contractAddress"`
-	Logs            []rpcLog        `json:"logs"`
+	// EffectiveGasPrice is what one unit of gas cost the sender, base fee
+	// and tip together; nodes from before London leave it out.
+	EffectiveGasPrice *hexutil.Big    `json:"effectiveGasPrice"`
+	ContractAddress   *common.Address `json:"contractAddress"`
+	Logs              []rpcLog        `json:"logs"`
 }
 
 func (r *rpcReceipt) check(want common.Hash, tx *rpcTx) error {
@@ -433,6 +440,17 @@ func (r *rpcReceipt) check(want common.Hash, tx *rpcTx) error {
 		return fmt.Errorf("receipt status %d", uint64(*r.Status))
 	}
 	return nil
+}
+
+// fee is what the transaction paid for its gas, reverted or not: gas used
+// times the effective gas price; nil when the receipt has no price. An
+// OP-stack L2 also charges an L1 data fee (the receipt's l1Fee), which is
+// not counted here.
+func (r *rpcReceipt) fee() *big.Int {
+	if r.EffectiveGasPrice == nil {
+		return nil
+	}
+	return new(big.Int).Mul(new(big.Int).SetUint64(uint64(*r.GasUsed)), r.EffectiveGasPrice.ToInt())
 }
 
 // succeeded reads the receipt status. Receipts from before Byzantium carry a
