@@ -124,8 +124,8 @@ func Open(ctx context.Context, target string) (*Store, error) {
 // store is how the ledger is opened in either database.
 var store = sqlstore.Store{
 	Name:           "ledger",
-	SQLiteSchema:   sqliteSchema,
-	PostgresSchema: postgresSchema,
+	SQLiteSchema:   sqliteSchema + sqliteSendsSchema,
+	PostgresSchema: postgresSchema + postgresSendsSchema,
 	SchemaLock:     schemaLock,
 	// ledger_lines references ledger_entries.
 	ForeignKeys: true,
