@@ -2,8 +2,11 @@
 // of what each case recovered, what the user was credited, the service fee
 // and network cost kept, the network cost the exchange paid on chain, and
 // the refunds of fees. Every entry balances per asset and is written once
-// per case and step, so a retried activity can never credit twice. The
-// finance fee report (DESIGN §6) is computed from the journal alone.
+// per case and step, so a retried activity can never credit twice, and
+// each deposit is credited by one case only. The finance fee report
+// (DESIGN §6) is computed from the journal alone. It also records each
+// recovery transaction before it is broadcast, and the nonces of EVM
+// senders (sends.go), so that the money of a deposit moves once.
 //
 // Amounts are base units of their asset (*big.Int, stored as decimal text);
 // USD values are exact decimals (stored as text) and are rounded only when
