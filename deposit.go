@@ -66,6 +66,14 @@ func (t Transfer) IndexCode() string {
 	}
 }
 
+// DepositID names one deposit: network, transaction hash (64 lower-case
+// hex digits, no 0x) and the transfer's IndexCode. It is the id of the one
+// case that owns the deposit, and the key its recovery and its credit are
+// recorded under, so that the deposit is recovered and credited once.
+func DepositID(network, hex64 string, t Transfer) string {
+	return network + "." + hex64 + "." + t.IndexCode()
+}
+
 // Tx is what a node says about one transaction.
 type Tx struct {
 	Network       string     `json:"network"`

@@ -25,6 +25,15 @@ const (
 	// StatusApproved: every sign-off the decision asks for is given; the
 	// recovery transaction is next.
 	StatusApproved = "approved"
+	// StatusRecovering: the recovery transaction is being sent and
+	// confirmed on chain; the credit follows.
+	StatusRecovering = "recovering"
+	// StatusCredited: the deposit was recovered and the user credited net
+	// of the fee; the case is closed.
+	StatusCredited = "credited"
+	// StatusRecoveryFailed: the recovery could not be carried out (the
+	// case says why); no fee is kept.
+	StatusRecoveryFailed = "recovery_failed"
 	// StatusDeclined: the user declined the quote; the case is closed.
 	StatusDeclined       = "declined"
 	StatusNotRecoverable = "not_recoverable"
@@ -37,11 +46,12 @@ func Statuses() []string {
 	return []string{
 		StatusReceived, StatusLookingUp, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
 		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
-		StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
+		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
 	}
 }
 
 // Closing reports whether a status ends the case.
 func Closing(status string) bool {
-	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn
+	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn ||
+		status == StatusCredited || status == StatusRecoveryFailed
 }

@@ -24,12 +24,6 @@ import (
 // ("c2") of the deposit, or "to-…" while the deposit is not found yet.
 var appealIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
 
-// DepositID returns the case id of a deposit: a second appeal for the same
-// deposit gets the same id and so joins the first case.
-func DepositID(network, hex64 string, t recovery.Transfer) string {
-	return network + "." + hex64 + "." + t.IndexCode()
-}
-
 type appealCreated struct {
 	AppealID string `json:"appeal_id"`
 	Status   string `json:"status"`
@@ -125,7 +119,7 @@ func (s *server) resolve(ctx context.Context, a *appeal) (id, network string) {
 		return fallback()
 	}
 	if tx, d := chains.DepositTo(s.Registry, res.Found, a.ToAddress); d != nil {
-		return DepositID(tx.Network, a.hash, *d), tx.Network
+		return recovery.DepositID(tx.Network, a.hash, *d), tx.Network
 	}
 	if len(res.Found) > 0 {
 		network = res.Found[0].Network

@@ -27,9 +27,13 @@ type appealView struct {
 	Quote       *quoteView    `json:"quote"`
 	// Proof is what the user must sign before accepting a quote, when the
 	// case needs a proof of sending; nil otherwise.
-	Proof    *workflows.ProofState `json:"proof,omitempty"`
-	Timeline []timelineEntry       `json:"timeline"`
-	Lang     string                `json:"lang"`
+	Proof *workflows.ProofState `json:"proof,omitempty"`
+	// Recovery is the recovery on chain, from the last sign-off on; Credit
+	// is what the user was credited, once they are.
+	Recovery *recoveryView   `json:"recovery,omitempty"`
+	Credit   *creditView     `json:"credit,omitempty"`
+	Timeline []timelineEntry `json:"timeline"`
+	Lang     string          `json:"lang"`
 }
 
 type depositView struct {
@@ -125,6 +129,43 @@ func newQuoteView(q *fees.Quote, accepted bool, lang string, now time.Time) *quo
 	return v
 }
 
+// recoveryView is the recovery on chain as the user sees it.
+type recoveryView struct {
+	Method       string           `json:"method"` // internal_credit, evm_sweep, utxo_spend
+	Transactions []recoveryTxView `json:"transactions"`
+	Failure      string           `json:"failure,omitempty"`
+}
+
+type recoveryTxView struct {
+	Network       string `json:"network"`
+	TxHash        string `json:"tx_hash"`
+	Confirmations uint64 `json:"confirmations"`
+	Required      uint64 `json:"required_confirmations"`
+	Confirmed     bool   `json:"confirmed"`
+}
+
+// creditView is the credit: the net amount in the asset, the fee taken,
+// the recovery transaction and when.
+type creditView struct {
+	Asset  string    `json:"asset"`
+	Net    string    `json:"net"`
+	Fee    string    `json:"fee"`
+	TxHash string    `json:"tx_hash,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+func newRecoveryView(r *workflows.RecoveryState) (*recoveryView, *creditView) {
+	v := &recoveryView{Method: r.Method, Failure: r.Failure, Transactions: []recoveryTxView{}}
+	for _, t := range r.Transactions {
+		v.Transactions = append(v.Transactions, recoveryTxView{Network: t.Network, TxHash: t.Hash, Confirmations: t.Confirmations, Required: t.Required, Confirmed: t.Confirmed})
+	}
+	c := r.Credit
+	if c == nil {
+		return v, nil
+	}
+	return v, &creditView{Asset: c.Asset, Net: c.Net.String(), Fee: c.Fee.String(), TxHash: c.TxHash, At: c.At}
+}
+
 type timelineEntry struct {
 	At      time.Time `json:"at"`
 	Code    string    `json:"code"`
@@ -173,6 +214,9 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 		v.Quote = newQuoteView(st.Quote, st.QuoteAccepted, lang, now)
 	}
 	v.Proof = st.Proof
+	if st.Recovery != nil {
+		v.Recovery, v.Credit = newRecoveryView(st.Recovery)
+	}
 	for _, e := range st.Timeline {
 		v.Timeline = append(v.Timeline, timelineEntry{At: e.At, Code: e.Code, Message: message(lang, e.Code, e.Params)})
 	}

@@ -125,6 +125,9 @@ type AppealState struct {
 	Escalated bool         `json:"escalated,omitempty"`
 	Signoffs  []Signoff    `json:"signoffs,omitempty"`
 	Audit     []AuditEntry `json:"audit,omitempty"`
+	// Recovery is the recovery on chain and the credit; nil until the
+	// last sign-off.
+	Recovery *RecoveryState `json:"recovery,omitempty"`
 	Timeline  []Event      `json:"timeline"`
 	Closed    bool         `json:"closed"`
 }
@@ -227,8 +230,10 @@ func (c *appeal) run(ctx workflow.Context) error {
 		if err := c.awaitSignoffs(ctx); err != nil { // the teams the decision names
 			return err
 		}
-		// An approved case waits for the recovery steps; any other open
-		// case waits for a specialist.
+		if err := c.recover(ctx); err != nil { // on chain, then the ledger credit
+			return err
+		}
+		// A case still open waits for a specialist.
 		reclassified, err := c.awaitReclassification(ctx)
 		if err != nil || !reclassified {
 			return err
@@ -439,6 +444,9 @@ func (c *appeal) sleep(ctx workflow.Context, d time.Duration) (withdrawn bool) {
 func (c *appeal) validateWithdraw(ctx workflow.Context, req WithdrawRequest) error {
 	if c.st.Closed {
 		return temporal.NewNonRetryableApplicationError("the case is already closed", ErrClosed, nil)
+	}
+	if c.st.Status == recovery.StatusRecovering {
+		return temporal.NewNonRetryableApplicationError("the recovery is under way on chain; it can no longer be withdrawn", ErrConflict, nil)
 	}
 	if len(req.Reason) > 2000 {
 		return temporal.NewNonRetryableApplicationError("reason is longer than 2000 characters", recovery.InvalidInput, nil)

@@ -38,6 +38,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivityWithOptions(lookupStub, activity.RegisterOptions{Name: LookupActivityName})
 	env.RegisterActivityWithOptions(diagnoseStub, activity.RegisterOptions{Name: DiagnoseActivityName})
 	env.RegisterActivityWithOptions(quoteStub, activity.RegisterOptions{Name: QuoteActivityName})
+	registerRecoveryStubs(env)
 	return env
 }
 

@@ -87,7 +87,9 @@ func TestSignoffsAndTheAuditTrail(t *testing.T) {
 	refusedAs(t, *sameTeam, ErrConflict)
 	refusedAs(t, *secondHat, ErrForbidden)
 	require.NoError(t, *last)
-	require.Equal(t, recovery.StatusApproved, st.Status)
+	// Approved, the recovery starts at once (its plan waits for nodes the
+	// test has none of).
+	require.Equal(t, recovery.StatusRecovering, st.Status)
 	require.Equal(t, "sam", st.Assignee)
 	require.Len(t, st.Signoffs, 2)
 	var actions []string
@@ -174,9 +176,13 @@ func TestOverdueSignoffsEscalate(t *testing.T) {
 		after = query(t, env)
 		late = staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: recovery.TeamSettlement, Approve: true})
 	}, 49*time.Hour)
-	var final *AppealState
-	env.RegisterDelayedCallback(func() { final = query(t, env); env.CancelWorkflow() }, 50*time.Hour)
+	// Signed at last, the recovery goes on (here a credit with nothing to
+	// send).
+	env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(&RecoveryPlan{Method: MethodInternalCredit}, nil)
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(nil)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
+	var final AppealState
+	require.NoError(t, env.GetWorkflowResult(&final))
 
 	require.False(t, before.Escalated)
 	require.True(t, after.Escalated)
@@ -185,5 +191,5 @@ func TestOverdueSignoffsEscalate(t *testing.T) {
 	require.Equal(t, "settlement", last.Params["teams"])
 	require.Equal(t, "engine", after.Audit[len(after.Audit)-1].Person)
 	require.NoError(t, *late)
-	require.Equal(t, recovery.StatusApproved, final.Status)
+	require.Equal(t, recovery.StatusCredited, final.Status)
 }

@@ -77,6 +77,24 @@ type caseDetail struct {
 		After  string    `json:"after"`
 		Note   string    `json:"note"`
 	} `json:"audit"`
+	Recovery *struct {
+		Method       string `json:"method"`
+		Transactions []struct {
+			Network       string `json:"network"`
+			TxHash        string `json:"tx_hash"`
+			Confirmations uint64 `json:"confirmations"`
+			Required      uint64 `json:"required_confirmations"`
+			Confirmed     bool   `json:"confirmed"`
+		} `json:"transactions"`
+		Failure string `json:"failure"`
+	} `json:"recovery"`
+	Credit *struct {
+		Asset  string    `json:"asset"`
+		Net    string    `json:"net"`
+		Fee    string    `json:"fee"`
+		TxHash string    `json:"tx_hash"`
+		At     time.Time `json:"at"`
+	} `json:"credit"`
 	Scanned  []string `json:"scanned"`
 	Timeline []struct {
 		At      time.Time `json:"at"`
@@ -215,6 +233,7 @@ func printCase(w io.Writer, c *caseDetail) {
 		}
 		fmt.Fprintf(w, "Sign-off  %s %s by %s at %s %s\n", so.Team, answer, so.Person, so.At.Local().Format(time.DateTime), so.Note)
 	}
+	printRecovery(w, c)
 	if len(c.Audit) > 0 {
 		fmt.Fprintln(w, "Audit")
 		for _, a := range c.Audit {
@@ -228,5 +247,27 @@ func printCase(w io.Writer, c *caseDetail) {
 	fmt.Fprintln(w, "Timeline")
 	for _, e := range c.Timeline {
 		fmt.Fprintf(w, "  %s  %s\n", e.At.Local().Format(time.DateTime), e.Message)
+	}
+}
+
+// printRecovery shows the recovery on chain and the credit.
+func printRecovery(w io.Writer, c *caseDetail) {
+	r := c.Recovery
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "Recovery  %s\n", dash(r.Method))
+	for _, t := range r.Transactions {
+		state := "confirming"
+		if t.Confirmed {
+			state = "confirmed"
+		}
+		fmt.Fprintf(w, "  %s %s, %d/%d confirmations, %s\n", t.Network, t.TxHash, t.Confirmations, t.Required, state)
+	}
+	if r.Failure != "" {
+		fmt.Fprintf(w, "  failed: %s\n", r.Failure)
+	}
+	if cr := c.Credit; cr != nil {
+		fmt.Fprintf(w, "Credited  %s %s net (fee %s %s) at %s\n", cr.Net, cr.Asset, cr.Fee, cr.Asset, cr.At.Local().Format(time.DateTime))
 	}
 }

@@ -41,6 +41,8 @@ const (
 	TimeToApproval = "recovery_time_to_approval_seconds"
 	SignoffWait    = "recovery_signoff_wait_seconds"
 	CasesDecided   = "recovery_cases_decided_total"
+	TimeToRecovery = "recovery_time_to_recovery_seconds"
+	Recoveries     = "recovery_recoveries_total"
 )
 
 // metric is a vector and the labels it is recorded with.
@@ -54,11 +56,15 @@ var (
 		TimeToQuote:    histogram(TimeToQuote, "From filing to the first fee quote, by network and category.", "network", "category"),
 		TimeToApproval: histogram(TimeToApproval, "From filing to the last sign-off, by network and category.", "network", "category"),
 		SignoffWait:    histogram(SignoffWait, "From the user's acceptance to each team's sign-off, by team.", "team"),
+		TimeToRecovery: histogram(TimeToRecovery, "From filing to the ledger credit of a recovered deposit, by network and category.", "network", "category"),
 	}
 	counters = map[string]metric[*prometheus.CounterVec]{
 		CasesDecided: {register(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: CasesDecided, Help: "Policy decisions by network, category and action.",
 		}, []string{"network", "category", "action"})), []string{"network", "category", "action"}},
+		Recoveries: {register(prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: Recoveries, Help: "Recoveries carried out, by network, category and outcome (credited, failed).",
+		}, []string{"network", "category", "outcome"})), []string{"network", "category", "outcome"}},
 	}
 )
 

@@ -1,0 +1,161 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
+	"github.com/misdeposit/recovery/diagnosis"
+	"github.com/misdeposit/recovery/policy"
+)
+
+func planStub(context.Context, PlanRequest) (*RecoveryPlan, error) {
+	return nil, errors.New("no nodes in this test")
+}
+func sendStub(context.Context, SendRequest) (*SentTx, error) {
+	return nil, errors.New("no nodes in this test")
+}
+func checkStub(context.Context, CheckRequest) (*TxCheck, error) {
+	return nil, errors.New("no nodes in this test")
+}
+func creditStub(context.Context, CreditRequest) error { return errors.New("no ledger in this test") }
+
+// registerRecoveryStubs registers the recovery's activities; a test that
+// goes past the sign-offs answers them with OnActivity.
+func registerRecoveryStubs(env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterActivityWithOptions(planStub, activity.RegisterOptions{Name: PlanRecoveryActivityName})
+	env.RegisterActivityWithOptions(sendStub, activity.RegisterOptions{Name: SendRecoveryActivityName})
+	env.RegisterActivityWithOptions(checkStub, activity.RegisterOptions{Name: CheckRecoveryActivityName})
+	env.RegisterActivityWithOptions(creditStub, activity.RegisterOptions{Name: CreditActivityName})
+}
+
+// ownedBy is a wrong-network diagnosis whose address is u1's.
+func ownedBy(user string) *DiagnoseResult {
+	res := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
+	res.Diagnosis.Owner = &diagnosis.Owner{Entry: addressbook.Entry{Network: "bsc", Address: "0x00000000000000000000000000000000000000AA", UserID: user, Status: addressbook.Active}}
+	return res
+}
+
+// signedOff answers the quote and signs the recovery off for both teams.
+func signedOff(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterDelayedCallback(func() {
+		answer(env, "a", QuoteAnswer{QuoteID: query(t, env).Quote.ID, Accept: true}, new(error))
+		staffUpdate(env, SignoffUpdate, SignoffRequest{By: wanda, Team: recovery.TeamWallet, Approve: true})
+		staffUpdate(env, SignoffUpdate, SignoffRequest{By: seth, Team: recovery.TeamSettlement, Approve: true})
+	}, time.Minute)
+}
+
+var sweep = PlannedTx{Step: "sweep", Network: "eth", Signer: "deposit", From: "0x00000000000000000000000000000000000000AA",
+	To: "0x00000000000000000000000000000000000000BB", Value: big.NewInt(1_499_000), Gas: 21000, GasPrice: big.NewInt(10), Fee: big.NewInt(210_000)}
+
+// After the last sign-off the deposit is swept on chain, its transaction
+// followed to its confirmations (and sent again when the network lost
+// it), and the user credited net of the fee, once; the case ends credited
+// and can no longer be withdrawn or signed.
+func TestApprovedRecoveryIsSentConfirmedAndCredited(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, ownedBy("u1"))
+	signedOff(t, env)
+	env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req PlanRequest) (*RecoveryPlan, error) {
+		require.Equal(t, "u1", req.Owner)
+		require.Equal(t, "eth."+hash+".v", req.DepositID)
+		return &RecoveryPlan{Method: MethodEVMSweep, HotWallet: sweep.To, Txs: []PlannedTx{sweep}}, nil
+	}).Once()
+	env.OnActivity(SendRecoveryActivityName, mock.Anything, mock.Anything).Return(&SentTx{Hash: "0xfeed"}, nil).Once()
+	checks := []*TxCheck{
+		{State: TxStatePending, Confirmations: 1, Required: 3},
+		{State: TxStatePending, Resent: true},
+		{State: TxStateConfirmed, Confirmations: 3, Required: 3, Fee: big.NewInt(210_000)},
+	}
+	var withdrawn *error
+	for i, c := range checks {
+		env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(func(context.Context, CheckRequest) (*TxCheck, error) {
+			if i == 0 {
+				withdrawn = new(error)
+				env.UpdateWorkflow(WithdrawUpdate, "w", &testsuite.TestUpdateCallback{OnReject: func(err error) { *withdrawn = err }, OnAccept: func() {}, OnComplete: func(any, error) {}}, WithdrawRequest{})
+			}
+			return c, nil
+		}).Once()
+	}
+	var credited []CreditRequest
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req CreditRequest) error {
+		credited = append(credited, req)
+		return nil
+	})
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.NoError(t, env.GetWorkflowError())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, recovery.StatusCredited, st.Status)
+	require.True(t, st.Closed)
+	refusedAs(t, *withdrawn, ErrConflict)
+	require.Len(t, credited, 1)
+	c := credited[0]
+	require.Equal(t, "eth."+hash+".v", c.DepositID)
+	require.Equal(t, "u1", c.UserID)
+	require.Equal(t, st.Deposit.Amount, c.Deposit)
+	taken := new(big.Int).Add(c.ServiceFee, c.NetworkCostCharged)
+	require.Equal(t, st.Quote.FeeBase.String(), taken.String(), "the fee taken is the accepted quote's")
+	require.Equal(t, "210000", c.CostAmount.String(), "the network cost paid is what the transaction paid")
+	rs := st.Recovery
+	require.Equal(t, MethodEVMSweep, rs.Method)
+	require.Len(t, rs.Transactions, 1)
+	require.True(t, rs.Transactions[0].Confirmed)
+	require.Equal(t, 1, rs.Transactions[0].Resent)
+	require.Equal(t, "0xfeed", rs.Credit.TxHash)
+	require.True(t, rs.Credit.Net.Equal(st.Quote.Net))
+	got := codes(&st)
+	require.Equal(t, []string{"recovery.started", "recovery.sent", "recovery.resent", "recovery.confirmed", "recovery.credited"}, got[len(got)-5:])
+}
+
+// A recovery the chain or the ledger refuses ends the case saying why,
+// with nothing credited.
+func TestRefusedRecoveryFailsTheCaseWithItsReason(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mock   func(env *testsuite.TestWorkflowEnvironment)
+		reason string
+	}{
+		{"plan refused", func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(nil,
+				temporal.NewNonRetryableApplicationError("output 0 of ab is already spent", ErrRecoveryRefused, nil))
+		}, "output 0 of ab is already spent"},
+		{"credited by another case", func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(&RecoveryPlan{Method: MethodInternalCredit}, nil)
+			env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(
+				temporal.NewNonRetryableApplicationError("deposit x was already credited by case y", ErrAlreadyCredited, nil))
+		}, "deposit x was already credited by case y"},
+		{"reverted", func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(&RecoveryPlan{Method: MethodEVMSweep, Txs: []PlannedTx{sweep}}, nil)
+			env.OnActivity(SendRecoveryActivityName, mock.Anything, mock.Anything).Return(&SentTx{Hash: "0xbad"}, nil)
+			env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStateFailed}, nil)
+		}, "the recovery transaction 0xbad failed on eth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t)
+			offered(t, env, ownedBy("u1"))
+			signedOff(t, env)
+			tc.mock(env)
+			env.ExecuteWorkflow(AppealWorkflowName, input())
+			require.NoError(t, env.GetWorkflowError())
+			var st AppealState
+			require.NoError(t, env.GetWorkflowResult(&st))
+			require.Equal(t, recovery.StatusRecoveryFailed, st.Status)
+			require.True(t, st.Closed)
+			require.Equal(t, tc.reason, st.Recovery.Failure)
+			require.Nil(t, st.Recovery.Credit)
+			require.Equal(t, "recovery.failed", st.Timeline[len(st.Timeline)-1].Code)
+		})
+	}
+}
