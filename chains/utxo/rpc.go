@@ -2,6 +2,8 @@ package utxo
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -24,6 +26,14 @@ type RPC interface {
 	// EstimateSmartFee is estimatesmartfee in conservative mode: the
 	// feerate, in BTC per 1000 vB, that confirms within confTarget blocks.
 	EstimateSmartFee(ctx context.Context, confTarget int64) (*btcjson.EstimateSmartFeeResult, error)
+	// SendRawTransaction is sendrawtransaction of raw, a serialized
+	// transaction, with the node's default fee limit; it returns the txid
+	// the node computed.
+	SendRawTransaction(ctx context.Context, raw []byte) (*chainhash.Hash, error)
+	// GetTxOut is gettxout: output index of txid while it is unspent, nil
+	// once it is spent. With mempool, outputs of pool transactions count;
+	// bitcoind also counts spends in its pool, btcd does not.
+	GetTxOut(ctx context.Context, txid *chainhash.Hash, index uint32, mempool bool) (*btcjson.GetTxOutResult, error)
 }
 
 // connRPC runs every call on its own short-lived rpcclient.Client (Call).
@@ -54,6 +64,33 @@ func (r *connRPC) EstimateSmartFee(ctx context.Context, confTarget int64) (*btcj
 	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.EstimateSmartFeeResult, error) {
 		mode := btcjson.EstimateModeConservative
 		return c.EstimateSmartFee(confTarget, &mode)
+	})
+}
+
+func (r *connRPC) SendRawTransaction(ctx context.Context, raw []byte) (*chainhash.Hash, error) {
+	// A raw request, not rpcclient's SendRawTransaction: that one asks the
+	// node its version first, one more round trip on every call, to pick
+	// between bitcoind's and btcd's second parameter, which is left out here.
+	param, err := json.Marshal(hex.EncodeToString(raw))
+	if err != nil {
+		return nil, err
+	}
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*chainhash.Hash, error) {
+		res, err := c.RawRequest("sendrawtransaction", []json.RawMessage{param})
+		if err != nil {
+			return nil, err
+		}
+		var txid string
+		if err := json.Unmarshal(res, &txid); err != nil {
+			return nil, fmt.Errorf("sendrawtransaction answer: %w", err)
+		}
+		return chainhash.NewHashFromStr(txid)
+	})
+}
+
+func (r *connRPC) GetTxOut(ctx context.Context, txid *chainhash.Hash, index uint32, mempool bool) (*btcjson.GetTxOutResult, error) {
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.GetTxOutResult, error) {
+		return c.GetTxOut(txid, index, mempool)
 	})
 }
 
