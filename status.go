@@ -34,6 +34,10 @@ const (
 	// StatusRecoveryFailed: the recovery could not be carried out (the
 	// case says why); no fee is kept.
 	StatusRecoveryFailed = "recovery_failed"
+	// StatusJoined: the case was filed before its deposit could be
+	// resolved, and closed in favour of the one case that owns the
+	// deposit, which it names.
+	StatusJoined = "joined"
 	// StatusDeclined: the user declined the quote; the case is closed.
 	StatusDeclined       = "declined"
 	StatusNotRecoverable = "not_recoverable"
@@ -46,12 +50,12 @@ func Statuses() []string {
 	return []string{
 		StatusReceived, StatusLookingUp, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
 		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
-		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
+		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusJoined, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
 	}
 }
 
 // Closing reports whether a status ends the case.
 func Closing(status string) bool {
 	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn ||
-		status == StatusCredited || status == StatusRecoveryFailed
+		status == StatusCredited || status == StatusRecoveryFailed || status == StatusJoined
 }

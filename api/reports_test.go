@@ -28,7 +28,7 @@ func TestFeeReportRoute(t *testing.T) {
 	// 0.1 BTC recovered at 90,000 USD: a 15 USD fee, 141 sat of network
 	// cost charged and paid.
 	err = journal.PostRecovery(ctx, ledger.Recovery{
-		CaseID: "btc." + strings.Repeat("ab", 32) + ".o0", Step: ledger.StepCredit, At: credited, FiledAt: credited.Add(-26 * time.Hour),
+		CaseID: "btc." + strings.Repeat("ab", 32) + ".o0", DepositID: "btc." + strings.Repeat("ab", 32) + ".o0", Step: ledger.StepCredit, At: credited, FiledAt: credited.Add(-26 * time.Hour),
 		Network: "btc", Category: "retired_address", Asset: "BTC", Decimals: 8,
 		Deposit: big.NewInt(10_000_000), ServiceFee: big.NewInt(16_667), NetworkCostCharged: big.NewInt(141),
 		NetworkCostPaid: ledger.NetworkCost{Asset: "BTC", Decimals: 8, Amount: big.NewInt(141), PriceUSD: decimal.NewFromInt(90000)},

@@ -28,6 +28,9 @@ type appealView struct {
 	// Proof is what the user must sign before accepting a quote, when the
 	// case needs a proof of sending; nil otherwise.
 	Proof *workflows.ProofState `json:"proof,omitempty"`
+	// JoinedCase is the case the appeal goes on in, when it was filed
+	// before its deposit could be resolved.
+	JoinedCase string `json:"joined_case,omitempty"`
 	// Recovery is the recovery on chain, from the last sign-off on; Credit
 	// is what the user was credited, once they are.
 	Recovery *recoveryView   `json:"recovery,omitempty"`
@@ -213,7 +216,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 	if st.Quote != nil {
 		v.Quote = newQuoteView(st.Quote, st.QuoteAccepted, lang, now)
 	}
-	v.Proof = st.Proof
+	v.Proof, v.JoinedCase = st.Proof, st.JoinedCase
 	if st.Recovery != nil {
 		v.Recovery, v.Credit = newRecoveryView(st.Recovery)
 	}

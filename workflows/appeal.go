@@ -125,6 +125,9 @@ type AppealState struct {
 	Escalated bool         `json:"escalated,omitempty"`
 	Signoffs  []Signoff    `json:"signoffs,omitempty"`
 	Audit     []AuditEntry `json:"audit,omitempty"`
+	// JoinedCase is the case that owns the deposit, when this one was
+	// filed under a provisional id and closed in its favour.
+	JoinedCase string `json:"joined_case,omitempty"`
 	// Recovery is the recovery on chain and the credit; nil until the
 	// last sign-off.
 	Recovery *RecoveryState `json:"recovery,omitempty"`

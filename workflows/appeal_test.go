@@ -39,6 +39,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivityWithOptions(diagnoseStub, activity.RegisterOptions{Name: DiagnoseActivityName})
 	env.RegisterActivityWithOptions(quoteStub, activity.RegisterOptions{Name: QuoteActivityName})
 	registerRecoveryStubs(env)
+	env.RegisterActivityWithOptions(joinStub, activity.RegisterOptions{Name: JoinActivityName})
 	return env
 }
 

@@ -49,6 +49,9 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 			continue
 		}
 		c.found(ctx, res)
+		if joined, err := c.joinOwner(ctx, res.Tx.Network, res.Deposit); err != nil || joined {
+			return false, err
+		}
 		switch tx := res.Tx; {
 		case tx.Status == recovery.TxFailed:
 			c.setCategory(ctx, recovery.CategoryFailedTx)
