@@ -1,7 +1,12 @@
 // Package pool owns failover between the nodes of one network: it turns
 // several chain adapters, one per node endpoint, into a single
-// chains.Lookup, chains.CostEstimator and chains.TokenReader with a per-node
-// rate limit, a circuit breaker per node and a health view for operators.
+// chains.Lookup, chains.CostEstimator, chains.TokenReader,
+// chains.Broadcaster, chains.AccountReader and chains.OutputReader with a
+// per-node rate limit, a circuit breaker per node and a health view for
+// operators. A broadcast fails over like any other call: a node that does
+// not answer may have taken the transaction or not, and sending it again
+// to the next one is harmless, since a node that already has it answers
+// with its hash.
 // Every call to a node, whatever it asks, goes through the same choice of
 // node, rate limit and breaker, and is counted in
 // recovery_node_calls_total{network,outcome}.
@@ -66,6 +71,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync"
 	"time"
 
@@ -82,7 +88,8 @@ type Endpoint struct {
 	// carry credentials. Empty means network#N, N counting from 1.
 	Name string
 	// Lookup is the adapter for that one node. When it also implements
-	// chains.CostEstimator or chains.TokenReader, the pool answers those
+	// chains.CostEstimator, chains.TokenReader, chains.Broadcaster,
+	// chains.AccountReader or chains.OutputReader, the pool answers those
 	// calls from it too.
 	Lookup chains.Lookup
 }
@@ -126,7 +133,8 @@ type NodeHealth struct {
 	Failures            uint64    `json:"failures"` // calls that counted against the node
 }
 
-// Pool is a chains.Lookup, chains.CostEstimator and chains.TokenReader over
+// Pool is a chains.Lookup, chains.CostEstimator, chains.TokenReader,
+// chains.Broadcaster, chains.AccountReader and chains.OutputReader over
 // several nodes of one network. It is safe for concurrent use; the adapters
 // it holds must be too.
 type Pool struct {
@@ -146,6 +154,9 @@ var (
 	_ chains.Lookup        = (*Pool)(nil)
 	_ chains.CostEstimator = (*Pool)(nil)
 	_ chains.TokenReader   = (*Pool)(nil)
+	_ chains.Broadcaster   = (*Pool)(nil)
+	_ chains.AccountReader = (*Pool)(nil)
+	_ chains.OutputReader  = (*Pool)(nil)
 )
 
 type node struct {
@@ -153,6 +164,9 @@ type node struct {
 	lookup  chains.Lookup
 	cost    chains.CostEstimator // nil: the adapter gives no cost estimate
 	tokens  chains.TokenReader   // nil: the adapter reads no tokens
+	send    chains.Broadcaster   // nil: the adapter sends no transactions
+	account chains.AccountReader // nil: the adapter reads no accounts
+	outputs chains.OutputReader  // nil: the adapter reads no outputs
 	limiter *rate.Limiter        // nil: unlimited
 
 	// Guarded by Pool.mu.
@@ -203,6 +217,9 @@ func New(network string, endpoints []Endpoint, o Options) (*Pool, error) {
 		n := &node{name: name, lookup: e.Lookup}
 		n.cost, _ = e.Lookup.(chains.CostEstimator)
 		n.tokens, _ = e.Lookup.(chains.TokenReader)
+		n.send, _ = e.Lookup.(chains.Broadcaster)
+		n.account, _ = e.Lookup.(chains.AccountReader)
+		n.outputs, _ = e.Lookup.(chains.OutputReader)
 		if o.Rate > 0 && o.Rate != rate.Inf {
 			// A bucket of 0 would refuse every request.
 			n.limiter = rate.NewLimiter(o.Rate, max(o.Burst, 1))
@@ -249,6 +266,76 @@ func (p *Pool) TokenDecimals(ctx context.Context, contract string) (int32, error
 	}
 	return first(ctx, p, seen, func(ctx context.Context, n *node) (int32, error) {
 		return n.tokens.TokenDecimals(ctx, contract)
+	})
+}
+
+// Broadcast implements chains.Broadcaster, asking the nodes as LookupTx
+// does: a node that does not answer passes the transaction on to the next,
+// and a refusal (recovery.EInvalid) is final. A pool whose adapters send no
+// transactions refuses with recovery.EInvalid, without asking any node.
+func (p *Pool) Broadcast(ctx context.Context, raw []byte) (string, error) {
+	seen, ok := p.able(func(n *node) bool { return n.send != nil })
+	if !ok {
+		return "", recovery.Errorf(recovery.EInvalid, "the %s nodes cannot send transactions", p.network)
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (string, error) {
+		return n.send.Broadcast(ctx, raw)
+	})
+}
+
+// PendingNonce implements chains.AccountReader, asking the nodes as LookupTx
+// does. A pool whose adapters read no accounts refuses with
+// recovery.EInvalid, without asking any node; so do Balance and GasPrice.
+func (p *Pool) PendingNonce(ctx context.Context, address string) (uint64, error) {
+	seen, err := p.ableAccount()
+	if err != nil {
+		return 0, err
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (uint64, error) {
+		return n.account.PendingNonce(ctx, address)
+	})
+}
+
+// Balance implements chains.AccountReader; see PendingNonce.
+func (p *Pool) Balance(ctx context.Context, address string) (*big.Int, error) {
+	seen, err := p.ableAccount()
+	if err != nil {
+		return nil, err
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (*big.Int, error) {
+		return n.account.Balance(ctx, address)
+	})
+}
+
+// GasPrice implements chains.AccountReader; see PendingNonce.
+func (p *Pool) GasPrice(ctx context.Context) (*big.Int, error) {
+	seen, err := p.ableAccount()
+	if err != nil {
+		return nil, err
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (*big.Int, error) {
+		return n.account.GasPrice(ctx)
+	})
+}
+
+func (p *Pool) ableAccount() ([]bool, error) {
+	seen, ok := p.able(func(n *node) bool { return n.account != nil })
+	if !ok {
+		return nil, recovery.Errorf(recovery.EInvalid, "%s has no accounts the engine can read", p.network)
+	}
+	return seen, nil
+}
+
+// Output implements chains.OutputReader, asking the nodes as LookupTx does
+// but without a second opinion on "not found". A pool whose adapters read no
+// outputs refuses with recovery.EInvalid, without asking any node.
+func (p *Pool) Output(ctx context.Context, txid string, index uint32) (chains.Output, error) {
+	seen, ok := p.able(func(n *node) bool { return n.outputs != nil })
+	if !ok {
+		return chains.Output{}, recovery.Errorf(recovery.EInvalid, "%s has no transaction outputs the engine can read", p.network)
+	}
+	return first(ctx, p, seen, func(ctx context.Context, n *node) (chains.Output, error) {
+		return n.outputs.Output(ctx, txid, index)
 	})
 }
 
