@@ -49,6 +49,9 @@ type Deps struct {
 	Timing      workflows.Timing
 	// DepositAddress answers GET /v1/deposit-address; only set in dev.
 	DepositAddress func(userID, network string) (string, error)
+	// HotWallets lists each network's hot wallet and balance; nil answers
+	// GET /v1/wallets as unavailable.
+	HotWallets Wallets
 	// Demo lists the demo mis-deposits of the local chains; only set in dev.
 	Demo   func() any
 	Logger *slog.Logger
@@ -110,6 +113,7 @@ func (s *server) routes() []route {
 		f("GET /v1/policy", s.staff(s.getPolicy)),
 		f("PUT /v1/policy", s.staff(s.putPolicy)),
 		f("GET /v1/reports/fees", s.staff(s.feeReport)),
+		f("GET /v1/wallets", s.staff(s.listWallets)),
 		// Operations.
 		f("GET /healthz", s.health),
 		{"GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{s.metrics.registry, obs.Registry}, promhttp.HandlerOpts{})},

@@ -82,7 +82,7 @@ var bodies = map[string]any{
 	"AppealRequest": appealRequest{}, "AppealCreated": appealCreated{}, "Appeal": appealView{},
 	"Deposit": depositView{}, "Chain": chainView{}, "Decision": decisionView{}, "Quote": quoteView{},
 	"Price": priceView{}, "QuoteLine": quoteLineView{}, "Advice": adviceView{}, "TimelineEntry": timelineEntry{},
-	"Recovery": recoveryView{}, "RecoveryTx": recoveryTxView{}, "Credit": creditView{},
+	"Recovery": recoveryView{}, "RecoveryTx": recoveryTxView{}, "Credit": creditView{}, "Wallet": Wallet{}, "WalletList": walletList{},
 	"QuoteAnswer": quoteAnswer{}, "WithdrawRequest": workflows.WithdrawRequest{},
 	"NetworkList": networkList{}, "Network": networkView{}, "Token": chains.Token{}, "NodeHealth": pool.NodeHealth{},
 	"DevUserTokenRequest": devUserTokenRequest{}, "DevUserToken": devUserTokenView{}, "DepositAddress": depositAddressView{},
