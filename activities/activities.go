@@ -1,6 +1,8 @@
 // Package activities holds the side effects of a recovery case: finding the
 // deposit on chain, the facts of a diagnosis, fee quotes priced from the
-// network's nodes, and resuming parked cases; ledger and signing later.
+// network's nodes, resuming parked cases, and the recovery itself: its
+// plan, its transactions signed, recorded and sent exactly once, their
+// confirmations, and the ledger credit.
 // Activities is a struct carrying its dependencies so that the worker wires
 // real adapters and tests wire real local nodes.
 package activities
@@ -15,6 +17,7 @@ import (
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/fees"
+	"github.com/misdeposit/recovery/signer"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -32,6 +35,13 @@ type Activities struct {
 	// Nodes estimate the network cost of a recovery; nil quotes without
 	// one where the schedule absorbs it, and refuses where it charges it.
 	Nodes Nodes
+	// Signer signs recovery transactions, Send reaches the nodes that
+	// carry them, and Ledger records them and the credit. A worker without
+	// them leaves approved cases waiting in recovering until one with them
+	// takes the case.
+	Signer signer.Signer
+	Send   SendNodes
+	Ledger Journal
 	// Temporal and Namespace reach the parked cases a new policy resumes.
 	Temporal  client.Client
 	Namespace string

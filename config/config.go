@@ -48,6 +48,11 @@ type Config struct {
 	// PriceFile is a static price file (see fees.PriceFile); "" leaves
 	// deposits unpriced outside dev, which policy conditions treat as such.
 	PriceFile string `yaml:"price_file"`
+	// KeystoreDir is the directory of the HD keystore (its seed file) that
+	// recovery transactions are signed with; "" outside dev leaves the
+	// worker without a signer, and approved cases wait in recovering for
+	// a worker that has one. `recovery dev` uses <data-dir>/keystore.
+	KeystoreDir string `yaml:"keystore_dir"`
 	// PolicyFile is a recovery policy (YAML or JSON) applied at start when
 	// its version is not the one in force; "" keeps the policy in force
 	// (the built-in default until one is applied).
@@ -142,6 +147,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		"RECOVERY_DATA_DIR":          &cfg.DataDir,
 		"RECOVERY_ADDRESS_BOOK":      &cfg.AddressBook, // a SQLite path or a postgres:// URL
 		"RECOVERY_PRICE_FILE":        &cfg.PriceFile,
+		"RECOVERY_KEYSTORE_DIR":      &cfg.KeystoreDir,
 		"RECOVERY_POLICY_FILE":       &cfg.PolicyFile,
 		"RECOVERY_USER_TOKEN_SECRET": &cfg.UserTokenSecret,
 		"RECOVERY_API_ADDR":          &cfg.APIAddr,

@@ -46,7 +46,16 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			sg, err := openSigner(cl.cfg)
+			if err != nil {
+				return err
+			}
+			var wallets api.Wallets
+			if sg != nil {
+				wallets = &hotWallets{reg: cl.reg, signer: sg, nodes: cl.nodes}
+			}
 			h := api.NewServer(api.Deps{
+				HotWallets:  wallets,
 				Temporal:    cl.temporal,
 				Namespace:   cl.cfg.Namespace,
 				Registry:    cl.reg,

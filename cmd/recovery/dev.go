@@ -122,7 +122,10 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	scanner := chains.NewScanner(reg, lookups)
-	w, err := startWorker(c, cfg, reg, scanner, quoting, book)
+	if cfg.KeystoreDir == "" {
+		cfg.KeystoreDir = filepath.Join(dataDir, "keystore")
+	}
+	w, err := startWorker(c, cfg, reg, scanner, quoting, book, journal)
 	if err != nil {
 		return err
 	}
@@ -134,6 +137,11 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	deps, err := devAPIDeps(cfg, c, reg, scanner, book, journal, local, log)
 	if err != nil {
 		return err
+	}
+	if sg, err := openSigner(cfg); err != nil {
+		return err
+	} else if sg != nil {
+		deps.HotWallets = &hotWallets{reg: reg, signer: sg, nodes: quoting}
 	}
 	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
 	return serveHTTP(ctx, l, api.NewServer(deps))
@@ -218,13 +226,18 @@ func startTemporal(cfg config.Config, log *slog.Logger) (*temporaldev.Server, er
 	})
 }
 
-// startWorker starts the worker with the dev prices.
-func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store) (worker.Worker, error) {
+// startWorker starts the worker with the dev prices and the dev keystore's
+// signer.
+func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, journal *ledger.Store) (worker.Worker, error) {
 	px, err := prices(cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px))
+	sg, err := openSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px, sg, journal))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

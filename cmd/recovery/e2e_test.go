@@ -185,6 +185,22 @@ type appealStatus struct {
 			Detail  string `json:"detail"`
 		} `json:"lines"`
 	} `json:"quote"`
+	Recovery *struct {
+		Method       string `json:"method"`
+		Transactions []struct {
+			Network       string `json:"network"`
+			TxHash        string `json:"tx_hash"`
+			Confirmations uint64 `json:"confirmations"`
+			Confirmed     bool   `json:"confirmed"`
+		} `json:"transactions"`
+		Failure string `json:"failure"`
+	} `json:"recovery"`
+	Credit *struct {
+		Asset  string `json:"asset"`
+		Net    string `json:"net"`
+		Fee    string `json:"fee"`
+		TxHash string `json:"tx_hash"`
+	} `json:"credit"`
 	Timeline []struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -550,9 +566,12 @@ func TestDevEndToEnd(t *testing.T) {
 		Status string
 		Audit  []struct{ Person, Action string }
 	}
-	if err != nil || json.Unmarshal(out, &signed) != nil || signed.Status != recovery.StatusApproved || len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
+	// The last sign-off starts the recovery at once.
+	if err != nil || json.Unmarshal(out, &signed) != nil || (signed.Status != recovery.StatusApproved && signed.Status != recovery.StatusRecovering) ||
+		len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
 		t.Fatalf("wallet sign-off: %v\n%s", err, out)
 	}
+	signedAt := time.Now()
 	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "conflict") {
 		t.Fatalf("a sign-off nobody asked for: %v\n%s", err, out)
 	}
@@ -563,6 +582,54 @@ func TestDevEndToEnd(t *testing.T) {
 	asTeam.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
 	if out, err := asTeam.CombinedOutput(); err == nil || !strings.Contains(string(out), "not waiting for sign-offs") {
 		t.Fatalf("casectl --as security: %v\n%s", err, out)
+	}
+
+	// The retired address's output is spent to the btc hot wallet. The
+	// engine stops once the transaction is sent, before the credit, and
+	// starts again: the same transaction is followed to its confirmations
+	// and the user credited once.
+	st = waitFor(t, api, as(btc.UserID), btcID, "sent its recovery transaction", func(st appealStatus) bool {
+		return st.Recovery != nil && len(st.Recovery.Transactions) == 1
+	})
+	sentHash := st.Recovery.Transactions[0].TxHash
+	if st.Recovery.Method != "utxo_spend" || len(sentHash) != 64 {
+		t.Fatalf("btc recovery: %+v", st.Recovery)
+	}
+	e.stop(t)
+	e = startEngine(t, args)
+	api = e.api
+	st = waitStatus(t, api, as(btc.UserID), btcID, recovery.StatusCredited)
+	t.Logf("btc: from the last sign-off to the credit (with a restart) in %s", time.Since(signedAt).Round(time.Second))
+	if r := st.Recovery; len(r.Transactions) != 1 || r.Transactions[0].TxHash != sentHash || !r.Transactions[0].Confirmed || r.Transactions[0].Confirmations < 2 {
+		t.Fatalf("btc recovery after a restart: %+v", st.Recovery)
+	}
+	if c := st.Credit; c == nil || c.TxHash != sentHash || c.Asset != "BTC" || c.Net != q.Net || c.Fee != q.Fee || !st.Closed {
+		t.Fatalf("btc credit %+v, want net %s fee %s by %s", st.Credit, q.Net, q.Fee, sentHash)
+	}
+	if !slices.Contains(st.codes(), "recovery.credited") {
+		t.Fatalf("btc timeline: %v", st.codes())
+	}
+	// A credited case takes no more answers, sign-offs or withdrawals.
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/withdraw", as(btc.UserID), nil, &apiErr); code != 409 {
+		t.Fatalf("withdraw a credited case: %d %+v", code, apiErr)
+	}
+	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
+		t.Fatalf("accept on a credited case: %d %+v", code, apiErr)
+	}
+	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "closed") {
+		t.Fatalf("a sign-off on a credited case: %v\n%s", err, out)
+	}
+	if out, err := staff(token, "cases", "show", btcID); err != nil || !strings.Contains(out, "Credited  "+q.Net+" BTC") || !strings.Contains(out, sentHash) {
+		t.Fatalf("casectl cases show of a credited case: %v\n%s", err, out)
+	}
+	// Finance sees the recovery once in the fee report.
+	var report struct {
+		Total struct {
+			Cases int `json:"cases"`
+		} `json:"total"`
+	}
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", token, nil, &report); code != 200 || report.Total.Cases != 1 {
+		t.Fatalf("fee report after the credit: %d %+v", code, report)
 	}
 
 	if path := os.Getenv("RECOVERY_RECORD_HISTORY"); path != "" {
@@ -579,7 +646,7 @@ func TestDevEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	// The case metrics live as long as the process (other tests in this
 	// binary add to them): each must be there, counted at least once.
-	for _, want := range []string{`recovery_cases_open{status="approved"} 1`, `recovery_time_to_quote_seconds_count{category="retired_address",network="btc"} [1-9]`,
+	for _, want := range []string{`recovery_recoveries_total{category="retired_address",network="btc",outcome="credited"} 1`, `recovery_time_to_recovery_seconds_count{category="retired_address",network="btc"} 1`, `recovery_time_to_quote_seconds_count{category="retired_address",network="btc"} [1-9]`,
 		`recovery_signoff_wait_seconds_count{team="wallet"} [1-9]`, `recovery_cases_decided_total{action="direct",category="retired_address",network="btc"} [1-9]`,
 		`recovery_node_calls_total{network="btc",outcome="ok"} [1-9]`} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want[:strings.LastIndex(want, " ")]) + ` ` + want[strings.LastIndex(want, " ")+1:]).Match(metricsText) {
@@ -591,8 +658,8 @@ func TestDevEndToEnd(t *testing.T) {
 	e.stop(t)
 	e = startEngine(t, args)
 	defer e.stop(t)
-	st = waitStatus(t, e.api, as(btc.UserID), btcID, recovery.StatusApproved)
-	if st.Deposit == nil || st.Deposit.Amount != btc.Amount {
+	st = waitStatus(t, e.api, as(btc.UserID), btcID, recovery.StatusCredited)
+	if st.Deposit == nil || st.Deposit.Amount != btc.Amount || st.Credit == nil {
 		t.Fatalf("after restart: %+v", st)
 	}
 	waitStatus(t, e.api, as(tok.UserID), tokID, recovery.StatusWithdrawn)

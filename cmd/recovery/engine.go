@@ -23,9 +23,12 @@ import (
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/devchain/keystore"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/internal/obs"
+	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery/signer"
 	"github.com/misdeposit/recovery/workflows"
 	"github.com/misdeposit/recovery/workflows/policyclient"
 )
@@ -79,15 +82,42 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.Redecide, activity.RegisterOptions{Name: workflows.RedecideActivityName})
 	w.RegisterWorkflowWithOptions(workflows.PolicyWorkflow, workflow.RegisterOptions{Name: workflows.PolicyWorkflowName})
 	w.RegisterActivityWithOptions(acts.ResumeParked, activity.RegisterOptions{Name: workflows.ResumeActivityName})
+	w.RegisterActivityWithOptions(acts.PlanRecovery, activity.RegisterOptions{Name: workflows.PlanRecoveryActivityName})
+	w.RegisterActivityWithOptions(acts.SendRecovery, activity.RegisterOptions{Name: workflows.SendRecoveryActivityName})
+	w.RegisterActivityWithOptions(acts.CheckRecovery, activity.RegisterOptions{Name: workflows.CheckRecoveryActivityName})
+	w.RegisterActivityWithOptions(acts.CreditRecovery, activity.RegisterOptions{Name: workflows.CreditActivityName})
+	w.RegisterActivityWithOptions(acts.JoinCase, activity.RegisterOptions{Name: workflows.JoinActivityName})
 	return w
 }
 
-// newActivities wires the activities to the engine's parts.
-func newActivities(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, px fees.Prices) *activities.Activities {
-	return &activities.Activities{
-		Registry: reg, Scanner: scanner, AddressBook: book, Prices: px, Nodes: quoting,
+// newActivities wires the activities to the engine's parts: the chains
+// through their node pools, the address book, prices, the signer and the
+// ledger the recovery writes to.
+func newActivities(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, px fees.Prices, sg signer.Signer, journal *ledger.Store) *activities.Activities {
+	acts := &activities.Activities{
+		Registry: reg, Scanner: scanner, AddressBook: book, Prices: px, Nodes: quoting, Send: quoting,
 		Policies: policyclient.NewSource(c), Temporal: c, Namespace: cfg.Namespace,
 	}
+	// A nil pointer in an interface would not read as "none".
+	if sg != nil {
+		acts.Signer = sg
+	}
+	if journal != nil {
+		acts.Ledger = journal
+	}
+	return acts
+}
+
+// openSigner is the signer of the configured keystore, nil without one.
+func openSigner(cfg config.Config) (signer.Signer, error) {
+	if cfg.KeystoreDir == "" {
+		return nil, nil
+	}
+	ks, err := keystore.Open(cfg.KeystoreDir)
+	if err != nil {
+		return nil, err
+	}
+	return signer.NewKeystore(ks), nil
 }
 
 // applyPolicyFile applies the configured policy file when its version is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/url"
 	"strings"
 	"sync"
@@ -132,8 +133,11 @@ type adapter interface {
 }
 
 var (
-	_ adapter            = (*endpoint)(nil)
-	_ chains.TokenReader = (*endpoint)(nil)
+	_ adapter              = (*endpoint)(nil)
+	_ chains.TokenReader   = (*endpoint)(nil)
+	_ chains.Broadcaster   = (*endpoint)(nil)
+	_ chains.AccountReader = (*endpoint)(nil)
+	_ chains.OutputReader  = (*endpoint)(nil)
 )
 
 func (e *endpoint) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
@@ -162,6 +166,67 @@ func (e *endpoint) TokenDecimals(ctx context.Context, contract string) (int32, e
 		return 0, recovery.Errorf(recovery.EInvalid, "%s is not an EVM network: no token contracts", e.network.ID)
 	}
 	return t.TokenDecimals(ctx, contract)
+}
+
+func (e *endpoint) Broadcast(ctx context.Context, raw []byte) (string, error) {
+	a, err := e.connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	b, ok := a.(chains.Broadcaster)
+	if !ok {
+		return "", recovery.Errorf(recovery.EInvalid, "the %s adapter sends no transactions", e.network.ID)
+	}
+	return b.Broadcast(ctx, raw)
+}
+
+// account is the endpoint's EVM account reader.
+func (e *endpoint) account(ctx context.Context) (chains.AccountReader, error) {
+	a, err := e.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := a.(chains.AccountReader)
+	if !ok {
+		return nil, recovery.Errorf(recovery.EInvalid, "%s is not an EVM network: no accounts", e.network.ID)
+	}
+	return r, nil
+}
+
+func (e *endpoint) PendingNonce(ctx context.Context, address string) (uint64, error) {
+	r, err := e.account(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.PendingNonce(ctx, address)
+}
+
+func (e *endpoint) Balance(ctx context.Context, address string) (*big.Int, error) {
+	r, err := e.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Balance(ctx, address)
+}
+
+func (e *endpoint) GasPrice(ctx context.Context) (*big.Int, error) {
+	r, err := e.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.GasPrice(ctx)
+}
+
+func (e *endpoint) Output(ctx context.Context, txid string, index uint32) (chains.Output, error) {
+	a, err := e.connect(ctx)
+	if err != nil {
+		return chains.Output{}, err
+	}
+	r, ok := a.(chains.OutputReader)
+	if !ok {
+		return chains.Output{}, recovery.Errorf(recovery.EInvalid, "%s is not a UTXO network: no outputs", e.network.ID)
+	}
+	return r.Output(ctx, txid, index)
 }
 
 func (e *endpoint) connect(ctx context.Context) (adapter, error) {
@@ -214,7 +279,15 @@ type nodes struct {
 	pools map[string]*pool.Pool
 }
 
-var _ activities.Nodes = (*nodes)(nil)
+var (
+	_ activities.Nodes     = (*nodes)(nil)
+	_ activities.SendNodes = (*nodes)(nil)
+)
+
+// Node implements activities.SendNodes: the network's pool.
+func (q *nodes) Node(network string) (activities.SendNode, error) {
+	return q.pool(network)
+}
 
 // NetworkCost implements activities.Nodes.
 func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64) (recovery.NetworkCost, error) {

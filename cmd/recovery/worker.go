@@ -15,6 +15,7 @@ import (
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/internal/obs"
+	"github.com/misdeposit/recovery/ledger"
 )
 
 // cluster is what `recovery worker` and `recovery api` share: the
@@ -79,7 +80,19 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if px == nil {
 				cl.log.Warn("no price file (RECOVERY_PRICE_FILE): deposits are unpriced, and policy rules that need a price park them")
 			}
-			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px))
+			journal, err := ledger.Open(ctx, cl.cfg.LedgerPath())
+			if err != nil {
+				return err
+			}
+			defer journal.Close()
+			sg, err := openSigner(cl.cfg)
+			if err != nil {
+				return err
+			}
+			if sg == nil {
+				cl.log.Warn("no signer (RECOVERY_KEYSTORE_DIR): approved recoveries wait in recovering until a worker with a signer takes them")
+			}
+			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px, sg, journal))
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}

@@ -1,0 +1,392 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/evm"
+	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/ledger"
+	"github.com/misdeposit/recovery/signer"
+	"github.com/misdeposit/recovery/workflows"
+)
+
+// SendNode is what the recovery asks of one network's nodes (a pool of
+// them): the transaction, the state to build from, and the broadcast.
+type SendNode interface {
+	chains.Lookup
+	chains.Broadcaster
+	chains.AccountReader
+	chains.OutputReader
+}
+
+// SendNodes gives the nodes of a network.
+type SendNodes interface {
+	Node(network string) (SendNode, error)
+}
+
+// Journal is the part of the ledger the recovery writes: the signed
+// transactions, recorded before they are sent, the nonces they use, and
+// the credit.
+type Journal interface {
+	Sent(ctx context.Context, depositID, step string) (ledger.Send, bool, error)
+	ReserveNonce(ctx context.Context, network, address, depositID, step string, next uint64) (uint64, error)
+	RecordSend(ctx context.Context, sd ledger.Send) (ledger.Send, error)
+	PostRecovery(ctx context.Context, r ledger.Recovery) error
+}
+
+// The step of a deposit's sweep, the one transaction of a native or UTXO
+// recovery.
+const stepSweep = "sweep"
+
+// refused is a refusal of the recovery: final, with a reason for the case.
+func refused(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), workflows.ErrRecoveryRefused, nil)
+}
+
+// PlanRecovery decides how a deposit is recovered and plans its
+// transactions from what the nodes say now: the coins of a memo deposit are
+// already on the hot address; an EVM deposit is swept from its address, less
+// the gas it pays; a UTXO output is spent with the key behind it. It only
+// reads: the plan is recorded by the workflow, and sending it is keyed.
+func (a *Activities) PlanRecovery(ctx context.Context, req workflows.PlanRequest) (*workflows.RecoveryPlan, error) {
+	n, err := a.Registry.Lookup(req.Network)
+	if err != nil {
+		return nil, refused("%s", recovery.ErrorMessage(err))
+	}
+	if n.Family == recovery.FamilyMemo || req.Category == recovery.CategoryMissingOrWrongMemo {
+		return &workflows.RecoveryPlan{Method: workflows.MethodInternalCredit}, nil
+	}
+	if req.Deposit.Kind == recovery.KindToken {
+		return nil, refused("token deposits are not recovered on chain yet; a specialist recovers this one by hand")
+	}
+	if a.Signer == nil {
+		// Retried: the case waits until a worker with a signer takes it.
+		return nil, errors.New("this worker has no signer configured")
+	}
+	if req.Owner == "" {
+		return nil, refused("the deposit address belongs to no user in the address book: no key to recover it with")
+	}
+	node, err := a.Send.Node(n.ID)
+	if err != nil {
+		return nil, err
+	}
+	hot, err := signer.Address(ctx, a.Signer, hotKey(n), n)
+	if err != nil {
+		return nil, keyError(err)
+	}
+	key := signer.Key{Use: signer.UseDeposit, Family: n.Family, Owner: req.Owner}
+	var tx workflows.PlannedTx
+	switch n.Family {
+	case recovery.FamilyEVM:
+		tx, err = a.planSweep(ctx, node, n, key, req)
+	case recovery.FamilyUTXO:
+		tx, err = a.planSpend(ctx, node, n, key, req)
+	default:
+		return nil, refused("%s networks have no recovery on chain", n.Family)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tx.To = hot
+	method := workflows.MethodEVMSweep
+	if n.Family == recovery.FamilyUTXO {
+		method = workflows.MethodUTXOSpend
+	}
+	return &workflows.RecoveryPlan{Method: method, HotWallet: hot, Txs: []workflows.PlannedTx{tx}}, nil
+}
+
+func hotKey(n chains.Network) signer.Key {
+	return signer.Key{Use: signer.UseHot, Family: n.Family, Owner: n.ID}
+}
+
+// keyError turns a signer's refusal into the recovery's; an outage stays
+// retryable.
+func keyError(err error) error {
+	switch recovery.ErrorCode(err) {
+	case recovery.EInvalid, recovery.ENotFound:
+		return refused("%s", recovery.ErrorMessage(err))
+	}
+	return err
+}
+
+// nodeError turns a node's refusal into the recovery's; an outage stays
+// retryable.
+func nodeError(err error) error {
+	if recovery.ErrorCode(err) == recovery.EInvalid {
+		return refused("%s", recovery.ErrorMessage(err))
+	}
+	return err
+}
+
+// planSweep plans the sweep of a native EVM deposit: the whole deposit
+// leaves its address, the gas out of it, so that the address keeps what
+// else it holds. A plain transfer uses exactly evm.TransferGas, so the gas
+// paid is known before it is sent.
+func (a *Activities) planSweep(ctx context.Context, node SendNode, n chains.Network, key signer.Key, req workflows.PlanRequest) (workflows.PlannedTx, error) {
+	from, err := signer.Address(ctx, a.Signer, key, n)
+	if err != nil {
+		return workflows.PlannedTx{}, keyError(err)
+	}
+	if !strings.EqualFold(from, req.Deposit.To) {
+		return workflows.PlannedTx{}, refused("the deposit key of %s is not the key of %s", req.Owner, req.Deposit.To)
+	}
+	price, err := node.GasPrice(ctx)
+	if err != nil {
+		return workflows.PlannedTx{}, nodeError(err)
+	}
+	fee := new(big.Int).Mul(price, big.NewInt(int64(evm.TransferGas)))
+	if req.Deposit.Amount.Cmp(fee) <= 0 {
+		return workflows.PlannedTx{}, refused("the deposit (%s wei) does not cover the gas of its recovery (%s wei)", req.Deposit.Amount, fee)
+	}
+	balance, err := node.Balance(ctx, from)
+	if err != nil {
+		return workflows.PlannedTx{}, nodeError(err)
+	}
+	if balance.Cmp(req.Deposit.Amount) < 0 {
+		return workflows.PlannedTx{}, refused("%s holds %s wei, less than the deposit of %s wei: it was moved", from, balance, req.Deposit.Amount)
+	}
+	return workflows.PlannedTx{
+		Step: stepSweep, Network: n.ID, Signer: string(signer.UseDeposit), From: from,
+		Value: new(big.Int).Sub(req.Deposit.Amount, fee), Gas: evm.TransferGas, GasPrice: price, Fee: fee,
+	}, nil
+}
+
+// planSpend plans the spend of a UTXO deposit's output with the key behind
+// it, at the network's feerate.
+func (a *Activities) planSpend(ctx context.Context, node SendNode, n chains.Network, key signer.Key, req workflows.PlanRequest) (workflows.PlannedTx, error) {
+	txid := req.TxHash
+	out, err := node.Output(ctx, txid, req.Deposit.Index)
+	if err != nil {
+		return workflows.PlannedTx{}, nodeError(err)
+	}
+	if !out.Unspent {
+		return workflows.PlannedTx{}, refused("output %d of %s is already spent", req.Deposit.Index, txid)
+	}
+	pub, err := a.Signer.PublicKey(ctx, key)
+	if err != nil {
+		return workflows.PlannedTx{}, keyError(err)
+	}
+	info := utxo.ParseScript(out.Script)
+	if (info.Kind != utxo.P2PKH && info.Kind != utxo.P2WPKH) || !bytes.Equal(info.Hash, address.Hash160(pub)) {
+		return workflows.PlannedTx{}, refused("output %d of %s pays a %s script that the deposit key of %s does not sign", req.Deposit.Index, txid, info.Kind, req.Owner)
+	}
+	vsize, err := utxo.SpendVSize(out.Script)
+	if err != nil {
+		return workflows.PlannedTx{}, nodeError(err)
+	}
+	cost, err := a.Nodes.NetworkCost(ctx, n.ID, 0)
+	if err != nil {
+		return workflows.PlannedTx{}, nodeError(err)
+	}
+	fee := cost.FeeRate.Mul(decimal.NewFromInt(vsize)).Ceil().BigInt()
+	if fee.Sign() <= 0 || fee.Cmp(big.NewInt(out.Amount)) >= 0 {
+		return workflows.PlannedTx{}, refused("the output (%d sat) does not cover the fee of its recovery (%s sat)", out.Amount, fee)
+	}
+	return workflows.PlannedTx{
+		Step: stepSweep, Network: n.ID, Signer: string(signer.UseDeposit), From: req.Deposit.To,
+		Value: new(big.Int).Sub(big.NewInt(out.Amount), fee), Prev: txid, PrevIndex: req.Deposit.Index,
+		PrevScript: out.Script, PrevAmount: out.Amount, Fee: fee,
+	}, nil
+}
+
+// SendRecovery sends one planned recovery transaction exactly once. The
+// signed transaction is recorded, under the deposit and the step, before it
+// is broadcast; a retry, a restart or a second worker finds the record and
+// broadcasts the recorded transaction again, never one of its own. The
+// nonce of an EVM transaction is reserved in the ledger first, so that two
+// cases sending from one address never take the same one.
+func (a *Activities) SendRecovery(ctx context.Context, req workflows.SendRequest) (*workflows.SentTx, error) {
+	t := req.Tx
+	node, err := a.Send.Node(t.Network)
+	if err != nil {
+		return nil, err
+	}
+	sd, ok, err := a.Ledger.Sent(ctx, req.DepositID, t.Step)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if sd, err = a.sign(ctx, node, req); err != nil {
+			return nil, err
+		}
+		if sd, err = a.Ledger.RecordSend(ctx, sd); err != nil {
+			return nil, err
+		}
+	}
+	if err := broadcast(ctx, node, sd); err != nil {
+		return nil, err
+	}
+	return &workflows.SentTx{Hash: sd.Hash, Nonce: sd.Nonce}, nil
+}
+
+// sign builds and signs a planned transaction.
+func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.SendRequest) (ledger.Send, error) {
+	t := req.Tx
+	n, err := a.Registry.Lookup(t.Network)
+	if err != nil {
+		return ledger.Send{}, refused("%s", recovery.ErrorMessage(err))
+	}
+	if a.Signer == nil {
+		return ledger.Send{}, errors.New("this worker has no signer configured")
+	}
+	key := signer.Key{Use: signer.Use(t.Signer), Family: n.Family, Owner: req.Owner}
+	if key.Use == signer.UseHot {
+		key = hotKey(n)
+	}
+	sd := ledger.Send{DepositID: req.DepositID, Step: t.Step, CaseID: req.CaseID, Network: n.ID, From: t.From}
+	switch n.Family {
+	case recovery.FamilyEVM:
+		if !common.IsHexAddress(t.To) {
+			return ledger.Send{}, refused("the hot wallet address %q is not an EVM address", t.To)
+		}
+		next, err := node.PendingNonce(ctx, t.From)
+		if err != nil {
+			return ledger.Send{}, nodeError(err)
+		}
+		nonce, err := a.Ledger.ReserveNonce(ctx, n.ID, t.From, req.DepositID, t.Step, next)
+		if err != nil {
+			return ledger.Send{}, err
+		}
+		tx := evm.NewTransfer(n.ChainID, nonce, common.HexToAddress(t.To), t.Value, t.Gas, t.GasPrice, nil)
+		sig, err := a.Signer.Sign(ctx, key, evm.SigningHash(n.ChainID, tx))
+		if err != nil {
+			return ledger.Send{}, keyError(err)
+		}
+		signed, err := evm.WithSignature(n.ChainID, tx, sig)
+		if err != nil {
+			return ledger.Send{}, err
+		}
+		if sd.Raw, err = signed.MarshalBinary(); err != nil {
+			return ledger.Send{}, err
+		}
+		sd.Hash, sd.Nonce = signed.Hash().Hex(), &nonce
+	case recovery.FamilyUTXO:
+		params, err := utxo.ParamsFor(n.Params)
+		if err != nil {
+			return ledger.Send{}, refused("%v", err)
+		}
+		to, err := utxo.DecodeAddress(params, t.To)
+		if err != nil {
+			return ledger.Send{}, refused("the hot wallet address %q: %s", t.To, recovery.ErrorMessage(err))
+		}
+		script, err := to.Script()
+		if err != nil {
+			return ledger.Send{}, refused("the hot wallet address %q: %v", t.To, err)
+		}
+		spend := utxo.Spend{TxID: t.Prev, Index: t.PrevIndex, PrevScript: t.PrevScript, Amount: t.PrevAmount, To: script, Fee: t.Fee.Int64()}
+		msg, err := utxo.BuildSpend(spend)
+		if err != nil {
+			return ledger.Send{}, nodeError(err)
+		}
+		digest, err := utxo.SpendSigHash(msg, spend)
+		if err != nil {
+			return ledger.Send{}, nodeError(err)
+		}
+		sig, err := a.Signer.Sign(ctx, key, digest)
+		if err != nil {
+			return ledger.Send{}, keyError(err)
+		}
+		pub, err := a.Signer.PublicKey(ctx, key)
+		if err != nil {
+			return ledger.Send{}, keyError(err)
+		}
+		if err := utxo.AttachSignature(msg, spend, sig, pub); err != nil {
+			return ledger.Send{}, nodeError(err)
+		}
+		var buf bytes.Buffer
+		if err := msg.Serialize(&buf); err != nil {
+			return ledger.Send{}, err
+		}
+		sd.Raw, sd.Hash = buf.Bytes(), msg.TxHash().String()
+	default:
+		return ledger.Send{}, refused("%s networks have no recovery on chain", n.Family)
+	}
+	return sd, nil
+}
+
+// broadcast sends a recorded transaction. A node's refusal of a
+// transaction it already has mined is no refusal: it is asked for the hash
+// first.
+func broadcast(ctx context.Context, node SendNode, sd ledger.Send) error {
+	_, err := node.Broadcast(ctx, sd.Raw)
+	if recovery.ErrorCode(err) != recovery.EInvalid {
+		return err
+	}
+	if _, lerr := node.LookupTx(ctx, sd.Hash); lerr == nil {
+		return nil
+	}
+	return refused("the network refused the recovery transaction %s: %s", sd.Hash, recovery.ErrorMessage(err))
+}
+
+// CheckRecovery says where a sent recovery transaction stands. A
+// transaction the network no longer knows (dropped from the pools, or
+// reorged out and lost) is sent again as recorded, with the same nonce or
+// inputs, so that it can never be replaced by a second one.
+func (a *Activities) CheckRecovery(ctx context.Context, req workflows.CheckRequest) (*workflows.TxCheck, error) {
+	node, err := a.Send.Node(req.Network)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := node.LookupTx(ctx, req.Hash)
+	if recovery.ErrorCode(err) == recovery.ENotFound {
+		sd, ok, serr := a.Ledger.Sent(ctx, req.DepositID, req.Step)
+		if serr != nil {
+			return nil, serr
+		}
+		if !ok || sd.Hash != req.Hash {
+			return nil, refused("no recorded transaction %s for %s %s", req.Hash, req.DepositID, req.Step)
+		}
+		if err := broadcast(ctx, node, sd); err != nil {
+			return nil, err
+		}
+		return &workflows.TxCheck{State: workflows.TxStatePending, Resent: true}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &workflows.TxCheck{State: workflows.TxStatePending, Confirmations: tx.Confirmations, Required: tx.Required, Fee: tx.Fee}
+	switch {
+	case tx.Status == recovery.TxFailed:
+		res.State = workflows.TxStateFailed
+	case tx.Final():
+		res.State = workflows.TxStateConfirmed
+	}
+	return res, nil
+}
+
+// CreditRecovery posts the credit of a recovered deposit, net of the fee,
+// to the ledger. It is keyed by the case and by the deposit: a retry finds
+// the credit posted, and a second case of the same deposit is refused.
+func (a *Activities) CreditRecovery(ctx context.Context, req workflows.CreditRequest) error {
+	if a.Ledger == nil {
+		return errors.New("this worker has no ledger configured")
+	}
+	r := ledger.Recovery{
+		CaseID: req.CaseID, DepositID: req.DepositID, Step: ledger.StepCredit, At: req.At, FiledAt: req.FiledAt,
+		Network: req.Network, Category: req.Category, Asset: req.Asset, Decimals: req.Decimals, Deposit: req.Deposit,
+		ServiceFee: req.ServiceFee, NetworkCostCharged: req.NetworkCostCharged, UserID: req.UserID, PriceUSD: req.PriceUSD,
+		NetworkCostPaid: ledger.NetworkCost{Asset: req.CostAsset, Decimals: req.CostDecimals, Amount: req.CostAmount, PriceUSD: req.CostPriceUSD},
+	}
+	err := a.Ledger.PostRecovery(ctx, r)
+	switch recovery.ErrorCode(err) {
+	case "":
+		return nil
+	case recovery.EConflict:
+		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), workflows.ErrAlreadyCredited, nil)
+	case recovery.EInvalid:
+		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, nil)
+	}
+	return err
+}
