@@ -131,8 +131,8 @@ type AppealState struct {
 	// Recovery is the recovery on chain and the credit; nil until the
 	// last sign-off.
 	Recovery *RecoveryState `json:"recovery,omitempty"`
-	Timeline  []Event      `json:"timeline"`
-	Closed    bool         `json:"closed"`
+	Timeline []Event        `json:"timeline"`
+	Closed   bool           `json:"closed"`
 }
 
 // LookupRequest asks the chains where a hash is.
