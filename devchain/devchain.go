@@ -23,6 +23,8 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/devchain/btcdnode"
 	"github.com/misdeposit/recovery/devchain/evmnode"
@@ -218,24 +220,55 @@ func (c *Chains) AddressBook() ([]addressbook.Entry, error) {
 	return out, nil
 }
 
-// AddressEntry is the address book entry of a user's dev deposit address.
+// AddressEntry is the address book entry of a user's dev deposit address
+// on one of the local chains.
 func (c *Chains) AddressEntry(userID, network string) (addressbook.Entry, error) {
-	e := addressbook.Entry{Network: network, UserID: userID, Status: addressbook.Active}
-	switch network {
-	case "eth", "bsc":
-		a, err := c.cfg.Keystore.EVMAddress(keystore.PurposeUser, keystore.UserIndex(userID))
+	for _, n := range c.Networks() {
+		if n.ID == network {
+			return AddressEntry(c.cfg.Keystore, userID, chains.Network{ID: n.ID, Family: familyOf(n), Params: n.Params})
+		}
+	}
+	return addressbook.Entry{}, recovery.FieldError("network", "recovery dev issues deposit addresses on eth, bsc and btc only, not %q", network)
+}
+
+func familyOf(n config.NetworkConfig) recovery.Family {
+	if n.Params != "" {
+		return recovery.FamilyUTXO
+	}
+	return recovery.FamilyEVM
+}
+
+// AddressEntry is the address book entry of a user's dev deposit address
+// on network, derived from the dev keystore: the same EVM address on every
+// EVM network, and on a UTXO network the P2PKH address of the user's key
+// in its parameters (the same key, so the same key hash, on every UTXO
+// network). It serves `recovery dev` with its local chains or with nodes
+// of the operator's own.
+func AddressEntry(ks *keystore.Keystore, userID string, n chains.Network) (addressbook.Entry, error) {
+	e := addressbook.Entry{Network: n.ID, UserID: userID, Status: addressbook.Active}
+	switch n.Family {
+	case recovery.FamilyEVM:
+		a, err := ks.EVMAddress(keystore.PurposeUser, keystore.UserIndex(userID))
 		if err != nil {
 			return e, err
 		}
 		e.Address = a.Hex()
-	case "btc":
-		a, err := c.utxoKeyAddress(keystore.PurposeUser, keystore.UserIndex(userID))
+	case recovery.FamilyUTXO:
+		params, err := utxo.ParamsFor(n.Params)
 		if err != nil {
 			return e, err
 		}
-		e.Address, e.PubKeyHash = a.EncodeAddress(), hex.EncodeToString(a.ScriptAddress())
+		key, err := ks.Key(keystore.CoinUTXO, keystore.PurposeUser, keystore.UserIndex(userID))
+		if err != nil {
+			return e, err
+		}
+		pkh := address.Hash160(key.PubKey().SerializeCompressed())
+		if e.Address, err = utxo.EncodeAddress(params, pkh); err != nil {
+			return e, err
+		}
+		e.PubKeyHash = hex.EncodeToString(pkh)
 	default:
-		return e, recovery.FieldError("network", "recovery dev issues deposit addresses on eth, bsc and btc only, not %q", network)
+		return e, recovery.FieldError("network", "recovery dev issues deposit addresses on evm and utxo networks, not on %s (%s)", n.ID, n.Family)
 	}
 	return e, nil
 }

@@ -75,7 +75,16 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	}
 	defer l.Close()
 
-	local, err := startLocalChains(ctx, cfg, dataDir, log)
+	// The dev keystore: the users' deposit keys (their dev addresses, on
+	// local chains or the operator's nodes alike) and the hot wallets'.
+	if cfg.KeystoreDir == "" {
+		cfg.KeystoreDir = filepath.Join(dataDir, "keystore")
+	}
+	ks, err := keystore.Open(cfg.KeystoreDir)
+	if err != nil {
+		return err
+	}
+	local, err := startLocalChains(ctx, cfg, ks, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -122,9 +131,6 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	scanner := chains.NewScanner(reg, lookups)
-	if cfg.KeystoreDir == "" {
-		cfg.KeystoreDir = filepath.Join(dataDir, "keystore")
-	}
 	w, err := startWorker(c, cfg, reg, scanner, quoting, book, journal)
 	if err != nil {
 		return err
@@ -134,7 +140,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 
-	deps, err := devAPIDeps(cfg, c, reg, scanner, book, journal, local, log)
+	deps, err := devAPIDeps(cfg, c, reg, scanner, book, journal, local, ks, log)
 	if err != nil {
 		return err
 	}
@@ -162,11 +168,7 @@ func makeDataDir(dir string) (string, error) {
 // startLocalChains starts the local chains with their demo deposits,
 // unless the config points the networks at nodes of their own: then it
 // returns nil.
-func startLocalChains(ctx context.Context, cfg config.Config, dataDir string, log *slog.Logger) (*devchain.Chains, error) {
-	ks, err := keystore.Open(filepath.Join(dataDir, "keystore"))
-	if err != nil {
-		return nil, err
-	}
+func startLocalChains(ctx context.Context, cfg config.Config, ks *keystore.Keystore, dataDir string, log *slog.Logger) (*devchain.Chains, error) {
 	if cfg.ExternalNodes() {
 		return nil, nil
 	}
@@ -247,7 +249,7 @@ func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scann
 // devAPIDeps is what the API serves in dev: the dev admin's staff token
 // besides the configured ones, users' tokens the API itself issues, the dev
 // timing and, with local chains, deposit addresses and the demo deposits.
-func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanner *chains.Scanner, book *addressbook.Store, journal *ledger.Store, local *devchain.Chains, log *slog.Logger) (api.Deps, error) {
+func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanner *chains.Scanner, book *addressbook.Store, journal *ledger.Store, local *devchain.Chains, ks *keystore.Keystore, log *slog.Logger) (api.Deps, error) {
 	token, err := devStaffToken(cfg.DataDir)
 	if err != nil {
 		return api.Deps{}, err
@@ -283,16 +285,21 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		// recovery dev stands in for the exchange's sign-in.
 		DevUserTokens: true,
 	}
-	if local != nil {
-		// A deposit address handed out in dev is in the address book, as
-		// the exchange's own would be.
-		deps.DepositAddress = func(userID, network string) (string, error) {
-			e, err := local.AddressEntry(userID, network)
-			if err != nil {
-				return "", err
-			}
-			return e.Address, book.Upsert(context.Background(), []addressbook.Entry{e}, time.Now())
+	// A deposit address handed out in dev comes from the dev keystore, on
+	// the local chains or on the operator's nodes, and goes into the
+	// address book, as the exchange's own would.
+	deps.DepositAddress = func(userID, network string) (string, error) {
+		n, ok := reg.Get(network)
+		if !ok {
+			return "", recovery.FieldError("network", "%q is not a configured network", network)
 		}
+		e, err := devchain.AddressEntry(ks, userID, n)
+		if err != nil {
+			return "", err
+		}
+		return e.Address, book.Upsert(context.Background(), []addressbook.Entry{e}, time.Now())
+	}
+	if local != nil {
 		deps.Demo = func() any { return local.Demo() }
 	}
 	return deps, nil

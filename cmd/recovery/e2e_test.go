@@ -504,6 +504,14 @@ func TestDevEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The wallet team sees the hot wallets the recoveries go to.
+	wallets := exec.Command(casectl, "--api", api, "--as", "wallet", "wallets")
+	wallets.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
+	if out, err := wallets.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^eth\s+0x[0-9a-fA-F]{40}\s+0 ETH$`).Match(out) ||
+		!regexp.MustCompile(`(?m)^btc\s+bcrt1q\S+\s+\?`).Match(out) {
+		t.Fatalf("casectl wallets: %v\n%s", err, out)
+	}
+
 	// The user withdraws the token appeal; a second withdrawal conflicts.
 	if code := call(t, "POST", api+"/v1/appeals/"+tokID+"/withdraw", as(tok.UserID), map[string]any{"reason": "sent by mistake"}, &st); code != 200 || st.Status != recovery.StatusWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, st)
