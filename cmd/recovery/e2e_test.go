@@ -156,6 +156,8 @@ type appealStatus struct {
 	Category string `json:"category"`
 	Network  string `json:"network"`
 	Closed   bool   `json:"closed"`
+	// JoinedCase is the case a provisional appeal went on in.
+	JoinedCase string `json:"joined_case"`
 	// Explanation is the diagnosis in the user's words.
 	Explanation string `json:"explanation"`
 	Decision    *struct {
