@@ -52,6 +52,9 @@ func UserAccount(userID string) string { return AccountUsers + ":" + userID }
 const (
 	StepCredit = "credit" // the user is credited net of fees (PostRecovery)
 	StepRefund = "refund" // the fees of a credit are given back (PostRefund)
+	// StepReturn: the net of a credit is paid out of the hot wallet to the
+	// user's own address on chain (PostReturn), as an unlisted token is.
+	StepReturn = "return"
 )
 
 // Store is the journal.

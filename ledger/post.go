@@ -545,6 +545,93 @@ func (s *Store) PostRefund(ctx context.Context, caseID string, at time.Time) err
 	return commit(tx)
 }
 
+// PostReturn records that the net amount a case was credited left the hot
+// wallet for the user's own address on chain, as an unlisted token is
+// returned rather than kept: the user's account is debited and the hot
+// wallet credited by the credit's net, at the credit's price, and the
+// network cost of that transaction, cost, is booked as an expense paid
+// from the hot wallet. A case without a credit is refused with
+// recovery.ENotFound; posting the return again is a no-op that returns nil
+// (the first one stands).
+func (s *Store) PostReturn(ctx context.Context, caseID string, at time.Time, cost NetworkCost) error {
+	at = at.UTC()
+	cost.Amount = orZero(cost.Amount)
+	if !caseIDPattern.MatchString(caseID) {
+		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(caseID))
+	}
+	if err := checkTime("at", at); err != nil {
+		return err
+	}
+	if err := checkAmount("network_cost.amount", cost.Amount); err != nil {
+		return err
+	}
+	if cost.Amount.Sign() > 0 {
+		if !assetPattern.MatchString(cost.Asset) {
+			return recovery.FieldError("network_cost.asset", "the network cost's asset must be 1 to 128 letters, digits or . _ : -")
+		}
+		if err := checkPrice("network_cost.price_usd", cost.PriceUSD, true); err != nil {
+			return err
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	var stored string
+	err = tx.QueryRowContext(ctx, `SELECT content FROM ledger_entries WHERE case_id = $1 AND step = $2`,
+		caseID, StepCredit).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return recovery.Errorf(recovery.ENotFound, "case %s has no credit to return", caseID)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	credit, err := recoveryOf(caseID, StepCredit, stored)
+	if err != nil {
+		return err
+	}
+	if at.Before(credit.At) {
+		return recovery.FieldError("at", "the return is dated before the credit of %s", credit.At.Format(time.RFC3339))
+	}
+	net := new(big.Int).Sub(credit.Deposit, credit.ServiceFee)
+	net.Sub(net, credit.NetworkCostCharged)
+	zero := new(big.Int)
+	var lines []Line
+	if net.Sign() > 0 {
+		value := usd(net, credit.Decimals, credit.PriceUSD)
+		lines = append(lines,
+			Line{Account: UserAccount(credit.UserID), Asset: credit.Asset, Debit: net, Credit: zero, USD: value},
+			Line{Account: AccountHotWallet, Asset: credit.Asset, Debit: zero, Credit: net, USD: value})
+	}
+	if cost.Amount.Sign() > 0 {
+		value := usd(cost.Amount, cost.Decimals, cost.PriceUSD)
+		lines = append(lines,
+			Line{Account: AccountNetworkCost, Asset: cost.Asset, Debit: cost.Amount, Credit: zero, USD: value},
+			Line{Account: AccountHotWallet, Asset: cost.Asset, Debit: zero, Credit: cost.Amount, USD: value})
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := balanced(caseID, lines); err != nil {
+		return err
+	}
+	ret := credit
+	ret.Step, ret.At = StepReturn, at
+	marker, err := json.Marshal(struct {
+		At     string `json:"at"`
+		Return string `json:"return"`
+	}{timeKey(at), StepCredit})
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	inserted, err := insertEntry(ctx, tx, ret, string(marker), lines)
+	if err != nil || !inserted {
+		return err
+	}
+	return commit(tx)
+}
+
 // insertEntry writes an entry and its lines unless the case already has an
 // entry for the step, and reports whether it wrote it.
 func insertEntry(ctx context.Context, tx *sql.Tx, r Recovery, stored string, lines []Line) (bool, error) {
