@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -44,6 +45,7 @@ type Journal interface {
 	ReserveNonce(ctx context.Context, network, address, depositID, step string, next uint64) (uint64, error)
 	RecordSend(ctx context.Context, sd ledger.Send) (ledger.Send, error)
 	PostRecovery(ctx context.Context, r ledger.Recovery) error
+	PostReturn(ctx context.Context, caseID string, at time.Time, cost ledger.NetworkCost) error
 }
 
 // The step of a deposit's sweep, the one transaction of a native or UTXO
@@ -68,9 +70,6 @@ func (a *Activities) PlanRecovery(ctx context.Context, req workflows.PlanRequest
 	if n.Family == recovery.FamilyMemo || req.Category == recovery.CategoryMissingOrWrongMemo {
 		return &workflows.RecoveryPlan{Method: workflows.MethodInternalCredit}, nil
 	}
-	if req.Deposit.Kind == recovery.KindToken {
-		return nil, refused("token deposits are not recovered on chain yet; a specialist recovers this one by hand")
-	}
 	if a.Signer == nil {
 		// Retried: the case waits until a worker with a signer takes it.
 		return nil, errors.New("this worker has no signer configured")
@@ -87,6 +86,12 @@ func (a *Activities) PlanRecovery(ctx context.Context, req workflows.PlanRequest
 		return nil, keyError(err)
 	}
 	key := signer.Key{Use: signer.UseDeposit, Family: n.Family, Owner: req.Owner}
+	if req.Deposit.Kind == recovery.KindToken {
+		if n.Family != recovery.FamilyEVM {
+			return nil, refused("token deposits are recovered on EVM networks only")
+		}
+		return a.planTokenSweep(ctx, node, n, key, hot, req)
+	}
 	var tx workflows.PlannedTx
 	switch n.Family {
 	case recovery.FamilyEVM:
@@ -161,6 +166,69 @@ func (a *Activities) planSweep(ctx context.Context, node SendNode, n chains.Netw
 		Step: stepSweep, Network: n.ID, Signer: string(signer.UseDeposit), From: from,
 		Value: new(big.Int).Sub(req.Deposit.Amount, fee), Gas: evm.TransferGas, GasPrice: price, Fee: fee,
 	}, nil
+}
+
+// planTokenSweep plans the recovery of an ERC-20 deposit: the hot wallet
+// tops the deposit address up with the gas of a token transfer (as far as
+// it lacks it), then the deposit address sends the tokens to the hot
+// wallet. A token the exchange lists on another network (the same
+// contract) is credited; one it lists nowhere is sent back, net of the
+// fee, to the address the claimant sent it from.
+func (a *Activities) planTokenSweep(ctx context.Context, node SendNode, n chains.Network, key signer.Key, hot string, req workflows.PlanRequest) (*workflows.RecoveryPlan, error) {
+	from, err := signer.Address(ctx, a.Signer, key, n)
+	if err != nil {
+		return nil, keyError(err)
+	}
+	if !strings.EqualFold(from, req.Deposit.To) {
+		return nil, refused("the deposit key of %s is not the key of %s", req.Owner, req.Deposit.To)
+	}
+	price, err := node.GasPrice(ctx)
+	if err != nil {
+		return nil, nodeError(err)
+	}
+	sweepGas := new(big.Int).Mul(price, big.NewInt(int64(evm.TokenTransferGas)))
+	balance, err := node.Balance(ctx, from)
+	if err != nil {
+		return nil, nodeError(err)
+	}
+	plan := &workflows.RecoveryPlan{Method: workflows.MethodTokenSweep, HotWallet: hot, Outcome: workflows.OutcomeCredit}
+	transferFee := new(big.Int).Mul(price, big.NewInt(int64(evm.TransferGas)))
+	if lack := new(big.Int).Sub(sweepGas, balance); lack.Sign() > 0 {
+		plan.Txs = append(plan.Txs, workflows.PlannedTx{
+			Step: "topup", Network: n.ID, Signer: string(signer.UseHot), From: hot, To: from,
+			Value: lack, Gas: evm.TransferGas, GasPrice: price, Fee: transferFee,
+		})
+	}
+	plan.Txs = append(plan.Txs, workflows.PlannedTx{
+		Step: stepSweep, Network: n.ID, Signer: string(signer.UseDeposit), From: from, To: hot, Token: req.Deposit.Token,
+		Value: req.Deposit.Amount, Gas: evm.TokenTransferGas, GasPrice: price, Fee: sweepGas,
+	})
+	if listedElsewhere(a.Registry, n.ID, req.Deposit.Token) {
+		return plan, nil
+	}
+	if !common.IsHexAddress(req.ReturnTo) {
+		return nil, refused("the token is listed on no network, and no address it came from is known to send it back to")
+	}
+	if req.Net == nil || req.Net.Sign() <= 0 {
+		return nil, refused("the fee leaves nothing of the token to send back")
+	}
+	plan.Outcome, plan.ReturnTo = workflows.OutcomeReturn, common.HexToAddress(req.ReturnTo).Hex()
+	plan.Return = &workflows.PlannedTx{
+		Step: "return", Network: n.ID, Signer: string(signer.UseHot), From: hot, To: plan.ReturnTo, Token: req.Deposit.Token,
+		Value: req.Net, Gas: evm.TokenTransferGas, GasPrice: price, Fee: sweepGas,
+	}
+	return plan, nil
+}
+
+// listedElsewhere reports whether the exchange lists a token contract on
+// another network than the one it was deposited on.
+func listedElsewhere(reg *chains.Registry, network, contract string) bool {
+	for _, n := range reg.Networks() {
+		if _, ok := n.Token(contract); ok && n.ID != network {
+			return true
+		}
+	}
+	return false
 }
 
 // planSpend plans the spend of a UTXO deposit's output with the key behind
@@ -249,7 +317,14 @@ func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.Send
 	switch n.Family {
 	case recovery.FamilyEVM:
 		if !common.IsHexAddress(t.To) {
-			return ledger.Send{}, refused("the hot wallet address %q is not an EVM address", t.To)
+			return ledger.Send{}, refused("the recipient %q is not an EVM address", t.To)
+		}
+		to, value, data := common.HexToAddress(t.To), t.Value, []byte(nil)
+		if t.Token != "" {
+			if !common.IsHexAddress(t.Token) {
+				return ledger.Send{}, refused("the token %q is not an EVM address", t.Token)
+			}
+			to, value, data = common.HexToAddress(t.Token), new(big.Int), evm.TokenTransferData(common.HexToAddress(t.To), t.Value)
 		}
 		next, err := node.PendingNonce(ctx, t.From)
 		if err != nil {
@@ -259,7 +334,7 @@ func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.Send
 		if err != nil {
 			return ledger.Send{}, err
 		}
-		tx := evm.NewTransfer(n.ChainID, nonce, common.HexToAddress(t.To), t.Value, t.Gas, t.GasPrice, nil)
+		tx := evm.NewTransfer(n.ChainID, nonce, to, value, t.Gas, t.GasPrice, data)
 		sig, err := a.Signer.Sign(ctx, key, evm.SigningHash(n.ChainID, tx))
 		if err != nil {
 			return ledger.Send{}, keyError(err)
@@ -386,6 +461,19 @@ func (a *Activities) CreditRecovery(ctx context.Context, req workflows.CreditReq
 	case recovery.EConflict:
 		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), workflows.ErrAlreadyCredited, nil)
 	case recovery.EInvalid:
+		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, nil)
+	}
+	return err
+}
+
+// PostReturn books the net of a credit sent back on chain to the user's
+// own address, once per case.
+func (a *Activities) PostReturn(ctx context.Context, req workflows.ReturnRequest) error {
+	if a.Ledger == nil {
+		return errors.New("this worker has no ledger configured")
+	}
+	err := a.Ledger.PostReturn(ctx, req.CaseID, req.At, ledger.NetworkCost{Asset: req.CostAsset, Decimals: req.CostDecimals, Amount: req.CostAmount, PriceUSD: req.CostPriceUSD})
+	if recovery.ErrorCode(err) == recovery.EInvalid || recovery.ErrorCode(err) == recovery.ENotFound {
 		return temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, nil)
 	}
 	return err

@@ -134,7 +134,9 @@ func newQuoteView(q *fees.Quote, accepted bool, lang string, now time.Time) *quo
 
 // recoveryView is the recovery on chain as the user sees it.
 type recoveryView struct {
-	Method       string           `json:"method"` // internal_credit, evm_sweep, utxo_spend
+	Method       string           `json:"method"` // internal_credit, evm_sweep, evm_token_sweep, utxo_spend
+	Outcome      string           `json:"outcome,omitempty"`
+	ReturnTo     string           `json:"return_to,omitempty"`
 	Transactions []recoveryTxView `json:"transactions"`
 	Failure      string           `json:"failure,omitempty"`
 }
@@ -155,10 +157,14 @@ type creditView struct {
 	Fee    string    `json:"fee"`
 	TxHash string    `json:"tx_hash,omitempty"`
 	At     time.Time `json:"at"`
+	// ReturnedTo and ReturnTxHash: the net was sent back on chain to the
+	// user's own address.
+	ReturnedTo   string `json:"returned_to,omitempty"`
+	ReturnTxHash string `json:"return_tx_hash,omitempty"`
 }
 
 func newRecoveryView(r *workflows.RecoveryState) (*recoveryView, *creditView) {
-	v := &recoveryView{Method: r.Method, Failure: r.Failure, Transactions: []recoveryTxView{}}
+	v := &recoveryView{Method: r.Method, Outcome: r.Outcome, ReturnTo: r.ReturnTo, Failure: r.Failure, Transactions: []recoveryTxView{}}
 	for _, t := range r.Transactions {
 		v.Transactions = append(v.Transactions, recoveryTxView{Network: t.Network, TxHash: t.Hash, Confirmations: t.Confirmations, Required: t.Required, Confirmed: t.Confirmed})
 	}
@@ -166,7 +172,8 @@ func newRecoveryView(r *workflows.RecoveryState) (*recoveryView, *creditView) {
 	if c == nil {
 		return v, nil
 	}
-	return v, &creditView{Asset: c.Asset, Net: c.Net.String(), Fee: c.Fee.String(), TxHash: c.TxHash, At: c.At}
+	return v, &creditView{Asset: c.Asset, Net: c.Net.String(), Fee: c.Fee.String(), TxHash: c.TxHash, At: c.At,
+		ReturnedTo: c.ReturnedTo, ReturnTxHash: c.ReturnTxHash}
 }
 
 type timelineEntry struct {

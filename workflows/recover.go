@@ -21,6 +21,7 @@ const (
 	SendRecoveryActivityName  = "SendRecovery"
 	CheckRecoveryActivityName = "CheckRecovery"
 	CreditActivityName        = "CreditRecovery"
+	ReturnActivityName        = "PostReturn"
 )
 
 // How a deposit is recovered.
@@ -34,6 +35,19 @@ const (
 	// MethodUTXOSpend: the output is spent with the key behind it to the
 	// chain's hot wallet, less the network fee.
 	MethodUTXOSpend = "utxo_spend"
+	// MethodTokenSweep: the hot wallet tops the deposit address up with
+	// the gas of a token transfer, and the deposit address sends the
+	// tokens to the hot wallet.
+	MethodTokenSweep = "evm_token_sweep"
+)
+
+// What becomes of a recovered deposit.
+const (
+	// OutcomeCredit: the user's account is credited.
+	OutcomeCredit = "credit"
+	// OutcomeReturn: a token the exchange lists on no network is sent
+	// back, net of the fee, to the address the claimant sent it from.
+	OutcomeReturn = "return"
 )
 
 // Refusals of the recovery's activities: the recovery cannot be carried
@@ -58,6 +72,12 @@ type PlanRequest struct {
 	// Owner is the user whose deposit key received the deposit (the
 	// address book entry the diagnosis matched).
 	Owner string `json:"owner"`
+	// Net is what the accepted quote leaves the user, in base units of
+	// the deposit's asset: what a return sends back.
+	Net *big.Int `json:"net,omitempty"`
+	// ReturnTo is where a deposit that cannot be credited goes back: the
+	// address the claimant proved they sent from, else the chain's sender.
+	ReturnTo string `json:"return_to,omitempty"`
 }
 
 // RecoveryPlan is how a deposit is recovered: its method, the hot wallet
@@ -67,6 +87,11 @@ type RecoveryPlan struct {
 	Method    string      `json:"method"`
 	HotWallet string      `json:"hot_wallet,omitempty"`
 	Txs       []PlannedTx `json:"txs,omitempty"`
+	// Outcome is credit or return; "" means credit. A return sends Return
+	// after the credit, to ReturnTo.
+	Outcome  string     `json:"outcome,omitempty"`
+	ReturnTo string     `json:"return_to,omitempty"`
+	Return   *PlannedTx `json:"return,omitempty"`
 }
 
 // PlannedTx is one recovery transaction, everything but the nonce, which
@@ -81,9 +106,13 @@ type PlannedTx struct {
 	Signer string `json:"signer"`
 	From   string `json:"from"`
 	To     string `json:"to"`
-	// Value is what the recipient receives, in base units of the native
-	// asset: an EVM transfer's value, a UTXO spend's one output.
+	// Value is what the recipient receives: base units of the native
+	// asset (an EVM transfer's value, a UTXO spend's one output), or of
+	// Token.
 	Value *big.Int `json:"value"`
+	// Token is the ERC-20 contract of a token transfer: the transaction
+	// calls transfer(To, Value) on it.
+	Token string `json:"token,omitempty"`
 	// EVM: gas limit and price.
 	Gas      uint64   `json:"gas,omitempty"`
 	GasPrice *big.Int `json:"gas_price,omitempty"`
@@ -168,6 +197,9 @@ type RecoveryState struct {
 	HotWallet    string       `json:"hot_wallet,omitempty"`
 	Transactions []RecoveryTx `json:"transactions,omitempty"`
 	Credit       *Credit      `json:"credit,omitempty"`
+	// Outcome is credit or return; ReturnTo is where a return goes.
+	Outcome  string `json:"outcome,omitempty"`
+	ReturnTo string `json:"return_to,omitempty"`
 	// Failure says why a recovery failed for good.
 	Failure string `json:"failure,omitempty"`
 }
@@ -197,6 +229,20 @@ type Credit struct {
 	// for an internal credit.
 	TxHash string    `json:"tx_hash,omitempty"`
 	At     time.Time `json:"at"`
+	// ReturnedTo and ReturnTxHash: the net went back on chain to the
+	// user's own address, by that transaction.
+	ReturnedTo   string `json:"returned_to,omitempty"`
+	ReturnTxHash string `json:"return_tx_hash,omitempty"`
+}
+
+// ReturnRequest posts a return to the ledger.
+type ReturnRequest struct {
+	CaseID       string          `json:"case_id"`
+	At           time.Time       `json:"at"`
+	CostAsset    string          `json:"cost_asset,omitempty"`
+	CostDecimals int32           `json:"cost_decimals,omitempty"`
+	CostAmount   *big.Int        `json:"cost_amount,omitempty"`
+	CostPriceUSD decimal.Decimal `json:"cost_price_usd"`
 }
 
 // recoverChange marks the version in which an approved case is recovered:
@@ -226,12 +272,19 @@ func (c *appeal) recover(ctx workflow.Context) error {
 	depositID := recovery.DepositID(c.st.Network, c.in.TxHash, *c.st.Deposit)
 	c.st.Recovery = &RecoveryState{DepositID: depositID}
 	req := PlanRequest{CaseID: c.in.AppealID, DepositID: depositID, Network: c.st.Network, Category: c.st.Category,
-		TxHash: c.in.TxHash, Deposit: *c.st.Deposit, Owner: owner}
+		TxHash: c.in.TxHash, Deposit: *c.st.Deposit, Owner: owner, Net: c.st.Quote.NetBase}
+	switch {
+	case c.st.Proof != nil && c.st.Proof.Given:
+		req.ReturnTo = c.st.Proof.Address
+	case c.st.Tx != nil:
+		req.ReturnTo = c.st.Tx.From
+	}
 	var plan RecoveryPlan
 	if err := workflow.ExecuteActivity(sendOptions(ctx), PlanRecoveryActivityName, req).Get(ctx, &plan); err != nil {
 		return c.recoveryFailed(ctx, refusalMessage(err))
 	}
-	c.st.Recovery.Method, c.st.Recovery.HotWallet = plan.Method, plan.HotWallet
+	rs := c.st.Recovery
+	rs.Method, rs.HotWallet, rs.Outcome, rs.ReturnTo = plan.Method, plan.HotWallet, plan.Outcome, plan.ReturnTo
 	c.event(ctx, "recovery.started", map[string]string{"method": plan.Method})
 	paid := new(big.Int)
 	for _, ptx := range plan.Txs {
@@ -315,6 +368,13 @@ func (c *appeal) credit(ctx workflow.Context, depositID string, plan RecoveryPla
 	if txs := c.st.Recovery.Transactions; len(txs) > 0 {
 		cr.TxHash = txs[len(txs)-1].Hash
 	}
+	if plan.Return != nil {
+		if !c.returnNet(ctx, depositID, plan, q) {
+			return nil
+		}
+		txs := c.st.Recovery.Transactions
+		cr.ReturnedTo, cr.ReturnTxHash = plan.ReturnTo, txs[len(txs)-1].Hash
+	}
 	c.st.Recovery.Credit = cr
 	c.event(ctx, "recovery.credited", map[string]string{"net": q.Net.String(), "asset": q.Asset, "tx_hash": cr.TxHash})
 	c.setStatus(ctx, recovery.StatusCredited)
@@ -325,6 +385,36 @@ func (c *appeal) credit(ctx workflow.Context, depositID string, plan RecoveryPla
 		m.Timer(obs.TimeToRecovery).Record(workflow.Now(ctx).Sub(c.in.FiledAt))
 	}
 	return nil
+}
+
+// returnNet sends the net of a credited deposit back to the user's own
+// address, and books it. Once it is credited, the deposit is the user's:
+// a return that fails for good leaves the credit in place, and the case
+// says so (returned false).
+func (c *appeal) returnNet(ctx workflow.Context, depositID string, plan RecoveryPlan, q *fees.Quote) bool {
+	req := PlanRequest{CaseID: c.in.AppealID, DepositID: depositID, Network: c.st.Network}
+	if d := c.st.Diagnosis; d != nil && d.Owner != nil {
+		req.Owner = d.Owner.Entry.UserID
+	}
+	fee, err := c.sendAndConfirm(ctx, req, *plan.Return)
+	if err != nil {
+		c.recoveryFailed(ctx, "credited to the account, but not sent back: "+refusalMessage(err))
+		return false
+	}
+	ret := ReturnRequest{CaseID: c.in.AppealID, At: workflow.Now(ctx).UTC()}
+	if fee.Sign() > 0 && q.NetworkCost != nil {
+		ret.CostAsset, ret.CostDecimals, ret.CostAmount, ret.CostPriceUSD = q.NetworkCost.Asset, q.NetworkCost.Decimals, fee, q.Price.Value
+		if q.NativePrice != nil {
+			ret.CostPriceUSD = q.NativePrice.Value
+		}
+	}
+	if err := workflow.ExecuteActivity(ledgerOptions(ctx), ReturnActivityName, ret).Get(ctx, nil); err != nil {
+		c.recoveryFailed(ctx, "sent back, but not booked: "+refusalMessage(err))
+		return false
+	}
+	txs := c.st.Recovery.Transactions
+	c.event(ctx, "recovery.returned", map[string]string{"net": q.Net.String(), "asset": q.Asset, "to": plan.ReturnTo, "tx_hash": txs[len(txs)-1].Hash})
+	return true
 }
 
 // chargedLines splits the quote's charged lines into the service fee and

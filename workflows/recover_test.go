@@ -29,6 +29,7 @@ func checkStub(context.Context, CheckRequest) (*TxCheck, error) {
 	return nil, errors.New("no nodes in this test")
 }
 func creditStub(context.Context, CreditRequest) error { return errors.New("no ledger in this test") }
+func returnStub(context.Context, ReturnRequest) error { return errors.New("no ledger in this test") }
 
 // registerRecoveryStubs registers the recovery's activities; a test that
 // goes past the sign-offs answers them with OnActivity.
@@ -37,6 +38,7 @@ func registerRecoveryStubs(env *testsuite.TestWorkflowEnvironment) {
 	env.RegisterActivityWithOptions(sendStub, activity.RegisterOptions{Name: SendRecoveryActivityName})
 	env.RegisterActivityWithOptions(checkStub, activity.RegisterOptions{Name: CheckRecoveryActivityName})
 	env.RegisterActivityWithOptions(creditStub, activity.RegisterOptions{Name: CreditActivityName})
+	env.RegisterActivityWithOptions(returnStub, activity.RegisterOptions{Name: ReturnActivityName})
 }
 
 // ownedBy is a wrong-network diagnosis whose address is u1's.
@@ -158,4 +160,59 @@ func TestRefusedRecoveryFailsTheCaseWithItsReason(t *testing.T) {
 			require.Equal(t, "recovery.failed", st.Timeline[len(st.Timeline)-1].Code)
 		})
 	}
+}
+
+// A token listed on no network is swept (after a gas top-up), credited,
+// then sent back net of the fee to the address it came from; each
+// transaction is sent and confirmed in order, and the return is booked.
+func TestUnlistedTokenIsSweptCreditedAndReturned(t *testing.T) {
+	env := newEnv(t)
+	res := ownedBy("u1")
+	res.Diagnosis.Category = recovery.CategoryUnlistedToken
+	quoting(env)
+	found := foundETH()
+	found.Tx.From = "0x00000000000000000000000000000000000000aa"
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found, nil).Once()
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(res, nil).Once()
+	signedOff(t, env)
+	token := "0x00000000000000000000000000000000000000CC"
+	topup := PlannedTx{Step: "topup", Network: "eth", Signer: "hot", From: sweep.To, To: sweep.From, Value: big.NewInt(2_000_000), Gas: 21000, GasPrice: big.NewInt(10), Fee: big.NewInt(210_000)}
+	sweepToken := PlannedTx{Step: "sweep", Network: "eth", Signer: "deposit", From: sweep.From, To: sweep.To, Token: token, Value: big.NewInt(1_500_000), Gas: 200_000, GasPrice: big.NewInt(10), Fee: big.NewInt(2_000_000)}
+	back := PlannedTx{Step: "return", Network: "eth", Signer: "hot", From: sweep.To, To: "0x00000000000000000000000000000000000000DD", Token: token, Value: big.NewInt(1_000_000), Gas: 200_000, GasPrice: big.NewInt(10), Fee: big.NewInt(2_000_000)}
+	env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req PlanRequest) (*RecoveryPlan, error) {
+		require.Equal(t, "0x00000000000000000000000000000000000000aa", req.ReturnTo, "the chain's sender, as nobody proved another")
+		return &RecoveryPlan{Method: MethodTokenSweep, HotWallet: sweep.To, Txs: []PlannedTx{topup, sweepToken},
+			Outcome: OutcomeReturn, ReturnTo: back.To, Return: &back}, nil
+	})
+	var sent []string
+	env.OnActivity(SendRecoveryActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req SendRequest) (*SentTx, error) {
+		sent = append(sent, req.Tx.Step)
+		return &SentTx{Hash: "0x" + req.Tx.Step}, nil
+	})
+	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStateConfirmed, Confirmations: 3, Required: 3, Fee: big.NewInt(100)}, nil)
+	var creditedCost, returns []*big.Int
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req CreditRequest) error {
+		creditedCost = append(creditedCost, req.CostAmount)
+		return nil
+	})
+	env.OnActivity(ReturnActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, req ReturnRequest) error {
+		returns = append(returns, req.CostAmount)
+		return nil
+	})
+	in := input()
+	env.ExecuteWorkflow(AppealWorkflowName, in)
+
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, recovery.StatusCredited, st.Status)
+	require.Equal(t, []string{"topup", "sweep", "return"}, sent)
+	require.Equal(t, []*big.Int{big.NewInt(200)}, creditedCost, "the gas of the top-up and the sweep")
+	require.Equal(t, []*big.Int{big.NewInt(100)}, returns, "the gas of the return")
+	require.Equal(t, back.To, st.Recovery.Credit.ReturnedTo)
+	require.Equal(t, "0xreturn", st.Recovery.Credit.ReturnTxHash)
+	require.Equal(t, "0xsweep", st.Recovery.Credit.TxHash)
+	require.Equal(t, OutcomeReturn, st.Recovery.Outcome)
+	got := codes(&st)
+	require.Equal(t, []string{"recovery.credited"}, got[len(got)-1:])
+	require.Contains(t, got, "recovery.returned")
 }

@@ -79,6 +79,8 @@ type caseDetail struct {
 	} `json:"audit"`
 	Recovery *struct {
 		Method       string `json:"method"`
+		Outcome      string `json:"outcome"`
+		ReturnTo     string `json:"return_to"`
 		Transactions []struct {
 			Network       string `json:"network"`
 			TxHash        string `json:"tx_hash"`
@@ -89,11 +91,13 @@ type caseDetail struct {
 		Failure string `json:"failure"`
 	} `json:"recovery"`
 	Credit *struct {
-		Asset  string    `json:"asset"`
-		Net    string    `json:"net"`
-		Fee    string    `json:"fee"`
-		TxHash string    `json:"tx_hash"`
-		At     time.Time `json:"at"`
+		Asset        string    `json:"asset"`
+		Net          string    `json:"net"`
+		Fee          string    `json:"fee"`
+		TxHash       string    `json:"tx_hash"`
+		At           time.Time `json:"at"`
+		ReturnedTo   string    `json:"returned_to"`
+		ReturnTxHash string    `json:"return_tx_hash"`
 	} `json:"credit"`
 	Scanned  []string `json:"scanned"`
 	Timeline []struct {
@@ -256,7 +260,11 @@ func printRecovery(w io.Writer, c *caseDetail) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(w, "Recovery  %s\n", dash(r.Method))
+	fmt.Fprintf(w, "Recovery  %s", dash(r.Method))
+	if r.Outcome == "return" {
+		fmt.Fprintf(w, ", then back to %s", r.ReturnTo)
+	}
+	fmt.Fprintln(w)
 	for _, t := range r.Transactions {
 		state := "confirming"
 		if t.Confirmed {
@@ -269,5 +277,8 @@ func printRecovery(w io.Writer, c *caseDetail) {
 	}
 	if cr := c.Credit; cr != nil {
 		fmt.Fprintf(w, "Credited  %s %s net (fee %s %s) at %s\n", cr.Net, cr.Asset, cr.Fee, cr.Asset, cr.At.Local().Format(time.DateTime))
+		if cr.ReturnedTo != "" {
+			fmt.Fprintf(w, "Returned  %s %s to %s by %s\n", cr.Net, cr.Asset, cr.ReturnedTo, cr.ReturnTxHash)
+		}
 	}
 }

@@ -87,6 +87,7 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.CheckRecovery, activity.RegisterOptions{Name: workflows.CheckRecoveryActivityName})
 	w.RegisterActivityWithOptions(acts.CreditRecovery, activity.RegisterOptions{Name: workflows.CreditActivityName})
 	w.RegisterActivityWithOptions(acts.JoinCase, activity.RegisterOptions{Name: workflows.JoinActivityName})
+	w.RegisterActivityWithOptions(acts.PostReturn, activity.RegisterOptions{Name: workflows.ReturnActivityName})
 	return w
 }
 
