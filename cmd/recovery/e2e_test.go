@@ -198,10 +198,11 @@ type appealStatus struct {
 		Failure string `json:"failure"`
 	} `json:"recovery"`
 	Credit *struct {
-		Asset  string `json:"asset"`
-		Net    string `json:"net"`
-		Fee    string `json:"fee"`
-		TxHash string `json:"tx_hash"`
+		Asset      string `json:"asset"`
+		Net        string `json:"net"`
+		Fee        string `json:"fee"`
+		TxHash     string `json:"tx_hash"`
+		ReturnedTo string `json:"returned_to"`
 	} `json:"credit"`
 	Timeline []struct {
 		Code    string `json:"code"`
