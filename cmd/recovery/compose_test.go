@@ -79,6 +79,14 @@ func TestComposeMatchesTheCode(t *testing.T) {
 			}
 		}
 	}
+	// What the worker writes the API reads: the address book, the ledger,
+	// the keys behind the hot wallets.
+	for _, v := range []string{"RECOVERY_ADDRESS_BOOK", "RECOVERY_LEDGER", "RECOVERY_KEYSTORE_DIR"} {
+		w, a := c.Services["recovery-worker"].Environment[v], c.Services["recovery-api"].Environment[v]
+		if w == "" || w != a {
+			t.Errorf("%s: the worker has %q, the API %q; they must share it", v, w, a)
+		}
+	}
 	if !strings.HasSuffix(c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], ":"+apiPort) {
 		t.Errorf("recovery-api listens on %q, not the default port %s", c.Services["recovery-api"].Environment["RECOVERY_API_ADDR"], apiPort)
 	}

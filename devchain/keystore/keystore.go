@@ -53,17 +53,11 @@ func Open(dir string) (*Keystore, error) {
 	raw, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		seed := make([]byte, 32)
-		if _, err := rand.Read(seed); err != nil {
-			return nil, fmt.Errorf("keystore: new seed: %w", err)
+		if err := create(dir, path); err != nil {
+			return nil, err
 		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("keystore: %w", err)
-		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("keystore: save seed: %w", err)
-		}
-		return FromSeed(seed)
+		// Whoever created the seed first, every process reads that one.
+		return Open(dir)
 	case err != nil:
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
@@ -72,6 +66,33 @@ func Open(dir string) (*Keystore, error) {
 		return nil, fmt.Errorf("keystore: %s is not hex: %w", path, err)
 	}
 	return FromSeed(seed)
+}
+
+// create makes a new random seed at path, unless another process (a worker
+// and an API starting together on one keystore) made one first: the seed
+// is written to a file of its own and linked into place, which only one
+// process can do.
+func create(dir, path string) error {
+	seed := make([]byte, 32)
+	if _, err := rand.Read(seed); err != nil {
+		return fmt.Errorf("keystore: new seed: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("keystore: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, seedFile+".new-*")
+	if err != nil {
+		return fmt.Errorf("keystore: save seed: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(hex.EncodeToString(seed) + "\n")
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("keystore: save seed: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("keystore: save seed: %w", err)
+	}
+	return nil
 }
 
 // FromSeed builds a keystore from a fixed seed (16 to 64 bytes).

@@ -114,3 +114,36 @@ func TestConcurrentDerivationGivesTheSameKeys(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Processes opening a new keystore at once (a worker and an API started
+// together) all get the one seed that was made.
+func TestConcurrentOpensShareOneSeed(t *testing.T) {
+	dir := t.TempDir()
+	addrs := make([]string, 10)
+	var wg sync.WaitGroup
+	for i := range addrs {
+		wg.Go(func() {
+			ks, err := Open(dir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			a, err := ks.EVMAddress(PurposeHot, 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			addrs[i] = a.Hex()
+		})
+	}
+	wg.Wait()
+	for _, a := range addrs {
+		if a != addrs[0] {
+			t.Fatalf("opened at once, the keystore gave different keys: %v", addrs)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.new-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary seed files left: %v", left)
+	}
+}
