@@ -3,6 +3,7 @@ package recovery
 import (
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -66,12 +67,15 @@ func (t Transfer) IndexCode() string {
 	}
 }
 
-// DepositID names one deposit: network, transaction hash (64 lower-case
-// hex digits, no 0x) and the transfer's IndexCode. It is the id of the one
-// case that owns the deposit, and the key its recovery and its credit are
-// recorded under, so that the deposit is recovered and credited once.
-func DepositID(network, hex64 string, t Transfer) string {
-	return network + "." + hex64 + "." + t.IndexCode()
+// DepositID names one deposit: network, transaction hash (written as 64
+// lower-case hex digits, without 0x, however hash is written) and the
+// transfer's IndexCode. It is the id of the one case that owns the
+// deposit, and the key its recovery and its credit are recorded under, so
+// that the deposit is recovered and credited once.
+func DepositID(network, hash string, t Transfer) string {
+	hex := strings.ToLower(hash)
+	hex = strings.TrimPrefix(hex, "0x")
+	return network + "." + hex + "." + t.IndexCode()
 }
 
 // Tx is what a node says about one transaction.

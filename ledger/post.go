@@ -506,21 +506,9 @@ func (s *Store) PostRefund(ctx context.Context, caseID string, at time.Time) err
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	var stored string
-	err = tx.QueryRowContext(ctx, `SELECT content FROM ledger_entries WHERE case_id = $1 AND step = $2`,
-		caseID, StepCredit).Scan(&stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		return recovery.Errorf(recovery.ENotFound, "case %s has no credit to refund", caseID)
-	}
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	credit, err := recoveryOf(caseID, StepCredit, stored)
+	credit, err := creditBefore(ctx, tx, caseID, at, "refund")
 	if err != nil {
 		return err
-	}
-	if at.Before(credit.At) {
-		return recovery.FieldError("at", "the refund is dated before the credit of %s", credit.At.Format(time.RFC3339))
 	}
 	lines := refundLines(credit)
 	if len(lines) == 0 {
@@ -578,21 +566,9 @@ func (s *Store) PostReturn(ctx context.Context, caseID string, at time.Time, cos
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	var stored string
-	err = tx.QueryRowContext(ctx, `SELECT content FROM ledger_entries WHERE case_id = $1 AND step = $2`,
-		caseID, StepCredit).Scan(&stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		return recovery.Errorf(recovery.ENotFound, "case %s has no credit to return", caseID)
-	}
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	credit, err := recoveryOf(caseID, StepCredit, stored)
+	credit, err := creditBefore(ctx, tx, caseID, at, "return")
 	if err != nil {
 		return err
-	}
-	if at.Before(credit.At) {
-		return recovery.FieldError("at", "the return is dated before the credit of %s", credit.At.Format(time.RFC3339))
 	}
 	net := new(big.Int).Sub(credit.Deposit, credit.ServiceFee)
 	net.Sub(net, credit.NetworkCostCharged)
@@ -630,6 +606,29 @@ func (s *Store) PostReturn(ctx context.Context, caseID string, at time.Time, cos
 		return err
 	}
 	return commit(tx)
+}
+
+// creditBefore reads the credit of a case, which an entry of the kind what
+// (a refund, a return) dated at follows: a case without a credit is
+// recovery.ENotFound, an entry dated before its credit recovery.EInvalid.
+func creditBefore(ctx context.Context, tx *sql.Tx, caseID string, at time.Time, what string) (Recovery, error) {
+	var stored string
+	err := tx.QueryRowContext(ctx, `SELECT content FROM ledger_entries WHERE case_id = $1 AND step = $2`,
+		caseID, StepCredit).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Recovery{}, recovery.Errorf(recovery.ENotFound, "case %s has no credit to %s", caseID, what)
+	}
+	if err != nil {
+		return Recovery{}, fmt.Errorf("ledger: %w", err)
+	}
+	credit, err := recoveryOf(caseID, StepCredit, stored)
+	if err != nil {
+		return Recovery{}, err
+	}
+	if at.Before(credit.At) {
+		return Recovery{}, recovery.FieldError("at", "the %s is dated before the credit of %s", what, credit.At.Format(time.RFC3339))
+	}
+	return credit, nil
 }
 
 // insertEntry writes an entry and its lines unless the case already has an

@@ -183,11 +183,29 @@ type CreditRequest struct {
 	ServiceFee         *big.Int        `json:"service_fee"`
 	NetworkCostCharged *big.Int        `json:"network_cost_charged"`
 	PriceUSD           decimal.Decimal `json:"price_usd"`
-	// The network cost the exchange paid, in the network's native asset.
+	CostPaid
+}
+
+// CostPaid is the network cost the exchange paid, in the network's native
+// asset, at the quote's price of it; zero when nothing was paid.
+type CostPaid struct {
 	CostAsset    string          `json:"cost_asset,omitempty"`
 	CostDecimals int32           `json:"cost_decimals,omitempty"`
 	CostAmount   *big.Int        `json:"cost_amount,omitempty"`
 	CostPriceUSD decimal.Decimal `json:"cost_price_usd"`
+}
+
+// costPaid is the cost the recovery's transactions paid, priced as the
+// quote priced the network cost.
+func costPaid(q *fees.Quote, paid *big.Int) CostPaid {
+	if paid == nil || paid.Sign() <= 0 || q.NetworkCost == nil {
+		return CostPaid{}
+	}
+	c := CostPaid{CostAsset: q.NetworkCost.Asset, CostDecimals: q.NetworkCost.Decimals, CostAmount: paid, CostPriceUSD: q.Price.Value}
+	if q.NativePrice != nil {
+		c.CostPriceUSD = q.NativePrice.Value
+	}
+	return c
 }
 
 // RecoveryState is the recovery of a case as users and staff see it.
@@ -237,12 +255,9 @@ type Credit struct {
 
 // ReturnRequest posts a return to the ledger.
 type ReturnRequest struct {
-	CaseID       string          `json:"case_id"`
-	At           time.Time       `json:"at"`
-	CostAsset    string          `json:"cost_asset,omitempty"`
-	CostDecimals int32           `json:"cost_decimals,omitempty"`
-	CostAmount   *big.Int        `json:"cost_amount,omitempty"`
-	CostPriceUSD decimal.Decimal `json:"cost_price_usd"`
+	CaseID string    `json:"case_id"`
+	At     time.Time `json:"at"`
+	CostPaid
 }
 
 // recoverChange marks the version in which an approved case is recovered:
@@ -354,13 +369,7 @@ func (c *appeal) credit(ctx workflow.Context, depositID string, plan RecoveryPla
 		Category: c.st.Category, UserID: c.in.UserID, Asset: q.Asset, Decimals: q.Decimals,
 		Deposit: c.st.Deposit.Amount, ServiceFee: serviceFee, NetworkCostCharged: costCharged, PriceUSD: q.Price.Value,
 	}
-	if paid.Sign() > 0 && q.NetworkCost != nil {
-		req.CostAsset, req.CostDecimals, req.CostAmount = q.NetworkCost.Asset, q.NetworkCost.Decimals, paid
-		req.CostPriceUSD = q.Price.Value
-		if q.NativePrice != nil {
-			req.CostPriceUSD = q.NativePrice.Value
-		}
-	}
+	req.CostPaid = costPaid(q, paid)
 	if err := workflow.ExecuteActivity(ledgerOptions(ctx), CreditActivityName, req).Get(ctx, nil); err != nil {
 		return c.recoveryFailed(ctx, refusalMessage(err))
 	}
@@ -401,13 +410,7 @@ func (c *appeal) returnNet(ctx workflow.Context, depositID string, plan Recovery
 		c.recoveryFailed(ctx, "credited to the account, but not sent back: "+refusalMessage(err))
 		return false
 	}
-	ret := ReturnRequest{CaseID: c.in.AppealID, At: workflow.Now(ctx).UTC()}
-	if fee.Sign() > 0 && q.NetworkCost != nil {
-		ret.CostAsset, ret.CostDecimals, ret.CostAmount, ret.CostPriceUSD = q.NetworkCost.Asset, q.NetworkCost.Decimals, fee, q.Price.Value
-		if q.NativePrice != nil {
-			ret.CostPriceUSD = q.NativePrice.Value
-		}
-	}
+	ret := ReturnRequest{CaseID: c.in.AppealID, At: workflow.Now(ctx).UTC(), CostPaid: costPaid(q, fee)}
 	if err := workflow.ExecuteActivity(ledgerOptions(ctx), ReturnActivityName, ret).Get(ctx, nil); err != nil {
 		c.recoveryFailed(ctx, "sent back, but not booked: "+refusalMessage(err))
 		return false

@@ -25,15 +25,7 @@ func TestDevOnExternalNodes(t *testing.T) {
 	}
 	funder, funderAddr := nodetest.Key(t)
 	node, eth := nodetest.EVM(t, evmnode.Config{ChainID: 1337, Alloc: nodetest.Alloc(new(big.Int).Exp(big.NewInt(10), big.NewInt(20), nil), funderAddr)})
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "external.yaml")
-	cfg := "networks:\n  - {id: eth, rpc: [" + node.URL() + "], chain_id: 1337, confirmations: 1}\n" +
-		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
-		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "warn"})
+	e, dir := startOnNode(t, node.URL(), "")
 	defer e.stop(t)
 
 	var issued struct{ Address string }
@@ -80,4 +72,26 @@ func TestDevOnExternalNodes(t *testing.T) {
 	if code := call(t, "GET", e.api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || ws.Wallets[0].Balance != "5000000" {
 		t.Fatalf("funded hot wallet: %d %+v", code, ws)
 	}
+}
+
+// startOnNode starts recovery dev with eth on the node at url (chain id
+// 1337, 2 confirmations) and no local chains, the settings in extra added
+// to its config file, and three staff: wanda (wallet, token
+// wallet-token-0123456789), seth (settlement, settle-token-0123456789) and
+// fay (finance, finance-token-012345678). It returns the engine and its
+// data directory.
+func startOnNode(t *testing.T, url, extra string) (*engine, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "recovery.yaml")
+	cfg := extra + "networks:\n  - {id: eth, rpc: [" + url + "], chain_id: 1337, confirmations: 2}\n" +
+		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
+		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
+		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "error"})
+	return e, dir
 }

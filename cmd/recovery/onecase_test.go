@@ -6,8 +6,6 @@ import (
 	"io"
 	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,17 +100,7 @@ func TestOneCasePerDeposit(t *testing.T) {
 	node, eth := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: time.Second,
 		Alloc: nodetest.Alloc(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil), senderAddr)})
 	proxy := newOutage(t, strings.TrimPrefix(node.URL(), "http://"))
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "onecase.yaml")
-	cfg := "networks:\n  - {id: eth, rpc: [" + proxy.url() + "], chain_id: 1337, confirmations: 2}\n" +
-		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
-		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
-		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
-		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "error"})
+	e, _ := startOnNode(t, proxy.url(), "")
 	defer e.stop(t)
 	api := e.api
 	var issued struct{ Token, Address string }

@@ -40,16 +40,7 @@ func TestUnlistedTokenRecoveredAndReturned(t *testing.T) {
 	if err := os.WriteFile(prices, []byte(priceFile), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "token.yaml")
-	cfg := "price_file: " + prices + "\nnetworks:\n  - {id: eth, rpc: [" + node.URL() + "], chain_id: 1337, confirmations: 2}\n" +
-		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
-		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
-		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
-		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "error"})
+	e, _ := startOnNode(t, node.URL(), "price_file: "+prices+"\n")
 	defer e.stop(t)
 	api := e.api
 	var issued struct{ Token, Address string }
