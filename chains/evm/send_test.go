@@ -167,7 +167,14 @@ func TestBroadcastPool(t *testing.T) {
 	tx, raw := sign(t, key, devNetwork.ChainID, 0, to, big.NewInt(1), evm.TransferGas, big.NewInt(1), nil)
 	broadcast(t, c, raw, tx.Hash())
 	broadcast(t, c, raw, tx.Hash()) // "already known"
-	if nonce, err := c.PendingNonce(ctx, from.Hex()); err != nil || nonce != 1 {
+	// The pool moves a new transaction to its pending set in the
+	// background: the count may lag the broadcast by a moment.
+	nonce, err := c.PendingNonce(ctx, from.Hex())
+	for deadline := time.Now().Add(5 * time.Second); err == nil && nonce != 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		nonce, err = c.PendingNonce(ctx, from.Hex())
+	}
+	if err != nil || nonce != 1 {
 		t.Fatalf("PendingNonce with one transaction in the pool = %d, %v; want 1", nonce, err)
 	}
 	if got := lookup(t, c, tx.Hash()); got.Status != recovery.TxPending || got.Fee != nil {

@@ -189,6 +189,7 @@ type appealStatus struct {
 	} `json:"quote"`
 	Recovery *struct {
 		Method       string `json:"method"`
+		Outcome      string `json:"outcome"`
 		Transactions []struct {
 			Network       string `json:"network"`
 			TxHash        string `json:"tx_hash"`
@@ -416,6 +417,7 @@ func TestDevEndToEnd(t *testing.T) {
 
 	// Every other demo deposit is diagnosed as the category it was made
 	// to show.
+	ids := map[string]string{}
 	for _, name := range []string{"small-deposit", "contract-deposit"} {
 		d := byName[name]
 		call(t, "POST", api+"/v1/appeals", as(d.UserID), map[string]any{"network": d.Network, "tx_hash": d.TxHash, "to_address": d.ToAddress, "user_id": d.UserID}, &created)
@@ -423,6 +425,29 @@ func TestDevEndToEnd(t *testing.T) {
 		if st.Decision == nil || st.Explanation == "" {
 			t.Fatalf("%s: no decision or explanation: %+v", name, st)
 		}
+		ids[name] = created.AppealID
+	}
+
+	// Value that reached carol by a contract's internal call is swept
+	// like a plain deposit once accepted and signed; the policy takes no
+	// fee for it and absorbs the gas.
+	contract := byName["contract-deposit"]
+	contractID := ids["contract-deposit"]
+	st = waitStatus(t, api, as(contract.UserID), contractID, recovery.StatusAwaitingAcceptance)
+	if code := call(t, "POST", api+"/v1/appeals/"+contractID+"/quote", as(contract.UserID), map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
+		t.Fatalf("contract deposit: accept %d", code)
+	}
+	for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+		if code := call(t, "POST", api+"/v1/cases/"+contractID+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
+			t.Fatalf("contract deposit: %s sign-off %d", s.team, code)
+		}
+	}
+	contractSigned := time.Now()
+	st = waitStatus(t, api, as(contract.UserID), contractID, recovery.StatusCredited)
+	t.Logf("contract deposit (eth): from the last sign-off to the credit in %s", time.Since(contractSigned).Round(100*time.Millisecond))
+	if c := st.Credit; c == nil || c.Asset != "ETH" || mustDecimal(t, c.Net).Shift(18).String() != contract.Amount || !mustDecimal(t, c.Fee).IsZero() ||
+		st.Recovery.Method != "evm_sweep" || len(st.Recovery.Transactions) != 1 || c.TxHash != st.Recovery.Transactions[0].TxHash {
+		t.Fatalf("contract deposit credit %+v, recovery %+v; want all %s wei, no fee", st.Credit, st.Recovery, contract.Amount)
 	}
 
 	// A reverted transaction is not recoverable and the case closes.
@@ -507,10 +532,12 @@ func TestDevEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The wallet team sees the hot wallets the recoveries go to.
+	// The wallet team sees the hot wallets the recoveries go to: eth's
+	// holds the 0.3 ETH of the contract deposit less the sweep's gas.
 	wallets := exec.Command(casectl, "--api", api, "--as", "wallet", "wallets")
 	wallets.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
-	if out, err := wallets.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^eth\s+0x[0-9a-fA-F]{40}\s+0 ETH$`).Match(out) ||
+	if out, err := wallets.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^eth\s+0x[0-9a-fA-F]{40}\s+0\.2999\d+ ETH$`).Match(out) ||
+		!regexp.MustCompile(`(?m)^bsc\s+0x[0-9a-fA-F]{40}\s+0 BNB$`).Match(out) ||
 		!regexp.MustCompile(`(?m)^btc\s+bcrt1q\S+\s+\?`).Match(out) {
 		t.Fatalf("casectl wallets: %v\n%s", err, out)
 	}
@@ -633,13 +660,14 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err := staff(token, "cases", "show", btcID); err != nil || !strings.Contains(out, "Credited  "+q.Net+" BTC") || !strings.Contains(out, sentHash) {
 		t.Fatalf("casectl cases show of a credited case: %v\n%s", err, out)
 	}
-	// Finance sees the recovery once in the fee report.
+	// Finance sees each recovery once in the fee report: the contract
+	// deposit and the btc one.
 	var report struct {
 		Total struct {
 			Cases int `json:"cases"`
 		} `json:"total"`
 	}
-	if code := call(t, "GET", api+"/v1/reports/fees?format=json", token, nil, &report); code != 200 || report.Total.Cases != 1 {
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", token, nil, &report); code != 200 || report.Total.Cases != 2 {
 		t.Fatalf("fee report after the credit: %d %+v", code, report)
 	}
 

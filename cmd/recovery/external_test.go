@@ -25,7 +25,7 @@ func TestDevOnExternalNodes(t *testing.T) {
 	}
 	funder, funderAddr := nodetest.Key(t)
 	node, eth := nodetest.EVM(t, evmnode.Config{ChainID: 1337, Alloc: nodetest.Alloc(new(big.Int).Exp(big.NewInt(10), big.NewInt(20), nil), funderAddr)})
-	e, dir := startOnNode(t, node.URL(), "")
+	e, dir, _ := startOnNode(t, node.URL(), "", "")
 	defer e.stop(t)
 
 	var issued struct{ Address string }
@@ -75,23 +75,24 @@ func TestDevOnExternalNodes(t *testing.T) {
 }
 
 // startOnNode starts recovery dev with eth on the node at url (chain id
-// 1337, 2 confirmations) and no local chains, the settings in extra added
-// to its config file, and three staff: wanda (wallet, token
+// 1337, 2 confirmations) and no local chains, the settings in extra and the
+// network entries in networks added to its config file, and three staff: wanda (wallet, token
 // wallet-token-0123456789), seth (settlement, settle-token-0123456789) and
-// fay (finance, finance-token-012345678). It returns the engine and its
-// data directory.
-func startOnNode(t *testing.T, url, extra string) (*engine, string) {
+// fay (finance, finance-token-012345678). It returns the engine, its data
+// directory and the address of its Temporal frontend.
+func startOnNode(t *testing.T, url, extra, networks string) (e *engine, dataDir, temporalAddr string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "recovery.yaml")
-	cfg := extra + "networks:\n  - {id: eth, rpc: [" + url + "], chain_id: 1337, confirmations: 2}\n" +
+	cfg := extra + "networks:\n  - {id: eth, rpc: [" + url + "], chain_id: 1337, confirmations: 2}\n" + networks +
 		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
 		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
 		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
-		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", "-1", "--log-level", "error"})
-	return e, dir
+	temporalAddr = "127.0.0.1:" + freePort(t)
+	e = startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", temporalAddr, "--ui-port", "-1", "--log-level", "error"})
+	return e, dir, temporalAddr
 }

@@ -100,7 +100,7 @@ func TestOneCasePerDeposit(t *testing.T) {
 	node, eth := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: time.Second,
 		Alloc: nodetest.Alloc(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil), senderAddr)})
 	proxy := newOutage(t, strings.TrimPrefix(node.URL(), "http://"))
-	e, _ := startOnNode(t, proxy.url(), "")
+	e, _, _ := startOnNode(t, proxy.url(), "", "")
 	defer e.stop(t)
 	api := e.api
 	var issued struct{ Token, Address string }
