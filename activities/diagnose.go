@@ -64,6 +64,12 @@ func (a *Activities) Diagnose(ctx context.Context, req workflows.DiagnoseRequest
 		in.RiskFlags = append(in.RiskFlags, "claimant_not_owner")
 	}
 	decision := pol.Decide(facts.Network.ID, d.Category, in)
+	if dep := d.Deposit; dep != nil && dep.Kind == recovery.KindToken && !a.Registry.ListsToken(dep.Token) &&
+		(decision.Action == policy.Direct || decision.Action == policy.Conditional) {
+		// Listed nowhere, it cannot be credited: the user is told before
+		// the quote that it goes back to where it came from.
+		decision.Outcome = policy.OutcomeReturn
+	}
 	res.Decision = &decision
 	return res, nil
 }

@@ -171,9 +171,9 @@ func (a *Activities) planSweep(ctx context.Context, node SendNode, n chains.Netw
 // planTokenSweep plans the recovery of an ERC-20 deposit: the hot wallet
 // tops the deposit address up with the gas of a token transfer (as far as
 // it lacks it), then the deposit address sends the tokens to the hot
-// wallet. A token the exchange lists on another network (the same
-// contract) is credited; one it lists nowhere is sent back, net of the
-// fee, to the address the claimant sent it from.
+// wallet. A token the exchange lists on any network (the same contract)
+// is credited; one it lists nowhere is sent back, net of the fee, to the
+// address the claimant sent it from, as the decision told the user.
 func (a *Activities) planTokenSweep(ctx context.Context, node SendNode, n chains.Network, key signer.Key, hot string, req workflows.PlanRequest) (*workflows.RecoveryPlan, error) {
 	from, err := signer.Address(ctx, a.Signer, key, n)
 	if err != nil {
@@ -203,7 +203,7 @@ func (a *Activities) planTokenSweep(ctx context.Context, node SendNode, n chains
 		Step: stepSweep, Network: n.ID, Signer: string(signer.UseDeposit), From: from, To: hot, Token: req.Deposit.Token,
 		Value: req.Deposit.Amount, Gas: evm.TokenTransferGas, GasPrice: price, Fee: sweepGas,
 	})
-	if listedElsewhere(a.Registry, n.ID, req.Deposit.Token) {
+	if a.Registry.ListsToken(req.Deposit.Token) {
 		return plan, nil
 	}
 	if !common.IsHexAddress(req.ReturnTo) {
@@ -218,17 +218,6 @@ func (a *Activities) planTokenSweep(ctx context.Context, node SendNode, n chains
 		Value: req.Net, Gas: evm.TokenTransferGas, GasPrice: price, Fee: sweepGas,
 	}
 	return plan, nil
-}
-
-// listedElsewhere reports whether the exchange lists a token contract on
-// another network than the one it was deposited on.
-func listedElsewhere(reg *chains.Registry, network, contract string) bool {
-	for _, n := range reg.Networks() {
-		if _, ok := n.Token(contract); ok && n.ID != network {
-			return true
-		}
-	}
-	return false
 }
 
 // planSpend plans the spend of a UTXO deposit's output with the key behind
@@ -293,10 +282,39 @@ func (a *Activities) SendRecovery(ctx context.Context, req workflows.SendRequest
 			return nil, err
 		}
 	}
+	if t.Signer == string(signer.UseHot) {
+		if err := hotWalletFunded(ctx, node, t, sd); err != nil {
+			return nil, err
+		}
+	}
 	if err := broadcast(ctx, node, sd); err != nil {
 		return nil, err
 	}
 	return &workflows.SentTx{Hash: sd.Hash, Nonce: sd.Nonce}, nil
+}
+
+// hotWalletFunded checks that the hot wallet can pay a transaction it
+// sends (a gas top-up, a return) before it is broadcast. A wallet short of
+// funds is for the operator to fund, not a reason to give the recovery
+// up: the error is retried, and the case goes on once the wallet is
+// funded.
+func hotWalletFunded(ctx context.Context, node SendNode, t workflows.PlannedTx, sd ledger.Send) error {
+	if _, err := node.LookupTx(ctx, sd.Hash); err == nil {
+		return nil // sent already
+	}
+	need := new(big.Int).Mul(new(big.Int).SetUint64(t.Gas), t.GasPrice)
+	if t.Token == "" {
+		need.Add(need, t.Value)
+	}
+	balance, err := node.Balance(ctx, t.From)
+	if err != nil {
+		return err
+	}
+	if balance.Cmp(need) < 0 {
+		return fmt.Errorf("the %s hot wallet %s holds %s wei, less than the %s wei the recovery's %s transaction needs: fund it (casectl wallets), and the recovery goes on",
+			t.Network, t.From, balance, need, t.Step)
+	}
+	return nil
 }
 
 // sign builds and signs a planned transaction.

@@ -62,6 +62,9 @@ type decisionView struct {
 	PolicyVersion string `json:"policy_version"`
 	// SLAHours is how long the desk has to carry the decision out.
 	SLAHours int `json:"sla_hours"`
+	// Outcome is "return" when the deposit, once recovered, goes back to
+	// the address it came from instead of being credited.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // quoteView is the fee quote as the user sees it: every line, the price
@@ -214,7 +217,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 	if d := st.Decision; d != nil {
 		v.Decision = &decisionView{
 			Action: string(d.Action), Batch: d.Batch, PolicyVersion: d.PolicyVersion,
-			SLAHours: int(d.SLA / time.Hour),
+			SLAHours: int(d.SLA / time.Hour), Outcome: d.Outcome,
 		}
 		if d.Explanation != "" {
 			v.Decision.Explanation = message(lang, d.Explanation, nil)

@@ -237,6 +237,17 @@ func (n Network) validate() error {
 
 var evmAddress = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
 
+// ListsToken reports whether the exchange lists a token contract on any
+// network: a token it lists nowhere cannot be credited, only sent back.
+func (r *Registry) ListsToken(contract string) bool {
+	for _, n := range r.list {
+		if _, ok := n.Token(contract); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // Networks returns the networks in registry order.
 func (r *Registry) Networks() []Network { return slices.Clone(r.list) }
 

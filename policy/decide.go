@@ -65,7 +65,14 @@ type Decision struct {
 	Batchable   bool          `json:"batchable,omitempty"`
 	BatchWindow time.Duration `json:"batch_window,omitempty"`
 	Explanation string        `json:"explanation,omitempty"`
+	// Outcome is "return" for a deposit that, once recovered, is sent
+	// back to the address it came from rather than credited (a token the
+	// exchange lists on no network); "" means it is credited.
+	Outcome string `json:"outcome,omitempty"`
 }
+
+// OutcomeReturn is the Outcome of a deposit sent back once recovered.
+const OutcomeReturn = "return"
 
 // resolution is a rule resolved for one network and category, before the
 // facts of a case are looked at.

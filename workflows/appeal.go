@@ -415,6 +415,9 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 		c.setStatus(ctx, recovery.StatusAwaitingBatch)
 	default:
 		c.event(ctx, "decision."+string(dec.Action), params)
+		if dec.Outcome == policy.OutcomeReturn {
+			c.event(ctx, "decision.return", nil)
+		}
 		c.askProof(ctx, d.Category, d.OwnerMismatch)
 		c.setStatus(ctx, recovery.StatusAwaitingQuote)
 	}

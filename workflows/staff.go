@@ -323,6 +323,10 @@ func (c *appeal) redecide(ctx workflow.Context) error {
 	}
 	d := *c.st.Diagnosis
 	d.Category = r.Category
+	if prev := c.st.Decision; prev != nil && (res.Decision.Action == policy.Direct || res.Decision.Action == policy.Conditional) {
+		// What becomes of the deposit does not depend on its category.
+		res.Decision.Outcome = prev.Outcome
+	}
 	return c.decided(ctx, DiagnoseResult{Diagnosis: d, Decision: &res.Decision, USD: c.st.USD, PriceSource: c.st.PriceSource, PolicySeq: res.PolicySeq}, false)
 }
 

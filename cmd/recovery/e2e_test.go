@@ -163,6 +163,7 @@ type appealStatus struct {
 	Decision    *struct {
 		Action        string `json:"action"`
 		PolicyVersion string `json:"policy_version"`
+		Outcome       string `json:"outcome"`
 	} `json:"decision"`
 	Deposit *struct {
 		Amount string `json:"amount"`

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,18 +53,16 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 	defer e.stop(t)
 	api := e.api
 
-	// The operator funds the hot wallet, which pays the gas of the top-ups
-	// and of the return.
+	// The hot wallet pays the gas of the top-ups and of the return; the
+	// operator has not funded it yet.
 	var ws struct {
 		Wallets []struct{ Network, Address, Balance string }
 	}
-	if code := call(t, "GET", api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || len(ws.Wallets) != 1 {
+	if code := call(t, "GET", api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || len(ws.Wallets) != 1 || ws.Wallets[0].Balance != "0" {
 		t.Fatalf("hot wallets: %d %+v", code, ws)
 	}
 	hot := common.HexToAddress(ws.Wallets[0].Address)
-	if _, err := evmnode.SendValue(ctx, eth, sender, hot, ether); err != nil {
-		t.Fatal(err)
-	}
+	funded := false
 
 	amount := new(big.Int).Mul(big.NewInt(1000), ether) // 1000 tokens of 18 decimals
 	for _, tc := range []struct {
@@ -99,6 +98,10 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 		if st.Category != recovery.CategoryUnlistedToken || st.Quote == nil {
 			t.Fatalf("%s: token case %+v", tc.outcome, st)
 		}
+		// The user knows before accepting whether the token comes back.
+		if returned := st.Decision.Outcome == "return"; returned != (tc.outcome == "return") || returned != slices.Contains(st.codes(), "decision.return") {
+			t.Fatalf("%s: the decision says outcome %q, timeline %v", tc.outcome, st.Decision.Outcome, st.codes())
+		}
 		if code := call(t, "POST", api+"/v1/appeals/"+id+"/quote", user, map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
 			t.Fatalf("%s: accept %d", tc.outcome, code)
 		}
@@ -107,6 +110,18 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 				t.Fatalf("%s: %s sign-off %d", tc.outcome, s.team, code)
 			}
+		}
+		if !funded {
+			// Nothing can be sent from an empty hot wallet: the case waits,
+			// recovering, until the operator funds it.
+			time.Sleep(3 * time.Second)
+			if call(t, "GET", api+"/v1/appeals/"+id, user, nil, &st); st.Status != recovery.StatusRecovering || len(st.Recovery.Transactions) != 0 {
+				t.Fatalf("%s: with an empty hot wallet the case is %s with %+v; want recovering, nothing sent", tc.outcome, st.Status, st.Recovery)
+			}
+			if _, err := evmnode.SendValue(ctx, eth, sender, hot, ether); err != nil {
+				t.Fatal(err)
+			}
+			funded = true
 		}
 		st = waitStatus(t, api, user, id, recovery.StatusCredited)
 		if path := os.Getenv("RECOVERY_RECORD_RETURNED"); path != "" && tc.outcome == "return" {
