@@ -60,15 +60,20 @@ type Broadcaster interface {
 	Broadcast(ctx context.Context, raw []byte) (string, error)
 }
 
+// BalanceReader reads the native balance of an address, in base units
+// (wei, satoshi). A node that cannot tell (a UTXO node without an address
+// index) answers recovery.EInvalid, saying why.
+type BalanceReader interface {
+	Balance(ctx context.Context, address string) (*big.Int, error)
+}
+
 // AccountReader reads what building an EVM transaction from an address
-// needs, and the balance of an address.
+// needs, and the balance of an address (at the latest block).
 type AccountReader interface {
+	BalanceReader
 	// PendingNonce is the address's next nonce, counting the transactions
 	// in the node's pool.
 	PendingNonce(ctx context.Context, address string) (uint64, error)
-	// Balance is the address's native balance in base units (wei) at the
-	// latest block.
-	Balance(ctx context.Context, address string) (*big.Int, error)
 	// GasPrice is a gas price, in wei, that gets a transaction mined now.
 	GasPrice(ctx context.Context) (*big.Int, error)
 }

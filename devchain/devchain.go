@@ -133,6 +133,8 @@ func Start(ctx context.Context, cfg Config) (_ *Chains, err error) {
 		RPCAddr:    "127.0.0.1:0",
 		MiningAddr: c.wallet.MiningAddr(),
 		Logger:     cfg.Logger.With("chain", "btc"),
+		// The hot wallet's balance is read from the address index.
+		AddrIndex: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("btc chain: %w", err)

@@ -166,6 +166,7 @@ type node struct {
 	tokens  chains.TokenReader   // nil: the adapter reads no tokens
 	send    chains.Broadcaster   // nil: the adapter sends no transactions
 	account chains.AccountReader // nil: the adapter reads no accounts
+	balance chains.BalanceReader // nil: the adapter reads no balances
 	outputs chains.OutputReader  // nil: the adapter reads no outputs
 	limiter *rate.Limiter        // nil: unlimited
 
@@ -219,6 +220,7 @@ func New(network string, endpoints []Endpoint, o Options) (*Pool, error) {
 		n.tokens, _ = e.Lookup.(chains.TokenReader)
 		n.send, _ = e.Lookup.(chains.Broadcaster)
 		n.account, _ = e.Lookup.(chains.AccountReader)
+		n.balance, _ = e.Lookup.(chains.BalanceReader)
 		n.outputs, _ = e.Lookup.(chains.OutputReader)
 		if o.Rate > 0 && o.Rate != rate.Inf {
 			// A bucket of 0 would refuse every request.
@@ -296,14 +298,15 @@ func (p *Pool) PendingNonce(ctx context.Context, address string) (uint64, error)
 	})
 }
 
-// Balance implements chains.AccountReader; see PendingNonce.
+// Balance implements chains.BalanceReader, of an EVM account or a UTXO
+// address alike; see PendingNonce.
 func (p *Pool) Balance(ctx context.Context, address string) (*big.Int, error) {
-	seen, err := p.ableAccount()
-	if err != nil {
-		return nil, err
+	seen, ok := p.able(func(n *node) bool { return n.balance != nil })
+	if !ok {
+		return nil, recovery.Errorf(recovery.EInvalid, "%s has no balances the engine can read", p.network)
 	}
 	return first(ctx, p, seen, func(ctx context.Context, n *node) (*big.Int, error) {
-		return n.account.Balance(ctx, address)
+		return n.balance.Balance(ctx, address)
 	})
 }
 

@@ -1,6 +1,7 @@
 package utxo
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire/v2"
 )
 
 // RPC is the part of a node's JSON-RPC interface the adapter uses, with the
@@ -34,6 +36,11 @@ type RPC interface {
 	// once it is spent. With mempool, outputs of pool transactions count;
 	// bitcoind also counts spends in its pool, btcd does not.
 	GetTxOut(ctx context.Context, txid *chainhash.Hash, index uint32, mempool bool) (*btcjson.GetTxOutResult, error)
+	// SearchRawTransactions is searchrawtransactions of address,
+	// unverbose: up to count transactions touching it, oldest first,
+	// after skipping skip. Only a node with an address index (btcd
+	// --addrindex) answers it.
+	SearchRawTransactions(ctx context.Context, address string, skip, count int) ([]*wire.MsgTx, error)
 }
 
 // connRPC runs every call on its own short-lived rpcclient.Client (Call).
@@ -91,6 +98,42 @@ func (r *connRPC) SendRawTransaction(ctx context.Context, raw []byte) (*chainhas
 func (r *connRPC) GetTxOut(ctx context.Context, txid *chainhash.Hash, index uint32, mempool bool) (*btcjson.GetTxOutResult, error) {
 	return Call(ctx, r.cfg, func(c *rpcclient.Client) (*btcjson.GetTxOutResult, error) {
 		return c.GetTxOut(txid, index, mempool)
+	})
+}
+
+func (r *connRPC) SearchRawTransactions(ctx context.Context, address string, skip, count int) ([]*wire.MsgTx, error) {
+	// A raw request: rpcclient's takes an address type of a btcutil
+	// version other than the one this module uses.
+	var params []json.RawMessage
+	for _, v := range []any{address, 0, skip, count} {
+		p, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		params = append(params, p)
+	}
+	return Call(ctx, r.cfg, func(c *rpcclient.Client) ([]*wire.MsgTx, error) {
+		res, err := c.RawRequest("searchrawtransactions", params)
+		if err != nil {
+			return nil, err
+		}
+		var hexes []string
+		if err := json.Unmarshal(res, &hexes); err != nil {
+			return nil, fmt.Errorf("searchrawtransactions answer: %w", err)
+		}
+		txs := make([]*wire.MsgTx, 0, len(hexes))
+		for _, h := range hexes {
+			raw, err := hex.DecodeString(h)
+			if err != nil {
+				return nil, fmt.Errorf("searchrawtransactions answer: %w", err)
+			}
+			var tx wire.MsgTx
+			if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+				return nil, fmt.Errorf("searchrawtransactions answer: %w", err)
+			}
+			txs = append(txs, &tx)
+		}
+		return txs, nil
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -539,7 +540,7 @@ func TestDevEndToEnd(t *testing.T) {
 	wallets.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
 	if out, err := wallets.CombinedOutput(); err != nil || !regexp.MustCompile(`(?m)^eth\s+0x[0-9a-fA-F]{40}\s+0\.2999\d+ ETH$`).Match(out) ||
 		!regexp.MustCompile(`(?m)^bsc\s+0x[0-9a-fA-F]{40}\s+0 BNB$`).Match(out) ||
-		!regexp.MustCompile(`(?m)^btc\s+bcrt1q\S+\s+\?`).Match(out) {
+		!regexp.MustCompile(`(?m)^btc\s+bcrt1q\S+\s+0 BTC$`).Match(out) {
 		t.Fatalf("casectl wallets: %v\n%s", err, out)
 	}
 
@@ -660,6 +661,23 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if out, err := staff(token, "cases", "show", btcID); err != nil || !strings.Contains(out, "Credited  "+q.Net+" BTC") || !strings.Contains(out, sentHash) {
 		t.Fatalf("casectl cases show of a credited case: %v\n%s", err, out)
+	}
+	// The btc hot wallet holds the spent output less its fee, read from
+	// the node's address index.
+	wallets = exec.Command(casectl, "--api", api, "--as", "wallet", "wallets", "-o", "json")
+	wallets.Env = append(os.Environ(), "RECOVERY_DATA_DIR="+dir)
+	var hot struct {
+		Wallets []struct{ Network, Balance string }
+	}
+	if out, err := wallets.CombinedOutput(); err != nil || json.Unmarshal(out, &hot) != nil {
+		t.Fatalf("casectl wallets -o json: %v\n%s", err, out)
+	}
+	for _, w := range hot.Wallets {
+		if w.Network == "btc" {
+			if bal, ok := new(big.Int).SetString(w.Balance, 10); !ok || bal.Sign() <= 0 || bal.Cmp(mustDecimal(t, btc.Amount).BigInt()) >= 0 {
+				t.Fatalf("btc hot wallet holds %q after the recovery of %s sat", w.Balance, btc.Amount)
+			}
+		}
 	}
 	// Finance sees each recovery once in the fee report: the contract
 	// deposit and the btc one.

@@ -202,9 +202,13 @@ func (e *endpoint) PendingNonce(ctx context.Context, address string) (uint64, er
 }
 
 func (e *endpoint) Balance(ctx context.Context, address string) (*big.Int, error) {
-	r, err := e.account(ctx)
+	a, err := e.connect(ctx)
 	if err != nil {
 		return nil, err
+	}
+	r, ok := a.(chains.BalanceReader)
+	if !ok {
+		return nil, recovery.Errorf(recovery.EInvalid, "the %s adapter reads no balances", e.network.ID)
 	}
 	return r.Balance(ctx, address)
 }

@@ -33,17 +33,12 @@ func (h *hotWallets) Wallets(ctx context.Context) ([]api.Wallet, error) {
 			return nil, err
 		}
 		w := api.Wallet{Network: n.ID, Address: addr, Asset: n.NativeAsset, Decimals: n.Decimals}
-		switch n.Family {
-		case recovery.FamilyEVM:
-			if bal, err := p.Balance(ctx, addr); err != nil {
-				w.BalanceError = recovery.ErrorMessage(err)
-			} else {
-				w.Balance = bal.String()
-			}
-		default:
-			// A UTXO node without a wallet or an address index cannot list
-			// an address's coins.
-			w.BalanceError = "the node keeps no index of an address's coins; see the hot wallet in the exchange's own wallet"
+		// A UTXO node without an address index cannot tell; the list says
+		// why instead.
+		if bal, err := p.Balance(ctx, addr); err != nil {
+			w.BalanceError = recovery.ErrorMessage(err)
+		} else {
+			w.Balance = bal.String()
 		}
 		out = append(out, w)
 	}

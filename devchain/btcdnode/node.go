@@ -56,6 +56,10 @@ type Config struct {
 	// Logger receives btcd's own log lines at debug level and the node's
 	// start and stop at info; nil discards them.
 	Logger *slog.Logger
+	// AddrIndex runs btcd with --addrindex, so that it can list an
+	// address's transactions (searchrawtransactions): what an address's
+	// balance is read from.
+	AddrIndex bool
 }
 
 // StopTimeout is how long Stop waits for btcd to shut down after SIGINT
@@ -191,6 +195,9 @@ func launch(ctx context.Context, cfg Config, bin []string, rpcAddr string, log *
 	)
 	if cfg.MiningAddr != "" {
 		args = append(args, "--miningaddr="+cfg.MiningAddr)
+	}
+	if cfg.AddrIndex {
+		args = append(args, "--addrindex")
 	}
 	n.cmd = exec.Command(bin[0], args...)
 	n.cmd.Stdout = n.out
