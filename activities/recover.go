@@ -67,6 +67,9 @@ func (a *Activities) PlanRecovery(ctx context.Context, req workflows.PlanRequest
 	if err != nil {
 		return nil, refused("%s", recovery.ErrorMessage(err))
 	}
+	if err := a.notCreditedYet(ctx, req.DepositID); err != nil {
+		return nil, err
+	}
 	if n.Family == recovery.FamilyMemo || req.Category == recovery.CategoryMissingOrWrongMemo {
 		return &workflows.RecoveryPlan{Method: workflows.MethodInternalCredit}, nil
 	}
@@ -133,6 +136,25 @@ func nodeError(err error) error {
 		return refused("%s", recovery.ErrorMessage(err))
 	}
 	return err
+}
+
+// notCreditedYet refuses the recovery of a deposit the exchange's deposit
+// records show credited (imported while the case was under way).
+func (a *Activities) notCreditedYet(ctx context.Context, depositID string) error {
+	if a.AddressBook == nil {
+		return nil
+	}
+	parts := strings.Split(depositID, ".")
+	if len(parts) != 3 {
+		return refused("%q is not a deposit id", depositID)
+	}
+	c, err := a.AddressBook.Credited(ctx, parts[0], parts[1], parts[2])
+	if err != nil || c == nil {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("the exchange's records show this deposit credited to %s on %s", c.UserID, c.CreditedAt.UTC().Format(time.RFC3339)),
+		workflows.ErrDepositCredited, nil)
 }
 
 // planSweep plans the sweep of a native EVM deposit: the whole deposit
@@ -275,6 +297,11 @@ func (a *Activities) SendRecovery(ctx context.Context, req workflows.SendRequest
 		return nil, err
 	}
 	if !ok {
+		// Nothing is sent for a deposit the exchange's records show
+		// credited, even if the record came in after the plan.
+		if err := a.notCreditedYet(ctx, req.DepositID); err != nil {
+			return nil, err
+		}
 		if sd, err = a.sign(ctx, node, req); err != nil {
 			return nil, err
 		}

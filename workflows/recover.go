@@ -59,6 +59,9 @@ const (
 	// ErrAlreadyCredited: the ledger holds a credit of the deposit under
 	// another case.
 	ErrAlreadyCredited = "AlreadyCredited"
+	// ErrDepositCredited: the exchange's deposit records show the deposit
+	// credited (imported while the case was under way); nothing was sent.
+	ErrDepositCredited = "DepositCredited"
 )
 
 // PlanRequest asks how a deposit is recovered.
@@ -296,7 +299,7 @@ func (c *appeal) recover(ctx workflow.Context) error {
 	}
 	var plan RecoveryPlan
 	if err := workflow.ExecuteActivity(sendOptions(ctx), PlanRecoveryActivityName, req).Get(ctx, &plan); err != nil {
-		return c.recoveryFailed(ctx, refusalMessage(err))
+		return c.recoveryStopped(ctx, err)
 	}
 	rs := c.st.Recovery
 	rs.Method, rs.HotWallet, rs.Outcome, rs.ReturnTo = plan.Method, plan.HotWallet, plan.Outcome, plan.ReturnTo
@@ -305,7 +308,7 @@ func (c *appeal) recover(ctx workflow.Context) error {
 	for _, ptx := range plan.Txs {
 		fee, err := c.sendAndConfirm(ctx, req, ptx)
 		if err != nil {
-			return c.recoveryFailed(ctx, refusalMessage(err))
+			return c.recoveryStopped(ctx, err)
 		}
 		paid.Add(paid, fee)
 	}
@@ -436,6 +439,26 @@ func chargedLines(q *fees.Quote) (serviceFee, networkCost *big.Int) {
 		}
 	}
 	return serviceFee, networkCost
+}
+
+// recoveryStopped ends a recovery an activity refused: a deposit the
+// exchange's records show credited meanwhile closes as already credited,
+// anything else as a failed recovery.
+func (c *appeal) recoveryStopped(ctx workflow.Context, err error) error {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != ErrDepositCredited {
+		return c.recoveryFailed(ctx, refusalMessage(err))
+	}
+	if c.st.Recovery == nil {
+		c.st.Recovery = &RecoveryState{}
+	}
+	c.st.Recovery.Failure = app.Message()
+	c.setCategory(ctx, recovery.CategoryAlreadyCredited)
+	c.event(ctx, "recovery.already_credited", map[string]string{"reason": app.Message()})
+	c.setStatus(ctx, recovery.StatusNotRecoverable)
+	c.st.Closed = true
+	c.metrics(ctx).WithTags(map[string]string{"outcome": "already_credited"}).Counter(obs.Recoveries).Inc(1)
+	return nil
 }
 
 // recoveryFailed ends a recovery that cannot be carried out, saying why.

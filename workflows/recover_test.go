@@ -216,3 +216,24 @@ func TestUnlistedTokenIsSweptCreditedAndReturned(t *testing.T) {
 	require.Equal(t, []string{"recovery.credited"}, got[len(got)-1:])
 	require.Contains(t, got, "recovery.returned")
 }
+
+// A credit the exchange's records show for the deposit, imported while the
+// case was under way, stops the recovery before anything is sent: the case
+// closes as already credited, saying so.
+func TestRecoveryStopsForADepositCreditedMeanwhile(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, ownedBy("u1"))
+	signedOff(t, env)
+	env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(nil,
+		temporal.NewNonRetryableApplicationError("the exchange's records show this deposit credited to u1 on 2026-11-29T10:00:00Z", ErrDepositCredited, nil))
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, recovery.StatusNotRecoverable, st.Status)
+	require.Equal(t, recovery.CategoryAlreadyCredited, st.Category)
+	require.True(t, st.Closed)
+	require.Empty(t, st.Recovery.Transactions)
+	last := st.Timeline[len(st.Timeline)-1]
+	require.Equal(t, "recovery.already_credited", last.Code)
+	require.Contains(t, last.Params["reason"], "credited to u1")
+}
