@@ -121,11 +121,11 @@ func parseAddressBook(contentType string, raw []byte) ([]addressbook.Entry, erro
 	return req.Entries, nil
 }
 
-// bodyError is the refusal of a body that could not be read: over the size
-// limit, or cut off on the way.
+// bodyError is the refusal of an import's body that could not be read:
+// over the size limit, or cut off on the way.
 func bodyError(err error) error {
 	if errors.As(err, new(*http.MaxBytesError)) {
-		return recovery.Errorf(recovery.ETooLarge, "the address book is larger than %d bytes; send it in parts", maxAddressBook)
+		return recovery.Errorf(recovery.ETooLarge, "the body is larger than %d bytes; send it in parts", maxAddressBook)
 	}
 	return recovery.Errorf(recovery.EInvalid, "the body could not be read in full")
 }

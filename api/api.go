@@ -110,6 +110,7 @@ func (s *server) routes() []route {
 		f("GET /v1/demo", s.staff(s.demo)),
 		f("PUT /v1/addressbook", s.staff(s.putAddressBook)),
 		f("GET /v1/addressbook", s.staff(s.getAddressBook)),
+		f("PUT /v1/credits", s.staff(s.putCredits)),
 		f("GET /v1/policy", s.staff(s.getPolicy)),
 		f("PUT /v1/policy", s.staff(s.putPolicy)),
 		f("GET /v1/reports/fees", s.staff(s.feeReport)),
