@@ -45,9 +45,9 @@ func (s *server) putCredits(w http.ResponseWriter, r *http.Request, who Staff) {
 		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "no credits to import"))
 		return
 	}
-	for _, c := range credits {
+	for i, c := range credits {
 		if _, ok := s.Registry.Get(strings.TrimSpace(c.Network)); !ok {
-			s.writeError(w, r, recovery.FieldError("network", "unknown network %q (tx %s)", c.Network, c.TxHash))
+			s.writeError(w, r, recovery.FieldError("network", "credit %d: unknown network %q (tx %s)", i+1, c.Network, c.TxHash))
 			return
 		}
 	}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func creditsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "credits", Short: "Import the deposits the exchange has credited"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE.csv",
+		Short: "Import credited deposits from a CSV file with columns network,tx_hash,index,user_id,amount,credited_at",
+		Long: `Import the deposits the exchange has credited from a CSV file with a header
+row and the columns network, tx_hash, index (v, o<n>, l<n> or c<n>, as in
+case ids), user_id, amount (a whole number of base units) and credited_at
+(an RFC 3339 time or a date). An appeal for a deposit found there closes as
+already_credited and shows the credit.
+
+The file is imported whole or not at all: every bad line is reported and
+nothing is stored, and so is a deposit already credited to another user or
+amount. Importing the same file again changes nothing. Needs the settlement
+or admin role (in dev: --as settlement).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			var resp struct {
+				Stored int `json:"stored"`
+			}
+			raw, err := g.send(cmd.Context(), http.MethodPut, "/v1/credits", nil, "text/csv", f, &resp)
+			if err != nil {
+				return err
+			}
+			return g.emit(raw, func(w io.Writer) { fmt.Fprintf(w, "imported %d credits\n", resp.Stored) })
+		},
+	})
+	return cmd
+}
