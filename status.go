@@ -4,6 +4,9 @@ package recovery
 const (
 	StatusReceived    = "received"
 	StatusLookingUp   = "looking_up"
+	// StatusUnavailable: no node of the deposit's network answers; the
+	// case looks again on a timer and goes on by itself.
+	StatusUnavailable = "unavailable"
 	StatusNotFound    = "not_found"
 	StatusConfirming  = "awaiting_confirmations"
 	StatusUnderReview = "under_review"
@@ -48,7 +51,7 @@ const (
 // them.
 func Statuses() []string {
 	return []string{
-		StatusReceived, StatusLookingUp, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
+		StatusReceived, StatusLookingUp, StatusUnavailable, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
 		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
 		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusJoined, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
 	}

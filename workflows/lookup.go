@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,26 +16,41 @@ import (
 // (a reverted transaction), is not found after every re-check, or waited
 // too long for confirmations and went to a specialist.
 func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
+	// Cases started before the unavailable change retry a node outage for a
+	// day and then fail; later ones retry for lookupBudget, then wait as
+	// unavailable and look again on a timer, for as long as it takes.
+	waitOut := workflow.GetVersion(ctx, unavailableChange, workflow.DefaultVersion, 1) == 1
+	budget := 24 * time.Hour
+	if waitOut {
+		budget = lookupBudget
+	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		// Node outages are retried with backoff for a long time; a business
-		// refusal (bad hash) is non-retryable and ends the case.
+		// Node outages are retried with backoff; a business refusal (bad
+		// hash) is non-retryable and ends the case.
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Minute,
-			MaximumAttempts:    0,
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			MaximumAttempts:        0,
+			NonRetryableErrorTypes: []string{recovery.InvalidInput},
 		},
-		ScheduleToCloseTimeout: 24 * time.Hour,
+		ScheduleToCloseTimeout: budget,
 	})
 	req := LookupRequest{Network: c.in.Network, TxHash: c.in.TxHash, ToAddress: c.in.ToAddress, Memo: c.in.Memo}
 	rechecks, polls := 0, 0
 	for {
 		var res LookupResult
 		if err := workflow.ExecuteActivity(actx, LookupActivityName, req).Get(ctx, &res); err != nil {
-			// Returned as is so the failure keeps the activity's error type
-			// (InvalidInput) for whoever reads the closed case.
-			return false, err
+			if !waitOut || isRefusal(err) {
+				// Returned as is so the failure keeps the activity's error
+				// type (InvalidInput) for whoever reads the closed case.
+				return false, err
+			}
+			if c.unavailable(ctx) {
+				return false, errWithdrawn
+			}
+			continue
 		}
 		if c.st.Closed {
 			return false, errWithdrawn
@@ -70,6 +86,36 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 		c.confirmed(ctx, res)
 		return true, nil
 	}
+}
+
+// unavailableChange marks the version in which a look-up no node answers
+// within lookupBudget leaves the case unavailable, looking again every
+// unavailableRetry, instead of failing it.
+const unavailableChange = "unavailable"
+
+const (
+	lookupBudget     = 15 * time.Minute
+	unavailableRetry = 15 * time.Minute
+)
+
+// unavailable records that no node answers and waits for the next try;
+// it reports whether the case was withdrawn meanwhile.
+func (c *appeal) unavailable(ctx workflow.Context) (withdrawn bool) {
+	if c.st.Status != recovery.StatusUnavailable {
+		c.event(ctx, "unavailable", map[string]string{"wait": unavailableRetry.String()})
+		c.setStatus(ctx, recovery.StatusUnavailable)
+	}
+	if c.sleep(ctx, unavailableRetry) {
+		return true
+	}
+	return false
+}
+
+// isRefusal reports whether an activity refused its input for good,
+// rather than failing for want of an answer.
+func isRefusal(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable()
 }
 
 // notFound records that no network knows the hash and waits for the
