@@ -41,6 +41,8 @@ const (
 	// resolved, and closed in favour of the one case that owns the
 	// deposit, which it names.
 	StatusJoined = "joined"
+	// StatusClosed: a specialist closed the case, saying why.
+	StatusClosed = "closed"
 	// StatusDeclined: the user declined the quote; the case is closed.
 	StatusDeclined       = "declined"
 	StatusNotRecoverable = "not_recoverable"
@@ -53,12 +55,12 @@ func Statuses() []string {
 	return []string{
 		StatusReceived, StatusLookingUp, StatusUnavailable, StatusNotFound, StatusConfirming, StatusUnderReview, StatusParked,
 		StatusAwaitingBatch, StatusAwaitingQuote, StatusAwaitingAcceptance, StatusAwaitingSignoffs, StatusApproved,
-		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusJoined, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
+		StatusRecovering, StatusCredited, StatusRecoveryFailed, StatusJoined, StatusClosed, StatusDeclined, StatusNotRecoverable, StatusWithdrawn,
 	}
 }
 
 // Closing reports whether a status ends the case.
 func Closing(status string) bool {
 	return status == StatusDeclined || status == StatusNotRecoverable || status == StatusWithdrawn ||
-		status == StatusCredited || status == StatusRecoveryFailed || status == StatusJoined
+		status == StatusCredited || status == StatusRecoveryFailed || status == StatusJoined || status == StatusClosed
 }

@@ -213,12 +213,21 @@ var errWithdrawn = errors.New("case withdrawn")
 func (c *appeal) run(ctx workflow.Context) error {
 	c.event(ctx, "received", map[string]string{"tx_hash": c.in.TxHash})
 	c.setStatus(ctx, recovery.StatusLookingUp)
-	final, err := c.lookUp(ctx) // until the deposit is final, or never found
-	if err != nil {
-		return err
-	}
-	if !final || workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) != 1 {
-		return c.awaitClose(ctx)
+	for {
+		final, err := c.lookUp(ctx) // until the deposit is final, or never found
+		if err != nil {
+			return err
+		}
+		if final && workflow.GetVersion(ctx, diagnoseChange, workflow.DefaultVersion, 1) == 1 {
+			break
+		}
+		// Not found after every re-check, or too long unconfirmed: the
+		// case waits for a specialist's recheck or close (or the user's
+		// withdrawal).
+		again, err := c.awaitRecheck(ctx)
+		if err != nil || !again {
+			return err
+		}
 	}
 	if err := c.diagnose(ctx, 0); err != nil { // category and the policy's decision
 		return err
@@ -236,10 +245,15 @@ func (c *appeal) run(ctx workflow.Context) error {
 		if err := c.recover(ctx); err != nil { // on chain, then the ledger credit
 			return err
 		}
-		// A case still open waits for a specialist.
-		reclassified, err := c.awaitReclassification(ctx)
-		if err != nil || !reclassified {
+		// A case still open waits for a specialist: a new category, or a
+		// refused recovery reopened for the teams.
+		more, err := c.awaitReclassification(ctx)
+		if err != nil || !more {
 			return err
+		}
+		if c.reopened {
+			c.reopened = false
+			continue
 		}
 		if err := c.redecide(ctx); err != nil {
 			return err
@@ -247,16 +261,10 @@ func (c *appeal) run(ctx workflow.Context) error {
 	}
 }
 
-// awaitClose waits until the case is withdrawn: a case nothing more can
-// happen to but the user's withdrawal.
-func (c *appeal) awaitClose(ctx workflow.Context) error {
-	return workflow.Await(ctx, func() bool { return c.st.Closed })
-}
-
-// awaitReclassification waits until a specialist sets a new category
-// (true) or the case closes (false).
+// awaitReclassification waits until a specialist sets a new category or
+// reopens a refused recovery (true), or the case closes (false).
 func (c *appeal) awaitReclassification(ctx workflow.Context) (bool, error) {
-	err := workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil })
+	err := workflow.Await(ctx, func() bool { return c.st.Closed || c.reclass != nil || c.reopened })
 	return err == nil && !c.st.Closed, err
 }
 
@@ -280,6 +288,10 @@ type appeal struct {
 	answer  *QuoteAnswer
 	signed  bool
 	reclass *ReclassifyRequest
+	// recheckable: the main function waits for a specialist's recheck;
+	// rechecked: one asked for it; reopened: a specialist sent a refused
+	// recovery back to the teams.
+	recheckable, rechecked, reopened bool
 	// acceptedAt is when the user accepted the quote, for the sign-off
 	// wait metrics.
 	acceptedAt time.Time
@@ -303,11 +315,7 @@ func (c *appeal) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (*AppealState, error) { return c.st, nil }); err != nil {
 		return err
 	}
-	for _, h := range []struct {
-		name      string
-		handler   any
-		validator any
-	}{
+	handlers := []updateHandler{
 		{WithdrawUpdate, c.withdraw, c.validateWithdraw},
 		{QuoteUpdate, c.answerQuote, c.validateQuoteAnswer},
 		{AssignUpdate, c.assign, c.validateAssign},
@@ -316,12 +324,20 @@ func (c *appeal) register(ctx workflow.Context) error {
 		{SignoffUpdate, c.signoff, c.validateSignoff},
 		{ReclassifyUpdate, c.reclassify, c.validateReclassify},
 		{ProofUpdate, c.prove, c.validateProof},
-	} {
+	}
+	for _, h := range append(handlers, c.deadEndHandlers()...) {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// updateHandler is an update's name, handler and validator.
+type updateHandler struct {
+	name      string
+	handler   any
+	validator any
 }
 
 // metrics are the case's metrics, recorded with the network and category
