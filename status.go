@@ -2,8 +2,8 @@ package recovery
 
 // Case statuses, shown to users and indexed for the staff queues.
 const (
-	StatusReceived    = "received"
-	StatusLookingUp   = "looking_up"
+	StatusReceived  = "received"
+	StatusLookingUp = "looking_up"
 	// StatusUnavailable: no node of the deposit's network answers; the
 	// case looks again on a timer and goes on by itself.
 	StatusUnavailable = "unavailable"

@@ -213,4 +213,3 @@ func countOf(list []string, s string) int {
 	}
 	return n
 }
-
