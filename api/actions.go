@@ -30,6 +30,16 @@ type (
 		Approve *bool  `json:"approve"`
 		Note    string `json:"note"`
 	}
+	// recheckBody, closeBody, reopenBody and confirmProofBody carry a note:
+	// optional for a recheck, the reason for the others.
+	recheckBody struct {
+		Note string `json:"note"`
+	}
+	reassignClaimantBody struct {
+		UserID    string `json:"user_id"`
+		Signature string `json:"signature"`
+		Note      string `json:"note"`
+	}
 )
 
 // caseAction serves one staff action: the body is decoded strictly and
@@ -100,6 +110,48 @@ func reclassifyArg(raw []byte, by workflows.Actor) (any, error) {
 		err = recovery.FieldError("note", "note is required: say why the category changes")
 	}
 	return workflows.ReclassifyRequest{By: by, Category: b.Category, Note: b.Note}, err
+}
+
+func recheckArg(raw []byte, by workflows.Actor) (any, error) {
+	b, err := decodeAction[recheckBody](raw)
+	return workflows.RecheckRequest{By: by, Note: b.Note}, err
+}
+
+// noted decodes a body that carries a required note, the reason of the
+// action named what.
+func noted(raw []byte, what string) (string, error) {
+	b, err := decodeAction[recheckBody](raw)
+	if err == nil && strings.TrimSpace(b.Note) == "" {
+		err = recovery.FieldError("note", "note is required: %s", what)
+	}
+	return b.Note, err
+}
+
+func closeArg(raw []byte, by workflows.Actor) (any, error) {
+	note, err := noted(raw, "say why the case is closed; the user reads it")
+	return workflows.CloseRequest{By: by, Note: note}, err
+}
+
+func reopenArg(raw []byte, by workflows.Actor) (any, error) {
+	note, err := noted(raw, "say what changed since the refusal")
+	return workflows.ReopenRequest{By: by, Note: note}, err
+}
+
+func confirmProofArg(raw []byte, by workflows.Actor) (any, error) {
+	note, err := noted(raw, "record what was checked")
+	return workflows.ConfirmProofRequest{By: by, Note: note}, err
+}
+
+func reassignClaimantArg(raw []byte, by workflows.Actor) (any, error) {
+	b, err := decodeAction[reassignClaimantBody](raw)
+	switch {
+	case err != nil:
+	case !userIDPattern.MatchString(b.UserID):
+		err = recovery.FieldError("user_id", "user_id is required: 1 to 128 letters, digits or . _ @ : -")
+	case strings.TrimSpace(b.Note) == "":
+		err = recovery.FieldError("note", "note is required: say why the case changes hands")
+	}
+	return workflows.ReassignClaimantRequest{By: by, UserID: b.UserID, Signature: strings.TrimSpace(b.Signature), Note: b.Note}, err
 }
 
 func signoffArg(raw []byte, by workflows.Actor) (any, error) {

@@ -93,7 +93,7 @@ var bodies = map[string]any{
 	"PolicyApplied": policyclient.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},
 	"Health":     healthView{},
 	"AssignBody": assignBody{}, "NoteBody": noteBody{}, "EscalateBody": escalateBody{}, "ReclassifyBody": reclassifyBody{},
-	"SignoffBody": signoffBody{}, "Signoff": workflows.Signoff{}, "AuditEntry": workflows.AuditEntry{},
+	"SignoffBody": signoffBody{}, "RecheckBody": recheckBody{}, "ReassignClaimantBody": reassignClaimantBody{}, "Signoff": workflows.Signoff{}, "AuditEntry": workflows.AuditEntry{},
 	"Proof": workflows.ProofState{}, "ProofBody": proofBody{},
 }
 

@@ -56,7 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	_ = root.RegisterFlagCompletionFunc("as", cobra.FixedCompletions(teamNames(), cobra.ShellCompDirectiveNoFileComp))
 
 	cases := &cobra.Command{Use: "cases", Short: "List, inspect and work cases"}
-	cases.AddCommand(casesListCmd(g), casesShowCmd(g), casesAssignCmd(g), casesNoteCmd(g), casesEscalateCmd(g), casesReclassifyCmd(g), casesSignoffCmd(g))
+	cases.AddCommand(casesListCmd(g), casesShowCmd(g), casesAssignCmd(g), casesNoteCmd(g), casesEscalateCmd(g), casesReclassifyCmd(g), casesSignoffCmd(g),
+		casesRecheckCmd(g), casesCloseCmd(g), casesReopenCmd(g), casesConfirmProofCmd(g), casesReassignClaimantCmd(g))
 	root.AddCommand(cases, networksCmd(g), demoCmd(g), addressBookCmd(g), policyCmd(g), reportsCmd(g), walletsCmd(g))
 	root.AddCommand(creditsCmd(g))
 	return root.ExecuteContext(ctx)

@@ -534,6 +534,24 @@ func TestDevEndToEnd(t *testing.T) {
 		}
 	}
 
+	// A specialist closes the small deposit's case with a reason the user
+	// reads; a recheck of a case that was found is refused.
+	small := byName["small-deposit"]
+	specialist := func(args ...string) (string, error) {
+		out, err := exec.Command(casectl, append([]string{"--api", api, "--token", "spec-token-0123456789"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := specialist("cases", "recheck", ids["small-deposit"]); err == nil || !strings.Contains(out, "not waiting for a new look-up") {
+		t.Fatalf("casectl cases recheck of a found deposit: %v\n%s", err, out)
+	}
+	if out, err := specialist("cases", "close", ids["small-deposit"], "--note", "below the minimum; the user was told to send more"); err != nil || !strings.Contains(out, "Status    closed") {
+		t.Fatalf("casectl cases close: %v\n%s", err, out)
+	}
+	st = waitStatus(t, api, as(small.UserID), ids["small-deposit"], recovery.StatusClosed)
+	if last := st.Timeline[len(st.Timeline)-1]; last.Code != "closed" || !strings.Contains(last.Message, "the user was told to send more") {
+		t.Fatalf("closed case timeline: %+v", last)
+	}
+
 	// The wallet team sees the hot wallets the recoveries go to: eth's
 	// holds the 0.3 ETH of the contract deposit less the sweep's gas.
 	wallets := exec.Command(casectl, "--api", api, "--as", "wallet", "wallets")
