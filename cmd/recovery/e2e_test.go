@@ -551,6 +551,9 @@ func TestDevEndToEnd(t *testing.T) {
 	if last := st.Timeline[len(st.Timeline)-1]; last.Code != "closed" || !strings.Contains(last.Message, "the user was told to send more") {
 		t.Fatalf("closed case timeline: %+v", last)
 	}
+	if path := os.Getenv("RECOVERY_RECORD_CLOSED"); path != "" {
+		recordHistory(t, temporalAddr, ids["small-deposit"], path)
+	}
 
 	// The wallet team sees the hot wallets the recoveries go to: eth's
 	// holds the 0.3 ETH of the contract deposit less the sweep's gas.
