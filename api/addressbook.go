@@ -24,20 +24,8 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "importing the address book needs the admin or wallet role"))
 		return
 	}
-	if s.AddressBook == nil {
-		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
-		return
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "text/csv" && ct != "application/json" && ct != "" {
-		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send text/csv or application/json, not %s", ct))
-		return
-	}
-	// The whole body is read before it is parsed: the CSV reader keeps a
-	// read error only as text, and the size limit is told by its type.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAddressBook))
-	if err != nil {
-		s.writeError(w, r, bodyError(err))
+	ct, raw, ok := s.readImport(w, r)
+	if !ok {
 		return
 	}
 	entries, err := parseAddressBook(ct, raw)
@@ -106,6 +94,29 @@ func (s Staff) may(roles ...string) bool {
 		}
 	}
 	return false
+}
+
+// readImport reads the body of an import into the address book (its
+// entries, or the credited deposits): CSV or JSON, at most maxAddressBook
+// bytes, read whole before it is parsed, since the CSV reader keeps a read
+// error only as text and the size limit is told by its type. ok is false
+// when the request was answered with a refusal.
+func (s *server) readImport(w http.ResponseWriter, r *http.Request) (contentType string, raw []byte, ok bool) {
+	if s.AddressBook == nil {
+		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
+		return "", nil, false
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "text/csv" && ct != "application/json" && ct != "" {
+		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send text/csv or application/json, not %s", ct))
+		return "", nil, false
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAddressBook))
+	if err != nil {
+		s.writeError(w, r, bodyError(err))
+		return "", nil, false
+	}
+	return ct, raw, true
 }
 
 // parseAddressBook reads address book entries sent as CSV (text/csv) or

@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"io"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -22,18 +20,8 @@ func (s *server) putCredits(w http.ResponseWriter, r *http.Request, who Staff) {
 		s.writeError(w, r, recovery.Errorf(recovery.EForbidden, "importing credited deposits needs the admin or settlement role"))
 		return
 	}
-	if s.AddressBook == nil {
-		s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "no address book is configured"))
-		return
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "text/csv" && ct != "application/json" && ct != "" {
-		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "send text/csv or application/json, not %s", ct))
-		return
-	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAddressBook))
-	if err != nil {
-		s.writeError(w, r, bodyError(err))
+	ct, raw, ok := s.readImport(w, r)
+	if !ok {
 		return
 	}
 	credits, err := parseCredits(ct, raw)
