@@ -64,7 +64,11 @@ type Decision struct {
 	Batch       bool          `json:"batch,omitempty"`
 	Batchable   bool          `json:"batchable,omitempty"`
 	BatchWindow time.Duration `json:"batch_window,omitempty"`
-	Explanation string        `json:"explanation,omitempty"`
+	// BatchMaxCases and BatchMaxUSD close a batch early when it holds that
+	// many deposits or that much value; zero means no such limit.
+	BatchMaxCases int             `json:"batch_max_cases,omitempty"`
+	BatchMaxUSD   decimal.Decimal `json:"batch_max_usd,omitzero"`
+	Explanation   string          `json:"explanation,omitempty"`
 	// Outcome is "return" for a deposit that, once recovered, is sent
 	// back to the address it came from rather than credited (a token the
 	// exchange lists on no network); "" means it is credited.
@@ -183,7 +187,8 @@ func (r Rule) clone() Rule {
 	c.Conditions = Conditions{
 		MinUSD: cp(r.Conditions.MinUSD), RequiresPrice: cb(r.Conditions.RequiresPrice), MaxAgeDays: ci(r.Conditions.MaxAgeDays),
 		SecuritySignoffAboveUSD: cp(r.Conditions.SecuritySignoffAboveUSD), Batchable: cb(r.Conditions.Batchable),
-		BatchWindowHours: ci(r.Conditions.BatchWindowHours),
+		BatchWindowHours: ci(r.Conditions.BatchWindowHours), BatchMaxCases: ci(r.Conditions.BatchMaxCases),
+		BatchMaxUSD: cp(r.Conditions.BatchMaxUSD),
 	}
 	return c
 }
@@ -212,6 +217,12 @@ func merge(base, over Rule) Rule {
 	}
 	if o.BatchWindowHours != nil {
 		c.BatchWindowHours = o.BatchWindowHours
+	}
+	if o.BatchMaxCases != nil {
+		c.BatchMaxCases = o.BatchMaxCases
+	}
+	if o.BatchMaxUSD != nil {
+		c.BatchMaxUSD = o.BatchMaxUSD
 	}
 	if over.Signoffs != nil {
 		out.Signoffs = over.Signoffs
@@ -269,9 +280,15 @@ func (p *Policy) Decide(network, category string, facts DecideInput) Decision {
 	if d.Batchable && c.BatchWindowHours != nil {
 		d.BatchWindow = time.Duration(*c.BatchWindowHours) * time.Hour
 	}
+	if d.Batchable && c.BatchMaxCases != nil {
+		d.BatchMaxCases = *c.BatchMaxCases
+	}
+	if d.Batchable && c.BatchMaxUSD != nil {
+		d.BatchMaxUSD = *c.BatchMaxUSD
+	}
 	if c.MinUSD != nil && facts.USD.LessThan(*c.MinUSD) {
 		if !d.Batchable {
-			d.Batchable, d.BatchWindow = false, 0
+			d.Batchable, d.BatchWindow, d.BatchMaxCases, d.BatchMaxUSD = false, 0, 0, decimal.Decimal{}
 			return setAction(Park, ReasonBelowMinUSD)
 		}
 		d.Batch = true

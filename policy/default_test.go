@@ -116,7 +116,8 @@ func TestDefaultPolicyOutcomes(t *testing.T) {
 		t.Errorf("eth fee %+v", e.Rule.Fee)
 	}
 	// Batching carries its window.
-	if b := p.Decide("btc", recovery.CategoryBelowMinimum, priced("3")); !b.Batch || !b.Batchable || b.BatchWindow != 168*time.Hour || b.SLA != 336*time.Hour {
+	if b := p.Decide("btc", recovery.CategoryBelowMinimum, priced("3")); !b.Batch || !b.Batchable || b.BatchWindow != 168*time.Hour || b.SLA != 336*time.Hour ||
+		b.BatchMaxCases != 200 || !b.BatchMaxUSD.Equal(decimal.NewFromInt(5000)) {
 		t.Errorf("batch decision %+v", b)
 	}
 	if tron := p.Decide("tron", recovery.CategoryUnlistedToken, priced("1")); tron.Category != recovery.CategoryUnsupportedNetwork || tron.Explanation != "policy.unsupported_network" {

@@ -161,9 +161,12 @@ type Conditions struct {
 	SecuritySignoffAboveUSD *decimal.Decimal `json:"security_signoff_above_usd,omitempty" yaml:"security_signoff_above_usd,omitempty"`
 	// Batchable deposits may be recovered together in one transaction,
 	// sharing its network cost; BatchWindowHours is how long a batch
-	// gathers.
-	Batchable        *bool `json:"batchable,omitempty" yaml:"batchable,omitempty"`
-	BatchWindowHours *int  `json:"batch_window_hours,omitempty" yaml:"batch_window_hours,omitempty"`
+	// gathers. A batch also closes as soon as it holds BatchMaxCases
+	// deposits or BatchMaxUSD of value, whichever comes first.
+	Batchable        *bool            `json:"batchable,omitempty" yaml:"batchable,omitempty"`
+	BatchWindowHours *int             `json:"batch_window_hours,omitempty" yaml:"batch_window_hours,omitempty"`
+	BatchMaxCases    *int             `json:"batch_max_cases,omitempty" yaml:"batch_max_cases,omitempty"`
+	BatchMaxUSD      *decimal.Decimal `json:"batch_max_usd,omitempty" yaml:"batch_max_usd,omitempty"`
 }
 
 // Format is the syntax of a policy document.

@@ -81,6 +81,9 @@ var (
 const (
 	maxHours = 24 * 366 // a year
 	maxDays  = 3660     // ten years
+	// maxBatchCases bounds a batch: a UTXO sweep of this many inputs stays
+	// well under the standard transaction size.
+	maxBatchCases = 500
 )
 
 // Validate checks the meaning of the policy against the networks the
@@ -296,6 +299,10 @@ func (v *validator) rule(path string, r Rule) {
 	if c.BatchWindowHours != nil && (*c.BatchWindowHours <= 0 || *c.BatchWindowHours > maxHours) {
 		v.add(path+".conditions.batch_window_hours", "must be between 1 and %d", maxHours)
 	}
+	if c.BatchMaxCases != nil && (*c.BatchMaxCases < 2 || *c.BatchMaxCases > maxBatchCases) {
+		v.add(path+".conditions.batch_max_cases", "must be between 2 and %d", maxBatchCases)
+	}
+	v.usd(path+".conditions.batch_max_usd", c.BatchMaxUSD)
 	for i, t := range r.Signoffs {
 		switch {
 		case !slices.Contains(recovery.Teams(), t):
@@ -346,8 +353,17 @@ func resolvedProblems(r Rule, action Action) []fieldProblem {
 			out = append(out, fieldProblem{"signoffs", "a recoverable rule needs at least one sign-off team"})
 		}
 	}
-	if r.Conditions.BatchWindowHours != nil && !isTrue(r.Conditions.Batchable) {
-		out = append(out, fieldProblem{"conditions.batch_window_hours", "is set but conditions.batchable is not true"})
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"batch_window_hours", r.Conditions.BatchWindowHours != nil},
+		{"batch_max_cases", r.Conditions.BatchMaxCases != nil},
+		{"batch_max_usd", r.Conditions.BatchMaxUSD != nil},
+	} {
+		if f.set && !isTrue(r.Conditions.Batchable) {
+			out = append(out, fieldProblem{"conditions." + f.name, "is set but conditions.batchable is not true"})
+		}
 	}
 	return out
 }

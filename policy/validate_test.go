@@ -91,8 +91,23 @@ func TestValidateReportsEveryProblemWithItsPath(t *testing.T) {
 		{"batch window without batching", func(p *Policy) {
 			r := p.Defaults[recovery.CategoryWrongNetworkEVM]
 			r.Conditions.BatchWindowHours = ptr(24)
+			r.Conditions.BatchMaxCases = ptr(10)
+			r.Conditions.BatchMaxUSD = ptr(usd("100"))
 			p.Defaults[recovery.CategoryWrongNetworkEVM] = r
-		}, map[string]string{"defaults.wrong_network_evm.conditions.batch_window_hours": "batchable"}},
+		}, map[string]string{
+			"defaults.wrong_network_evm.conditions.batch_window_hours": "batchable",
+			"defaults.wrong_network_evm.conditions.batch_max_cases":    "batchable",
+			"defaults.wrong_network_evm.conditions.batch_max_usd":      "batchable",
+		}},
+		{"batch sizes out of range", func(p *Policy) {
+			r := p.Defaults[recovery.CategoryBelowMinimum]
+			r.Conditions.BatchMaxCases = ptr(1)
+			r.Conditions.BatchMaxUSD = ptr(usd("-5"))
+			p.Defaults[recovery.CategoryBelowMinimum] = r
+		}, map[string]string{
+			"defaults.below_minimum.conditions.batch_max_cases": "between 2",
+			"defaults.below_minimum.conditions.batch_max_usd":   "negative",
+		}},
 		{"conditional network without security", func(p *Policy) {
 			// Direct networks need no threshold; celo's own is gone, and
 			// only its unlisted tokens have security among the teams.
