@@ -288,6 +288,11 @@ func (a *Activities) planSpend(ctx context.Context, node SendNode, n chains.Netw
 // cases sending from one address never take the same one.
 func (a *Activities) SendRecovery(ctx context.Context, req workflows.SendRequest) (*workflows.SentTx, error) {
 	t := req.Tx
+	if a.Ledger == nil {
+		// Nothing is sent that is not recorded first; retried until a
+		// worker with a ledger takes it.
+		return nil, errors.New("this worker has no ledger configured")
+	}
 	node, err := a.Send.Node(t.Network)
 	if err != nil {
 		return nil, err
@@ -455,6 +460,9 @@ func broadcast(ctx context.Context, node SendNode, sd ledger.Send) error {
 // reorged out and lost) is sent again as recorded, with the same nonce or
 // inputs, so that it can never be replaced by a second one.
 func (a *Activities) CheckRecovery(ctx context.Context, req workflows.CheckRequest) (*workflows.TxCheck, error) {
+	if a.Ledger == nil {
+		return nil, errors.New("this worker has no ledger configured")
+	}
 	node, err := a.Send.Node(req.Network)
 	if err != nil {
 		return nil, err
