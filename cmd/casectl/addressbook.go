@@ -11,6 +11,24 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// importCSV sends a CSV file to an import route (PUT) and says how many
+// of what it stored.
+func (g *globals) importCSV(cmd *cobra.Command, path, route, what string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var resp struct {
+		Stored int `json:"stored"`
+	}
+	raw, err := g.send(cmd.Context(), http.MethodPut, route, nil, "text/csv", f, &resp)
+	if err != nil {
+		return err
+	}
+	return g.emit(raw, func(w io.Writer) { fmt.Fprintf(w, "imported %d %s\n", resp.Stored, what) })
+}
+
 func addressBookCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "addressbook", Short: "Import and look up the exchange's deposit addresses"}
 	cmd.AddCommand(&cobra.Command{
@@ -22,19 +40,7 @@ optional. The file is imported whole or not at all: every bad line is
 reported and nothing is stored.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			var resp struct {
-				Stored int `json:"stored"`
-			}
-			raw, err := g.send(cmd.Context(), http.MethodPut, "/v1/addressbook", nil, "text/csv", f, &resp)
-			if err != nil {
-				return err
-			}
-			return g.emit(raw, func(w io.Writer) { fmt.Fprintf(w, "imported %d addresses\n", resp.Stored) })
+			return g.importCSV(cmd, args[0], "/v1/addressbook", "addresses")
 		},
 	})
 	cmd.AddCommand(&cobra.Command{

@@ -1,11 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"os"
-
 	"github.com/spf13/cobra"
 )
 
@@ -26,19 +21,7 @@ amount. Importing the same file again changes nothing. Needs the settlement
 or admin role (in dev: --as settlement).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			var resp struct {
-				Stored int `json:"stored"`
-			}
-			raw, err := g.send(cmd.Context(), http.MethodPut, "/v1/credits", nil, "text/csv", f, &resp)
-			if err != nil {
-				return err
-			}
-			return g.emit(raw, func(w io.Writer) { fmt.Fprintf(w, "imported %d credits\n", resp.Stored) })
+			return g.importCSV(cmd, args[0], "/v1/credits", "credits")
 		},
 	})
 	return cmd
