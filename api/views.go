@@ -150,6 +150,9 @@ type recoveryTxView struct {
 	Confirmations uint64 `json:"confirmations"`
 	Required      uint64 `json:"required_confirmations"`
 	Confirmed     bool   `json:"confirmed"`
+	// Fee is what the transaction paid its network, in base units of the
+	// native asset; in a batch, this case's share of it.
+	Fee string `json:"fee,omitempty"`
 }
 
 // creditView is the credit: the net amount in the asset, the fee taken,
@@ -169,7 +172,11 @@ type creditView struct {
 func newRecoveryView(r *workflows.RecoveryState) (*recoveryView, *creditView) {
 	v := &recoveryView{Method: r.Method, Outcome: r.Outcome, ReturnTo: r.ReturnTo, Failure: r.Failure, Transactions: []recoveryTxView{}}
 	for _, t := range r.Transactions {
-		v.Transactions = append(v.Transactions, recoveryTxView{Network: t.Network, TxHash: t.Hash, Confirmations: t.Confirmations, Required: t.Required, Confirmed: t.Confirmed})
+		tv := recoveryTxView{Network: t.Network, TxHash: t.Hash, Confirmations: t.Confirmations, Required: t.Required, Confirmed: t.Confirmed}
+		if t.Fee != nil {
+			tv.Fee = t.Fee.String()
+		}
+		v.Transactions = append(v.Transactions, tv)
 	}
 	c := r.Credit
 	if c == nil {

@@ -292,6 +292,10 @@ type appeal struct {
 	// rechecked: one asked for it; reopened: a specialist sent a refused
 	// recovery back to the teams.
 	recheckable, rechecked, reopened bool
+	// batched: the decision sends the case to a batch once signed off;
+	// batchResult is what the batch said of it.
+	batched     bool
+	batchResult *BatchResult
 	// acceptedAt is when the user accepted the quote, for the sign-off
 	// wait metrics.
 	acceptedAt time.Time
@@ -325,6 +329,7 @@ func (c *appeal) register(ctx workflow.Context) error {
 		{ReclassifyUpdate, c.reclassify, c.validateReclassify},
 		{ProofUpdate, c.prove, c.validateProof},
 	}
+	handlers = append(handlers, updateHandler{BatchLockUpdate, c.lockInBatch, c.validateLockInBatch})
 	for _, h := range append(handlers, c.deadEndHandlers()...) {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
 			return err
@@ -426,6 +431,13 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	case dec.Action == policy.Park:
 		c.event(ctx, "decision.park", params)
 		c.setStatus(ctx, recovery.StatusParked)
+	case dec.Batch && workflow.GetVersion(ctx, batchChange, workflow.DefaultVersion, 1) == 1:
+		// Quoted and signed off like any recovery (the network cost an
+		// upper bound: the batch shares it), then recovered in a batch.
+		c.batched = true
+		c.event(ctx, "decision.batch", params)
+		c.askProof(ctx, d.Category, d.OwnerMismatch)
+		c.setStatus(ctx, recovery.StatusAwaitingQuote)
 	case dec.Batch:
 		c.event(ctx, "decision.batch", params)
 		c.setStatus(ctx, recovery.StatusAwaitingBatch)

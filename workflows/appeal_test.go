@@ -127,7 +127,9 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 	}{
 		{recovery.CategoryWrongNetworkEVM, policy.Direct, false, recovery.StatusAwaitingAcceptance, false, "decision.direct"},
 		{recovery.CategoryUnlistedToken, policy.Conditional, false, recovery.StatusAwaitingAcceptance, false, "decision.conditional"},
-		{recovery.CategoryBelowMinimum, policy.Conditional, true, recovery.StatusAwaitingBatch, false, "decision.batch"},
+		// A batched deposit is quoted (and signed off) first; it waits in its
+		// batch after that.
+		{recovery.CategoryBelowMinimum, policy.Conditional, true, recovery.StatusAwaitingAcceptance, false, "decision.batch"},
 		{recovery.CategoryUnsupportedNetwork, policy.Park, false, recovery.StatusParked, false, "decision.park"},
 		{recovery.CategoryAlreadyCredited, policy.Reject, false, recovery.StatusNotRecoverable, true, "decision.reject"},
 		{diagnosis.CategoryRegularDeposit, "", false, recovery.StatusUnderReview, false, ""},

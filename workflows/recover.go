@@ -218,6 +218,8 @@ type RecoveryState struct {
 	HotWallet    string       `json:"hot_wallet,omitempty"`
 	Transactions []RecoveryTx `json:"transactions,omitempty"`
 	Credit       *Credit      `json:"credit,omitempty"`
+	// Batch is the batch the case was recovered in.
+	Batch string `json:"batch,omitempty"`
 	// Outcome is credit or return; ReturnTo is where a return goes.
 	Outcome  string `json:"outcome,omitempty"`
 	ReturnTo string `json:"return_to,omitempty"`
@@ -277,6 +279,9 @@ func (c *appeal) recover(ctx workflow.Context) error {
 	if c.st.Status != recovery.StatusApproved || c.st.Closed || c.reclass != nil ||
 		workflow.GetVersion(ctx, recoverChange, workflow.DefaultVersion, 1) != 1 {
 		return nil
+	}
+	if c.batched {
+		return c.recoverInBatch(ctx)
 	}
 	d := c.st.Diagnosis
 	if c.st.Deposit == nil || d == nil || c.st.Quote == nil {
@@ -373,10 +378,19 @@ func (c *appeal) credit(ctx workflow.Context, depositID string, plan RecoveryPla
 		Deposit: c.st.Deposit.Amount, ServiceFee: serviceFee, NetworkCostCharged: costCharged, PriceUSD: q.Price.Value,
 	}
 	req.CostPaid = costPaid(q, paid)
+	if c.batched && q.NetworkCost != nil && q.NetworkCost.Asset == q.Asset && costCharged.Cmp(paid) > 0 {
+		// The quote charged the cost of a recovery alone, an upper bound:
+		// the user pays their share of the batch's.
+		req.NetworkCostCharged = new(big.Int).Set(paid)
+	}
 	if err := workflow.ExecuteActivity(ledgerOptions(ctx), CreditActivityName, req).Get(ctx, nil); err != nil {
 		return c.recoveryFailed(ctx, refusalMessage(err))
 	}
-	cr := &Credit{Asset: q.Asset, Decimals: q.Decimals, NetBase: q.NetBase, Net: q.Net, Fee: q.Fee, At: now}
+	netBase := new(big.Int).Sub(req.Deposit, req.ServiceFee)
+	netBase.Sub(netBase, req.NetworkCostCharged)
+	taken := new(big.Int).Add(req.ServiceFee, req.NetworkCostCharged)
+	cr := &Credit{Asset: q.Asset, Decimals: q.Decimals, NetBase: netBase, Net: decimal.NewFromBigInt(netBase, -q.Decimals),
+		Fee: decimal.NewFromBigInt(taken, -q.Decimals), At: now}
 	if txs := c.st.Recovery.Transactions; len(txs) > 0 {
 		cr.TxHash = txs[len(txs)-1].Hash
 	}
@@ -388,7 +402,7 @@ func (c *appeal) credit(ctx workflow.Context, depositID string, plan RecoveryPla
 		cr.ReturnedTo, cr.ReturnTxHash = plan.ReturnTo, txs[len(txs)-1].Hash
 	}
 	c.st.Recovery.Credit = cr
-	c.event(ctx, "recovery.credited", map[string]string{"net": q.Net.String(), "asset": q.Asset, "tx_hash": cr.TxHash})
+	c.event(ctx, "recovery.credited", map[string]string{"net": cr.Net.String(), "asset": q.Asset, "tx_hash": cr.TxHash})
 	c.setStatus(ctx, recovery.StatusCredited)
 	c.st.Closed = true
 	m := c.metrics(ctx)

@@ -197,6 +197,7 @@ type appealStatus struct {
 			TxHash        string `json:"tx_hash"`
 			Confirmations uint64 `json:"confirmations"`
 			Confirmed     bool   `json:"confirmed"`
+			Fee           string `json:"fee"`
 		} `json:"transactions"`
 		Failure string `json:"failure"`
 	} `json:"recovery"`

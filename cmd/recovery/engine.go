@@ -88,6 +88,12 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.CreditRecovery, activity.RegisterOptions{Name: workflows.CreditActivityName})
 	w.RegisterActivityWithOptions(acts.JoinCase, activity.RegisterOptions{Name: workflows.JoinActivityName})
 	w.RegisterActivityWithOptions(acts.PostReturn, activity.RegisterOptions{Name: workflows.ReturnActivityName})
+	w.RegisterWorkflowWithOptions(workflows.BatchWorkflow, workflow.RegisterOptions{Name: workflows.BatchWorkflowName})
+	w.RegisterActivityWithOptions(acts.JoinBatch, activity.RegisterOptions{Name: workflows.JoinBatchActivityName})
+	w.RegisterActivityWithOptions(acts.LockBatchMembers, activity.RegisterOptions{Name: workflows.LockBatchActivityName})
+	w.RegisterActivityWithOptions(acts.PlanBatch, activity.RegisterOptions{Name: workflows.PlanBatchActivityName})
+	w.RegisterActivityWithOptions(acts.SendBatch, activity.RegisterOptions{Name: workflows.SendBatchActivityName})
+	w.RegisterActivityWithOptions(acts.NotifyBatch, activity.RegisterOptions{Name: workflows.NotifyBatchActivityName})
 	return w
 }
 

@@ -76,15 +76,23 @@ func TestDevOnExternalNodes(t *testing.T) {
 
 // startOnNode starts recovery dev with eth on the node at url (chain id
 // 1337, 2 confirmations) and no local chains, the settings in extra and the
-// network entries in networks added to its config file, and three staff: wanda (wallet, token
-// wallet-token-0123456789), seth (settlement, settle-token-0123456789) and
-// fay (finance, finance-token-012345678). It returns the engine, its data
-// directory and the address of its Temporal frontend.
+// network entries in networks added to its config file; see startWith.
 func startOnNode(t *testing.T, url, extra, networks string) (e *engine, dataDir, temporalAddr string) {
+	t.Helper()
+	return startWith(t, "  - {id: eth, rpc: ["+url+"], chain_id: 1337, confirmations: 2}\n"+networks, extra)
+}
+
+// startWith starts recovery dev with the network entries in networks (a
+// YAML list's lines), the settings in extra, and three staff: wanda
+// (wallet, token wallet-token-0123456789), seth (settlement,
+// settle-token-0123456789) and fay (finance, finance-token-012345678). It
+// returns the engine, its data directory and the address of its Temporal
+// frontend.
+func startWith(t *testing.T, networks, extra string) (e *engine, dataDir, temporalAddr string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "recovery.yaml")
-	cfg := extra + "networks:\n  - {id: eth, rpc: [" + url + "], chain_id: 1337, confirmations: 2}\n" + networks +
+	cfg := extra + "networks:\n" + networks +
 		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
 		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
 		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"

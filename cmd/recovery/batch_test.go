@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/wire/v2"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/internal/nodetest"
+	"github.com/misdeposit/recovery/policy"
+)
+
+// Small deposits on a UTXO chain are recovered in one batch: each case is
+// quoted, accepted and signed off, and joins the open batch; a case
+// withdrawn while the batch is open leaves it; when the batch is full one
+// transaction spends every remaining deposit to the hot wallet, and each
+// case is credited once with its share of that transaction's fee.
+func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the engine and a regtest node")
+	}
+	const deposits, sats = 21, 10_000 // 0.0001 BTC each, 9 USD at the dev price: below the 50 USD minimum
+	n, w, _ := nodetest.FundedBTCD(t)
+	ctx := nodetest.Context(t)
+	// The chain gathers confirmations as a live one would.
+	mining, stop := context.WithCancel(ctx)
+	var miner sync.WaitGroup
+	miner.Go(func() {
+		for mining.Err() == nil {
+			_ = n.Generate(mining, 1)
+			select {
+			case <-mining.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	})
+	defer func() { stop(); miner.Wait() }()
+
+	doc := withVersion(t, policy.DefaultDocument(), "batch.test")
+	doc = []byte(strings.Replace(string(doc), "batch_max_cases: 200", fmt.Sprintf("batch_max_cases: %d", deposits), 1))
+	dir := t.TempDir()
+	polPath := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(polPath, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rpc := fmt.Sprintf("http://%s:%s@%s", n.User(), n.Pass(), n.Host())
+	e, _, _ := startWith(t, "  - {id: btc, rpc: ["+rpc+"], params: btc-regtest, confirmations: 1, min_deposit: \"0.001\"}\n", "policy_file: "+polPath+"\n")
+	defer e.stop(t)
+	api := e.api
+
+	// One payment to 21 users' btc deposit addresses: 21 small deposits.
+	params, _ := utxo.ParamsFor("btc-regtest")
+	tokens, addrs := make([]string, deposits), make([]string, deposits)
+	var outs []*wire.TxOut
+	for i := range deposits {
+		user := fmt.Sprintf("small%02d", i)
+		var issued struct{ Token, Address string }
+		if code := call(t, "POST", api+"/v1/dev/user-token", "", map[string]any{"user_id": user}, &issued); code != 200 {
+			t.Fatalf("user token: %d", code)
+		}
+		tokens[i] = issued.Token
+		if code := call(t, "GET", api+"/v1/deposit-address?user_id="+user+"&network=btc", "", nil, &issued); code != 200 {
+			t.Fatalf("deposit address: %d", code)
+		}
+		addrs[i] = issued.Address
+		info, err := utxo.DecodeAddress(params, issued.Address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script, err := info.Script()
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, wire.NewTxOut(sats, script))
+	}
+	txid, err := w.SendOutputs(ctx, n, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, deposits)
+	for i := range deposits {
+		var created struct {
+			AppealID string `json:"appeal_id"`
+		}
+		if code := call(t, "POST", api+"/v1/appeals", tokens[i], map[string]any{"network": "btc", "tx_hash": txid, "to_address": addrs[i], "user_id": fmt.Sprintf("small%02d", i)}, &created); code != 202 && code != 200 {
+			t.Fatalf("appeal %d: %d", i, code)
+		}
+		ids[i] = created.AppealID
+	}
+	for i, id := range ids {
+		st := waitStatus(t, api, tokens[i], id, recovery.StatusAwaitingAcceptance)
+		if st.Category != recovery.CategoryBelowMinimum || st.Decision == nil || !slices.Contains(st.codes(), "decision.batch") {
+			t.Fatalf("small deposit %d: %+v", i, st)
+		}
+		if code := call(t, "POST", api+"/v1/appeals/"+id+"/quote", tokens[i], map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
+			t.Fatalf("accept %d: %d", i, code)
+		}
+		if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", "wallet-token-0123456789", map[string]any{"team": "wallet", "approve": true}, nil); code != 200 {
+			t.Fatalf("sign-off %d: %d", i, code)
+		}
+		if i == 0 {
+			// The first case leaves the batch while it is open.
+			waitStatus(t, api, tokens[0], id, recovery.StatusAwaitingBatch)
+			if code := call(t, "POST", api+"/v1/appeals/"+id+"/withdraw", tokens[0], map[string]any{"reason": "changed my mind"}, nil); code != 200 {
+				t.Fatalf("withdraw from an open batch: %d", code)
+			}
+		}
+	}
+	signed := time.Now()
+	var sweep string
+	var shares int64
+	for i, id := range ids[1:] {
+		st := waitStatus(t, api, tokens[i+1], id, recovery.StatusCredited)
+		c, r := st.Credit, st.Recovery
+		if c == nil || r == nil || len(r.Transactions) != 1 || c.TxHash != r.Transactions[0].TxHash {
+			t.Fatalf("case %s: credit %+v, recovery %+v", id, c, r)
+		}
+		if sweep == "" {
+			sweep = c.TxHash
+		}
+		if c.TxHash != sweep {
+			t.Fatalf("case %s was recovered by %s, another case by %s: not one transaction", id, c.TxHash, sweep)
+		}
+		share, ok := new(big.Int).SetString(r.Transactions[0].Fee, 10)
+		if !ok || share.Sign() <= 0 {
+			t.Fatalf("case %s: share of the fee %q", id, r.Transactions[0].Fee)
+		}
+		shares += share.Int64()
+	}
+	t.Logf("%d small deposits: from the last sign-off to the last credit in %s", deposits-1, time.Since(signed).Round(100*time.Millisecond))
+	if st := waitStatus(t, api, tokens[0], ids[0], recovery.StatusWithdrawn); st.Credit != nil {
+		t.Fatalf("the withdrawn case was credited: %+v", st.Credit)
+	}
+
+	// On chain: the withdrawn case's output is untouched; the others were
+	// spent by the one sweep, whose one output is theirs less its fee,
+	// shared among them to the satoshi.
+	c, err := utxo.Dial(chains.Network{ID: "btc", Family: recovery.FamilyUTXO, Params: "btc-regtest", Confirmations: 1}, n.Host(), n.User(), n.Pass())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Output(ctx, sweep, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept := int64((deposits - 1) * sats)
+	if fee := swept - out.Amount; fee <= 0 || fee != shares {
+		t.Fatalf("the sweep paid %d sat of fee; the cases' shares add up to %d", fee, shares)
+	}
+	tx, err := c.LookupTx(ctx, sweep)
+	if err != nil || len(tx.Transfers) != 1 {
+		t.Fatalf("the sweep %s: %+v %v", sweep, tx, err)
+	}
+	first, err := c.Output(ctx, txid, 0)
+	if err != nil || !first.Unspent {
+		t.Fatalf("the withdrawn case's deposit: %+v %v; want it unspent", first, err)
+	}
+	var report struct {
+		Total struct {
+			Cases int `json:"cases"`
+		} `json:"total"`
+	}
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != deposits-1 {
+		t.Fatalf("credits in the ledger: %d %+v; want %d", code, report, deposits-1)
+	}
+}

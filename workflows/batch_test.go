@@ -1,0 +1,135 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/policy"
+)
+
+func newBatchEnv() *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(BatchWorkflow, workflow.RegisterOptions{Name: BatchWorkflowName})
+	env.RegisterActivityWithOptions(func(context.Context, LockBatchRequest) ([]string, error) { return nil, errors.New("mocked") }, activity.RegisterOptions{Name: LockBatchActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, PlanBatchRequest) (*BatchPlan, error) { return nil, errors.New("mocked") }, activity.RegisterOptions{Name: PlanBatchActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, SendBatchRequest) (*SentTx, error) { return nil, errors.New("mocked") }, activity.RegisterOptions{Name: SendBatchActivityName})
+	env.RegisterActivityWithOptions(func(context.Context, NotifyBatchRequest) error { return errors.New("mocked") }, activity.RegisterOptions{Name: NotifyBatchActivityName})
+	registerRecoveryStubs(env)
+	return env
+}
+
+func member(n int) BatchMember {
+	return BatchMember{CaseID: "btc.case" + string(rune('a'+n)), DepositID: "btc.dep" + string(rune('a'+n)) + ".o0", TxHash: "h",
+		Owner: "u", Deposit: recovery.Transfer{Kind: recovery.KindOutput, Amount: big.NewInt(10_000)}, USD: decimal.NewFromInt(9)}
+}
+
+// A batch closes as soon as it is full, locks the members still in (a
+// withdrawn one drops out), sends one transaction for them and tells each
+// its transaction and its share of the cost.
+func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) {
+	env := newBatchEnv()
+	var late *error
+	env.RegisterDelayedCallback(func() {
+		for i := range 3 {
+			staffUpdate(env, BatchJoinUpdate, member(i))
+		}
+		late = staffUpdate(env, BatchJoinUpdate, member(3))
+	}, time.Minute)
+	env.OnActivity(LockBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r LockBatchRequest) ([]string, error) {
+		require.Len(t, r.CaseIDs, 3)
+		return []string{r.CaseIDs[0], r.CaseIDs[2]}, nil // the second was withdrawn
+	})
+	env.OnActivity(PlanBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r PlanBatchRequest) (*BatchPlan, error) {
+		require.Len(t, r.Members, 2)
+		return &BatchPlan{Method: MethodUTXOSpend, Txs: []BatchTx{{Members: []string{r.Members[0].CaseID, r.Members[1].CaseID},
+			Shares: []*big.Int{big.NewInt(70), big.NewInt(71)}, Sweep: &PlannedSweep{Network: "btc", Fee: big.NewInt(141)}}}}, nil
+	})
+	env.OnActivity(SendBatchActivityName, mock.Anything, mock.Anything).Return(&SentTx{Hash: "sweep"}, nil).Once()
+	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStatePending, Confirmations: 1, Required: 2}, nil).Once()
+	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(141)}, nil).Once()
+	var told NotifyBatchRequest
+	env.OnActivity(NotifyBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r NotifyBatchRequest) error {
+		told = r
+		return nil
+	})
+	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.btc.BTC.1.0", Network: "btc", Asset: "BTC", Window: 24 * time.Hour, MaxCases: 3, Poll: time.Second})
+
+	require.NoError(t, env.GetWorkflowError())
+	var st BatchState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	refusedAs(t, *late, ErrBatchClosed)
+	require.Equal(t, BatchDone, st.Status)
+	require.Len(t, st.Members, 3)
+	require.Len(t, st.Transactions, 1)
+	require.True(t, st.Transactions[0].Confirmed)
+	require.Equal(t, []string{member(0).CaseID, member(2).CaseID}, told.Order)
+	require.Equal(t, "sweep", told.Results[member(0).CaseID].TxHash)
+	require.Equal(t, "71", told.Results[member(2).CaseID].Share.String())
+	require.NotContains(t, told.Results, member(1).CaseID)
+}
+
+// A case the policy sends to a batch is quoted and signed off first, joins
+// the batch, is held once the batch closes (no withdrawal then), and is
+// credited from the batch's result with its share of the cost, which
+// settles the upper bound the quote charged.
+func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
+	env := newEnv(t)
+	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
+	res := ownedBy("u1")
+	res.Diagnosis.Category = recovery.CategoryBelowMinimum
+	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
+	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
+	offered(t, env, res)
+	signedOff(t, env)
+	var joined JoinBatchRequest
+	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r JoinBatchRequest) (string, error) {
+		joined = r
+		return "batch.eth.ETH.1.0", nil
+	})
+	var waiting, locked *AppealState
+	var withdrawn *error
+	env.RegisterDelayedCallback(func() {
+		waiting = query(t, env)
+		staffUpdate(env, BatchLockUpdate, BatchLockRequest{BatchID: "batch.eth.ETH.1.0"})
+	}, 2*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		locked = query(t, env)
+		withdrawn = staffUpdate(env, WithdrawUpdate, WithdrawRequest{})
+		env.SignalWorkflow(BatchResultSignal, BatchResult{BatchID: "batch.eth.ETH.1.0", TxHash: "0xsweep", Confirmations: 3, Required: 3, Share: big.NewInt(1000)})
+	}, 3*time.Hour)
+	var credited CreditRequest
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r CreditRequest) error {
+		credited = r
+		return nil
+	})
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.NoError(t, env.GetWorkflowError())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, 20, joined.MaxCases)
+	require.Equal(t, "eth."+hash+".v", joined.Member.DepositID)
+	require.Equal(t, recovery.StatusAwaitingBatch, waiting.Status)
+	require.Equal(t, recovery.StatusRecovering, locked.Status)
+	refusedAs(t, *withdrawn, ErrConflict)
+	require.Equal(t, recovery.StatusCredited, st.Status)
+	require.Equal(t, "1000", credited.CostAmount.String(), "the share of the batch's cost was paid")
+	require.Equal(t, "1000", credited.NetworkCostCharged.String(), "the quote's upper bound is settled at the share")
+	require.Equal(t, "0xsweep", st.Recovery.Credit.TxHash)
+	require.Equal(t, "batch.eth.ETH.1.0", st.Recovery.Batch)
+	wantNet := new(big.Int).Sub(credited.Deposit, credited.ServiceFee)
+	wantNet.Sub(wantNet, big.NewInt(1000))
+	require.Equal(t, wantNet.String(), st.Recovery.Credit.NetBase.String())
+}
