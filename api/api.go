@@ -120,6 +120,8 @@ func (s *server) routes() []route {
 		f("PUT /v1/policy", s.staff(s.putPolicy)),
 		f("GET /v1/reports/fees", s.staff(s.feeReport)),
 		f("GET /v1/wallets", s.staff(s.listWallets)),
+		f("GET /v1/batches", s.staff(s.listBatches)),
+		f("GET /v1/batches/{id}", s.staff(s.getBatch)),
 		// Operations.
 		f("GET /healthz", s.health),
 		{"GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{s.metrics.registry, obs.Registry}, promhttp.HandlerOpts{})},

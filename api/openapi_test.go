@@ -83,6 +83,7 @@ var bodies = map[string]any{
 	"Deposit": depositView{}, "Chain": chainView{}, "Decision": decisionView{}, "Quote": quoteView{},
 	"Price": priceView{}, "QuoteLine": quoteLineView{}, "Advice": adviceView{}, "TimelineEntry": timelineEntry{},
 	"Recovery": recoveryView{}, "RecoveryTx": recoveryTxView{}, "Credit": creditView{}, "Wallet": Wallet{}, "WalletList": walletList{},
+	"BatchList": batchList{}, "BatchSummary": batchSummary{}, "Batch": workflows.BatchState{}, "BatchMember": workflows.BatchMember{},
 	"QuoteAnswer": quoteAnswer{}, "WithdrawRequest": workflows.WithdrawRequest{},
 	"NetworkList": networkList{}, "Network": networkView{}, "Token": chains.Token{}, "NodeHealth": pool.NodeHealth{},
 	"DevUserTokenRequest": devUserTokenRequest{}, "DevUserToken": devUserTokenView{}, "DepositAddress": depositAddressView{},

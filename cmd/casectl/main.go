@@ -59,6 +59,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cases.AddCommand(casesListCmd(g), casesShowCmd(g), casesAssignCmd(g), casesNoteCmd(g), casesEscalateCmd(g), casesReclassifyCmd(g), casesSignoffCmd(g),
 		casesRecheckCmd(g), casesCloseCmd(g), casesReopenCmd(g), casesConfirmProofCmd(g), casesReassignClaimantCmd(g))
 	root.AddCommand(cases, networksCmd(g), demoCmd(g), addressBookCmd(g), policyCmd(g), reportsCmd(g), walletsCmd(g))
-	root.AddCommand(creditsCmd(g))
+	root.AddCommand(creditsCmd(g), batchesCmd(g))
 	return root.ExecuteContext(ctx)
 }

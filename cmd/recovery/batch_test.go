@@ -166,6 +166,28 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 	if err != nil || !first.Unspent {
 		t.Fatalf("the withdrawn case's deposit: %+v %v; want it unspent", first, err)
 	}
+	// Staff see the batch: 21 members, 20 locked in, one transaction.
+	var batches struct {
+		Batches []struct {
+			ID      string `json:"id"`
+			Status  string `json:"status"`
+			Members int    `json:"members"`
+		} `json:"batches"`
+	}
+	if code := call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &batches); code != 200 || len(batches.Batches) != 1 ||
+		batches.Batches[0].Status != "done" || batches.Batches[0].Members != deposits {
+		t.Fatalf("batches: %d %+v", code, batches)
+	}
+	var b struct {
+		Locked       []string `json:"locked"`
+		Transactions []struct {
+			Hash string `json:"hash"`
+		} `json:"transactions"`
+	}
+	if code := call(t, "GET", api+"/v1/batches/"+batches.Batches[0].ID, "wallet-token-0123456789", nil, &b); code != 200 ||
+		len(b.Locked) != deposits-1 || len(b.Transactions) != 1 || b.Transactions[0].Hash != sweep || slices.Contains(b.Locked, ids[0]) {
+		t.Fatalf("batch %s: %d %+v", batches.Batches[0].ID, code, b)
+	}
 	var report struct {
 		Total struct {
 			Cases int `json:"cases"`
