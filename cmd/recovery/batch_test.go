@@ -56,7 +56,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 	}
 	rpc := fmt.Sprintf("http://%s:%s@%s", n.User(), n.Pass(), n.Host())
 	e, _, _ := startWith(t, "  - {id: btc, rpc: ["+rpc+"], params: btc-regtest, confirmations: 1, min_deposit: \"0.001\"}\n", "policy_file: "+polPath+"\n")
-	defer e.stop(t)
+	defer func() { e.stop(t) }()
 	api := e.api
 
 	// One payment to 21 users' btc deposit addresses: 21 small deposits.
@@ -118,6 +118,34 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 		}
 	}
 	signed := time.Now()
+	// The engine stops as soon as the batch has sent its transaction, and
+	// starts again: the same transaction is followed, each case credited
+	// once.
+	var inFlight struct {
+		Batches []struct {
+			ID string `json:"id"`
+		} `json:"batches"`
+	}
+	deadline := time.Now().Add(time.Minute)
+	for sent := false; !sent; {
+		if time.Now().After(deadline) {
+			t.Fatal("the batch sent no transaction")
+		}
+		time.Sleep(200 * time.Millisecond)
+		if call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &inFlight); len(inFlight.Batches) == 1 {
+			var b struct {
+				Status       string                  `json:"status"`
+				Transactions []struct{ Hash string } `json:"transactions"`
+			}
+			sent = call(t, "GET", api+"/v1/batches/"+inFlight.Batches[0].ID, "wallet-token-0123456789", nil, &b) == 200 && len(b.Transactions) == 1
+			if sent {
+				t.Logf("engine stopped with the batch %s", b.Status)
+			}
+		}
+	}
+	e.stop(t)
+	e = startEngine(t, e.args)
+	api = e.api
 	var sweep string
 	var shares int64
 	for i, id := range ids[1:] {

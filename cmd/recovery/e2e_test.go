@@ -57,6 +57,8 @@ func freePort(t *testing.T) string {
 }
 
 type engine struct {
+	// args start the engine again on the same data (restart).
+	args   []string
 	api    string
 	cancel context.CancelFunc
 	done   chan error
@@ -71,7 +73,7 @@ func startEngine(t *testing.T, args []string) *engine {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := &syncBuffer{}, &syncBuffer{}
-	e := &engine{cancel: cancel, done: make(chan error, 1), stderr: errOut}
+	e := &engine{cancel: cancel, done: make(chan error, 1), stderr: errOut, args: args}
 	noEnv := func(string) string { return "" }
 	go func() { e.done <- run(ctx, args, noEnv, out, errOut) }()
 	deadline := time.After(4 * time.Minute)
