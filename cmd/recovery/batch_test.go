@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/internal/nodetest"
 	"github.com/misdeposit/recovery/policy"
 )
@@ -223,5 +225,91 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 	}
 	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != deposits-1 {
 		t.Fatalf("credits in the ledger: %d %+v; want %d", code, report, deposits-1)
+	}
+}
+
+// Small deposits on an EVM network are batched too: once the batch is
+// full each deposit address is swept to the hot wallet, each paying its
+// own gas as its share, and each case is credited once.
+func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the engine and a dev chain")
+	}
+	const deposits = 10
+	sender, senderAddr := nodetest.Key(t)
+	node, eth := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: time.Second,
+		Alloc: nodetest.Alloc(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil), senderAddr)})
+	doc := withVersion(t, policy.DefaultDocument(), "batch.evm.test")
+	doc = []byte(strings.Replace(string(doc), "batch_max_cases: 200", fmt.Sprintf("batch_max_cases: %d", deposits), 1))
+	polPath := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(polPath, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := startWith(t, "  - {id: eth, rpc: ["+node.URL()+"], chain_id: 1337, confirmations: 2, min_deposit: \"0.01\"}\n", "policy_file: "+polPath+"\n")
+	defer e.stop(t)
+	api := e.api
+	ctx := nodetest.Context(t)
+	small := big.NewInt(1_000_000_000_000_000) // 0.001 ETH, 3 USD at the dev price
+	tokens, ids := make([]string, deposits), make([]string, deposits)
+	for i := range deposits {
+		user := fmt.Sprintf("tiny%02d", i)
+		var issued struct{ Token, Address string }
+		if code := call(t, "POST", api+"/v1/dev/user-token", "", map[string]any{"user_id": user}, &issued); code != 200 {
+			t.Fatalf("user token: %d", code)
+		}
+		tokens[i] = issued.Token
+		if code := call(t, "GET", api+"/v1/deposit-address?user_id="+user+"&network=eth", "", nil, &issued); code != 200 {
+			t.Fatalf("deposit address: %d", code)
+		}
+		hash, err := evmnode.SendValue(ctx, eth, sender, common.HexToAddress(issued.Address), small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var created struct {
+			AppealID string `json:"appeal_id"`
+		}
+		if code := call(t, "POST", api+"/v1/appeals", tokens[i], map[string]any{"network": "eth", "tx_hash": hash.Hex(), "to_address": issued.Address, "user_id": user}, &created); code != 202 {
+			t.Fatalf("appeal %d: %d", i, code)
+		}
+		ids[i] = created.AppealID
+	}
+	for i, id := range ids {
+		st := waitStatus(t, api, tokens[i], id, recovery.StatusAwaitingAcceptance)
+		if st.Category != recovery.CategoryBelowMinimum || !slices.Contains(st.codes(), "decision.batch") {
+			t.Fatalf("small deposit %d: %+v", i, st)
+		}
+		if code := call(t, "POST", api+"/v1/appeals/"+id+"/quote", tokens[i], map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
+			t.Fatalf("accept %d: %d", i, code)
+		}
+		if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", "wallet-token-0123456789", map[string]any{"team": "wallet", "approve": true}, nil); code != 200 {
+			t.Fatalf("sign-off %d: %d", i, code)
+		}
+	}
+	hashes := map[string]bool{}
+	for i, id := range ids {
+		st := waitStatus(t, api, tokens[i], id, recovery.StatusCredited)
+		r := st.Recovery
+		if r == nil || len(r.Transactions) != 1 || st.Credit == nil {
+			t.Fatalf("case %s: %+v", id, st)
+		}
+		tx, _, err := eth.TransactionByHash(ctx, common.HexToHash(r.Transactions[0].TxHash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gas := new(big.Int).Mul(tx.GasPrice(), big.NewInt(21000)); r.Transactions[0].Fee != gas.String() {
+			t.Fatalf("case %s: its share %s, its sweep's gas %s", id, r.Transactions[0].Fee, gas)
+		}
+		hashes[r.Transactions[0].TxHash] = true
+	}
+	if len(hashes) != deposits {
+		t.Fatalf("%d sweeps for %d deposit addresses", len(hashes), deposits)
+	}
+	var report struct {
+		Total struct {
+			Cases int `json:"cases"`
+		} `json:"total"`
+	}
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != deposits {
+		t.Fatalf("credits in the ledger: %d %+v; want %d", code, report, deposits)
 	}
 }
