@@ -23,7 +23,7 @@ var wayOut = map[string]string{
 	recovery.StatusConfirming:         "engine: confirmed, or under_review after the last poll",
 	recovery.StatusUnderReview:        "specialist: recheck (too long unconfirmed), reclassify, reopen (a team refused), close (TestReopenARefusedRecovery)",
 	recovery.StatusParked:             "engine: a policy that supports it resumes it; specialist: reclassify or close (TestCloseAParkedCase)",
-	recovery.StatusAwaitingBatch:      "specialist: close (batches come with their own workflow)",
+	recovery.StatusAwaitingBatch:      "engine: the batch closes at its window or size (TestBatchedCaseIsCreditedWithItsShare); user: withdraw while it is open; specialist: close",
 	recovery.StatusAwaitingQuote:      "engine: the quote; specialist: close",
 	recovery.StatusAwaitingAcceptance: "user: accept or decline; specialist: confirm-proof, reassign-claimant, close (TestConfirmProofAndReassignClaimant)",
 	recovery.StatusAwaitingSignoffs:   "teams: sign off or refuse; engine: escalates past the SLA; specialist: close",
