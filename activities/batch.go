@@ -39,7 +39,7 @@ func (a *Activities) JoinBatch(ctx context.Context, req workflows.JoinBatchReque
 		return "", errors.New("this worker cannot reach Temporal")
 	}
 	window := req.Window
-	if window <= 0 {
+	if window < time.Second {
 		window = defaultBatchWindow
 	}
 	slot := time.Now().Unix() / int64(window/time.Second)
@@ -48,8 +48,8 @@ func (a *Activities) JoinBatch(ctx context.Context, req workflows.JoinBatchReque
 		id := fmt.Sprintf("batch.%s.%s.%d.%d", req.Network, asset, slot, k)
 		// The window left in this slot: a batch closes at its slot's end.
 		left := time.Until(time.Unix((slot+1)*int64(window/time.Second), 0))
-		in := workflows.BatchInput{ID: id, Network: req.Network, Asset: req.Asset, Window: max(left, time.Second),
-			MaxCases: req.MaxCases, MaxUSD: req.MaxUSD, Poll: req.Poll}
+		in := workflows.BatchInput{ID: id, Network: req.Network, Asset: req.Asset, BatchLimits: req.BatchLimits}
+		in.Window = max(left, time.Second)
 		start := a.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 			ID: id, TaskQueue: workflows.TaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -287,17 +287,9 @@ func (a *Activities) signSweep(ctx context.Context, s workflows.PlannedSweep) (l
 	if err != nil {
 		return ledger.Send{}, refused("%s", recovery.ErrorMessage(err))
 	}
-	params, err := utxo.ParamsFor(n.Params)
+	script, err := outputScript(n, s.To)
 	if err != nil {
-		return ledger.Send{}, refused("%v", err)
-	}
-	to, err := utxo.DecodeAddress(params, s.To)
-	if err != nil {
-		return ledger.Send{}, refused("the hot wallet address %q: %s", s.To, recovery.ErrorMessage(err))
-	}
-	script, err := to.Script()
-	if err != nil {
-		return ledger.Send{}, refused("the hot wallet address %q: %v", s.To, err)
+		return ledger.Send{}, err
 	}
 	sweep := utxo.Sweep{To: script, Fee: s.Fee.Int64()}
 	for _, in := range s.Inputs {

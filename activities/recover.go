@@ -398,17 +398,9 @@ func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.Send
 		}
 		sd.Hash, sd.Nonce = signed.Hash().Hex(), &nonce
 	case recovery.FamilyUTXO:
-		params, err := utxo.ParamsFor(n.Params)
+		script, err := outputScript(n, t.To)
 		if err != nil {
-			return ledger.Send{}, refused("%v", err)
-		}
-		to, err := utxo.DecodeAddress(params, t.To)
-		if err != nil {
-			return ledger.Send{}, refused("the hot wallet address %q: %s", t.To, recovery.ErrorMessage(err))
-		}
-		script, err := to.Script()
-		if err != nil {
-			return ledger.Send{}, refused("the hot wallet address %q: %v", t.To, err)
+			return ledger.Send{}, err
 		}
 		spend := utxo.Spend{TxID: t.Prev, Index: t.PrevIndex, PrevScript: t.PrevScript, Amount: t.PrevAmount, To: script, Fee: t.Fee.Int64()}
 		msg, err := utxo.BuildSpend(spend)
@@ -439,6 +431,24 @@ func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.Send
 		return ledger.Send{}, refused("%s networks have no recovery on chain", n.Family)
 	}
 	return sd, nil
+}
+
+// outputScript is the output script paying addr, an address of the UTXO
+// network n (a hot wallet's).
+func outputScript(n chains.Network, addr string) ([]byte, error) {
+	params, err := utxo.ParamsFor(n.Params)
+	if err != nil {
+		return nil, refused("%v", err)
+	}
+	to, err := utxo.DecodeAddress(params, addr)
+	if err != nil {
+		return nil, refused("the hot wallet address %q: %s", addr, recovery.ErrorMessage(err))
+	}
+	script, err := to.Script()
+	if err != nil {
+		return nil, refused("the hot wallet address %q: %v", addr, err)
+	}
+	return script, nil
 }
 
 // broadcast sends a recorded transaction. A node's refusal of a

@@ -52,18 +52,22 @@ type BatchMember struct {
 	USD       decimal.Decimal   `json:"usd"`
 }
 
-// BatchInput opens a batch of one network and asset. It closes when its
-// window ends or it holds MaxCases members or MaxUSD of value (zero: no
-// such limit).
-type BatchInput struct {
-	ID       string          `json:"id"`
-	Network  string          `json:"network"`
-	Asset    string          `json:"asset"`
+// BatchLimits close a batch: when its window ends, or when it holds
+// MaxCases members or MaxUSD of value (zero: no such limit). Poll is the
+// wait between looks at its unconfirmed transactions.
+type BatchLimits struct {
 	Window   time.Duration   `json:"window"`
 	MaxCases int             `json:"max_cases,omitempty"`
 	MaxUSD   decimal.Decimal `json:"max_usd"`
-	// Poll is the wait between looks at an unconfirmed transaction.
-	Poll time.Duration `json:"poll"`
+	Poll     time.Duration   `json:"poll"`
+}
+
+// BatchInput opens a batch of one network and asset.
+type BatchInput struct {
+	ID      string `json:"id"`
+	Network string `json:"network"`
+	Asset   string `json:"asset"`
+	BatchLimits
 }
 
 // BatchState is what the batch query answers.
@@ -102,13 +106,10 @@ type BatchResult struct {
 
 // JoinBatchRequest asks for the open batch of a case's network and asset.
 type JoinBatchRequest struct {
-	Member   BatchMember     `json:"member"`
-	Network  string          `json:"network"`
-	Asset    string          `json:"asset"`
-	Window   time.Duration   `json:"window"`
-	MaxCases int             `json:"max_cases,omitempty"`
-	MaxUSD   decimal.Decimal `json:"max_usd"`
-	Poll     time.Duration   `json:"poll"`
+	Member  BatchMember `json:"member"`
+	Network string      `json:"network"`
+	Asset   string      `json:"asset"`
+	BatchLimits
 }
 
 // LockBatchRequest locks a closing batch's members.

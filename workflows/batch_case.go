@@ -30,8 +30,8 @@ func (c *appeal) recoverInBatch(ctx workflow.Context) error {
 	usd := q.DepositUSD
 	req := JoinBatchRequest{
 		Member:  BatchMember{CaseID: c.in.AppealID, DepositID: depositID, TxHash: c.in.TxHash, Owner: owner, Deposit: *c.st.Deposit, USD: usd},
-		Network: c.st.Network, Asset: q.Asset, Window: dec.BatchWindow, MaxCases: dec.BatchMaxCases, MaxUSD: dec.BatchMaxUSD,
-		Poll: c.in.Timing.ConfirmationPoll,
+		Network: c.st.Network, Asset: q.Asset,
+		BatchLimits: BatchLimits{Window: dec.BatchWindow, MaxCases: dec.BatchMaxCases, MaxUSD: dec.BatchMaxUSD, Poll: c.in.Timing.ConfirmationPoll},
 	}
 	c.listenForBatchResult(ctx)
 	c.setStatus(ctx, recovery.StatusAwaitingBatch)

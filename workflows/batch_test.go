@@ -64,7 +64,8 @@ func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) 
 		told = r
 		return nil
 	})
-	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.btc.BTC.1.0", Network: "btc", Asset: "BTC", Window: 24 * time.Hour, MaxCases: 3, Poll: time.Second})
+	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.btc.BTC.1.0", Network: "btc", Asset: "BTC",
+		BatchLimits: BatchLimits{Window: 24 * time.Hour, MaxCases: 3, Poll: time.Second}})
 
 	require.NoError(t, env.GetWorkflowError())
 	var st BatchState

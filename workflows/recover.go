@@ -505,7 +505,9 @@ func refusalMessage(err error) string {
 // lasts (the case shows recovering meanwhile); only a refusal is final.
 func sendOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		// Each attempt is short (a few node calls and a signature); a
+		// worker that died in one is noticed after this long.
+		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,

@@ -9,9 +9,11 @@ import (
 )
 
 // TestReplayRecordedHistories replays histories recorded from real runs:
-// appeal_*.json from cmd/recovery TestDevEndToEnd (RECOVERY_RECORD_HISTORY)
-// and TestParkedCasesResume (RECOVERY_RECORD_RESUMED), policy_*.json from
-// TestParkedCasesResume (RECOVERY_RECORD_POLICY). A change to a workflow
+// appeal_*.json from cmd/recovery TestDevEndToEnd (RECOVERY_RECORD_HISTORY,
+// RECOVERY_RECORD_CLOSED), TestParkedCasesResume (RECOVERY_RECORD_RESUMED)
+// and the token and batch tests (RECOVERY_RECORD_RETURNED,
+// RECOVERY_RECORD_BATCH), policy_*.json from TestParkedCasesResume
+// (RECOVERY_RECORD_POLICY), batch_*.json from the batch test. A change to a workflow
 // that would break running cases fails here; guard such a change with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
@@ -27,6 +29,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(AppealWorkflow, workflow.RegisterOptions{Name: AppealWorkflowName})
 			r.RegisterWorkflowWithOptions(PolicyWorkflow, workflow.RegisterOptions{Name: PolicyWorkflowName})
+			r.RegisterWorkflowWithOptions(BatchWorkflow, workflow.RegisterOptions{Name: BatchWorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

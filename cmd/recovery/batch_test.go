@@ -57,7 +57,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	rpc := fmt.Sprintf("http://%s:%s@%s", n.User(), n.Pass(), n.Host())
-	e, _, _ := startWith(t, "  - {id: btc, rpc: ["+rpc+"], params: btc-regtest, confirmations: 1, min_deposit: \"0.001\"}\n", "policy_file: "+polPath+"\n")
+	e, _, temporalAddr := startWith(t, "  - {id: btc, rpc: ["+rpc+"], params: btc-regtest, confirmations: 1, min_deposit: \"0.001\"}\n", "policy_file: "+polPath+"\n")
 	defer func() { e.stop(t) }()
 	api := e.api
 
@@ -217,6 +217,10 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 	if code := call(t, "GET", api+"/v1/batches/"+batches.Batches[0].ID, "wallet-token-0123456789", nil, &b); code != 200 ||
 		len(b.Locked) != deposits-1 || len(b.Transactions) != 1 || b.Transactions[0].Hash != sweep || slices.Contains(b.Locked, ids[0]) {
 		t.Fatalf("batch %s: %d %+v", batches.Batches[0].ID, code, b)
+	}
+	if dir := os.Getenv("RECOVERY_RECORD_BATCH"); dir != "" {
+		recordHistory(t, temporalAddr, ids[1], filepath.Join(dir, "appeal_batched_btc.json"))
+		recordHistory(t, temporalAddr, batches.Batches[0].ID, filepath.Join(dir, "batch_small_btc.json"))
 	}
 	var report struct {
 		Total struct {
