@@ -162,6 +162,9 @@ func TestConfirmedDepositIsDiagnosedAndDecided(t *testing.T) {
 				if c.status == recovery.StatusAwaitingAcceptance {
 					want = append(want, "quote.offered")
 				}
+				if c.batch {
+					want = append(want, "quote.batch_share")
+				}
 				require.Equal(t, "test.1", st.Timeline[4].Params["policy_version"])
 				require.Equal(t, c.action, st.Decision.Action)
 			}

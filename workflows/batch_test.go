@@ -126,6 +126,7 @@ func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
 	require.Equal(t, recovery.StatusRecovering, locked.Status)
 	refusedAs(t, *withdrawn, ErrConflict)
 	require.Equal(t, recovery.StatusCredited, st.Status)
+	require.Contains(t, codes(&st), "quote.batch_share", "the quote says its network cost is an upper bound")
 	require.Equal(t, "1000", credited.CostAmount.String(), "the share of the batch's cost was paid")
 	require.Equal(t, "1000", credited.NetworkCostCharged.String(), "the quote's upper bound is settled at the share")
 	require.Equal(t, "0xsweep", st.Recovery.Credit.TxHash)

@@ -180,6 +180,10 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 		c.metrics(ctx).Timer(obs.TimeToQuote).Record(workflow.Now(ctx).Sub(c.in.FiledAt))
 	}
 	c.event(ctx, code, params)
+	if c.batched && q.NetworkCost != nil {
+		// The quote prices a recovery alone; the batch shares the cost.
+		c.event(ctx, "quote.batch_share", nil)
+	}
 	if q.Advice.Action == fees.AdviceWait {
 		c.event(ctx, "quote.advise_wait", map[string]string{"reasons": strings.Join(q.Advice.Reasons, ",")})
 	}
