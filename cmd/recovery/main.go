@@ -37,6 +37,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(devCmd(getenv, stdout, stderr), workerCmd(getenv, stderr), apiCmd(getenv, stderr))
+	root.AddCommand(devCmd(getenv, stdout, stderr), workerCmd(getenv, stderr), apiCmd(getenv, stderr), benchCmd(getenv, stdout, stderr))
 	return root.ExecuteContext(ctx)
 }
