@@ -255,6 +255,13 @@ func send(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, req t
 		if err != nil {
 			return nil, fmt.Errorf("evmnode: estimate gas: %w", err)
 		}
+		// The estimate is made against the state of the moment; a call
+		// whose storage cost moves with the state (a token credited to a
+		// new holder) can need more by the time it is mined. Only the gas
+		// used is paid.
+		if req.to != nil && len(req.data) > 0 {
+			gas += gas / 2
+		}
 	}
 	tx, err := types.SignTx(types.NewTx(&types.DynamicFeeTx{
 		ChainID:   chainID,
