@@ -398,35 +398,14 @@ func (a *Activities) sign(ctx context.Context, node SendNode, req workflows.Send
 		}
 		sd.Hash, sd.Nonce = signed.Hash().Hex(), &nonce
 	case recovery.FamilyUTXO:
-		script, err := outputScript(n, t.To)
+		// A spend of one output is a sweep of one input.
+		signed, err := a.signSweep(ctx, workflows.PlannedSweep{Network: n.ID, To: t.To, Fee: t.Fee, Inputs: []workflows.PlannedInput{
+			{CaseID: req.CaseID, DepositID: req.DepositID, Owner: req.Owner, Address: t.From, TxID: t.Prev, Index: t.PrevIndex, Script: t.PrevScript, Amount: t.PrevAmount},
+		}})
 		if err != nil {
 			return ledger.Send{}, err
 		}
-		spend := utxo.Spend{TxID: t.Prev, Index: t.PrevIndex, PrevScript: t.PrevScript, Amount: t.PrevAmount, To: script, Fee: t.Fee.Int64()}
-		msg, err := utxo.BuildSpend(spend)
-		if err != nil {
-			return ledger.Send{}, nodeError(err)
-		}
-		digest, err := utxo.SpendSigHash(msg, spend)
-		if err != nil {
-			return ledger.Send{}, nodeError(err)
-		}
-		sig, err := a.Signer.Sign(ctx, key, digest)
-		if err != nil {
-			return ledger.Send{}, keyError(err)
-		}
-		pub, err := a.Signer.PublicKey(ctx, key)
-		if err != nil {
-			return ledger.Send{}, keyError(err)
-		}
-		if err := utxo.AttachSignature(msg, spend, sig, pub); err != nil {
-			return ledger.Send{}, nodeError(err)
-		}
-		var buf bytes.Buffer
-		if err := msg.Serialize(&buf); err != nil {
-			return ledger.Send{}, err
-		}
-		sd.Raw, sd.Hash = buf.Bytes(), msg.TxHash().String()
+		sd.Raw, sd.Hash = signed.Raw, signed.Hash
 	default:
 		return ledger.Send{}, refused("%s networks have no recovery on chain", n.Family)
 	}
