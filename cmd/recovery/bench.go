@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type benchOptions struct {
 	Rate     float64 // appeals offered per second; 0: as fast as the clients go
 	DataDir  string
 	Baseline bool
+	// CPUProfile and HeapProfile name files for pprof profiles of the
+	// filing and quoting phase (the engine runs in this process).
+	CPUProfile, HeapProfile string
 }
 
 func benchCmd(getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
@@ -71,6 +75,8 @@ ratio of it.`,
 	cmd.Flags().Float64Var(&o.Rate, "rate", 0, "appeals offered per second (0: as fast as the clients go)")
 	cmd.Flags().StringVar(&o.DataDir, "data-dir", "", "where the engine keeps its data (default: a new temporary directory, removed afterwards)")
 	cmd.Flags().BoolVar(&o.Baseline, "baseline", true, "also measure a bare workflow with no-op activities on the same server")
+	cmd.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the filing and quoting phase to this file (read it with go tool pprof)")
+	cmd.Flags().StringVar(&o.HeapProfile, "memprofile", "", "write a heap profile taken when the last quote is in to this file")
 	return cmd
 }
 
@@ -125,11 +131,21 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := b.file(ctx, deposits); err != nil {
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
 		return err
 	}
-	if err := b.awaitQuotes(ctx, start); err != nil {
+	start := time.Now()
+	if err := b.file(ctx, deposits); err != nil {
+		stopProfile()
+		return err
+	}
+	err = b.awaitQuotes(ctx, start)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	if err := writeHeapProfile(o.HeapProfile); err != nil {
 		return err
 	}
 	calls1, err := b.nodeCalls()
@@ -155,6 +171,41 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, s
 		}
 	}
 	r.print(stdout)
+	return nil
+}
+
+// startCPUProfile starts a CPU profile into path (none when path is
+// empty) and returns what stops it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("bench: heap profile: %w", err)
+	}
 	return nil
 }
 
