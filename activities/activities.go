@@ -51,23 +51,13 @@ type Activities struct {
 // to the address the user named. Invalid input is a non-retryable business
 // error; a node outage is returned as is so that Temporal retries it.
 func (a *Activities) LookupDeposit(ctx context.Context, req workflows.LookupRequest) (*workflows.LookupResult, error) {
-	res, err := a.Scanner.Find(ctx, req.TxHash, req.Network)
+	res, err := a.Scanner.FindFor(ctx, req.TxHash, req.Network, req.ToAddress)
 	if err != nil {
 		if recovery.ErrorCode(err) == recovery.EInvalid {
 			return nil, temporal.NewNonRetryableApplicationError(recovery.ErrorMessage(err), recovery.InvalidInput, err)
 		}
 		return nil, err
 	}
-	out := &workflows.LookupResult{Scanned: res.Scanned}
-	if len(res.Found) == 0 {
-		return out, nil
-	}
-	// Of a hash found on several networks, the case follows the transaction
-	// that pays the address the user named, else the first found.
-	out.Found = true
-	out.Tx = res.Found[0]
-	if tx, d := chains.DepositTo(a.Registry, res.Found, req.ToAddress); d != nil {
-		out.Tx, out.Deposit = tx, d
-	}
-	return out, nil
+	tx, d := res.Pick(a.Registry, req.ToAddress)
+	return workflows.NewLookupResult(res.Scanned, tx, d), nil
 }

@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/misdeposit/recovery"
-	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/workflows"
 )
 
@@ -44,7 +43,7 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 		s.tooMany(w, r, lim.filings)
 		return
 	}
-	id, network := s.resolve(r.Context(), a)
+	id, network, located := s.resolve(r.Context(), a)
 	in := workflows.AppealInput{
 		AppealID:       id,
 		Network:        network,
@@ -60,6 +59,7 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 		Urgent:         a.Urgent,
 		FiledAt:        s.Now().UTC(),
 		Timing:         s.Timing,
+		Located:        located,
 	}
 	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID:        id,
@@ -97,32 +97,34 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 }
 
 // resolve finds the deposit on chain to name the case after its exact
-// output. When the nodes are slow or the hash is unknown the case is named
-// after the claim instead and the workflow keeps looking.
-func (s *server) resolve(ctx context.Context, a *appeal) (id, network string) {
+// output, and hands the case what it found so that the case does not ask
+// the nodes again. When the nodes are slow or the hash is unknown the case
+// is named after the claim instead and the workflow keeps looking.
+func (s *server) resolve(ctx context.Context, a *appeal) (id, network string, located *workflows.LookupResult) {
 	network = a.Network
-	fallback := func() (string, string) {
+	fallback := func() (string, string, *workflows.LookupResult) {
 		n := network
 		if n == "" {
 			n = "any"
 		}
-		return n + "." + a.hash + "." + fingerprint(a), network
+		return n + "." + a.hash + "." + fingerprint(a), network, nil
 	}
 	if s.Scanner == nil {
 		return fallback()
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.ResolveTimeout)
 	defer cancel()
-	res, err := s.Scanner.Find(ctx, a.hash, a.Network)
+	res, err := s.Scanner.FindFor(ctx, a.hash, a.Network, a.ToAddress)
 	if err != nil {
 		s.log.Info("deposit not resolved at filing", "code", recovery.ErrorCode(err))
 		return fallback()
 	}
-	if tx, d := chains.DepositTo(s.Registry, res.Found, a.ToAddress); d != nil {
-		return recovery.DepositID(tx.Network, a.hash, *d), tx.Network
+	tx, d := res.Pick(s.Registry, a.ToAddress)
+	if d != nil {
+		return recovery.DepositID(tx.Network, a.hash, *d), tx.Network, workflows.NewLookupResult(res.Scanned, tx, d)
 	}
-	if len(res.Found) > 0 {
-		network = res.Found[0].Network
+	if tx != nil {
+		network = tx.Network
 	}
 	return fallback()
 }

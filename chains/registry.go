@@ -41,6 +41,9 @@ type Network struct {
 	// Tokens are the tokens the exchange lists on this network; a deposit
 	// of any other token contract is an unlisted token.
 	Tokens []Token `json:"tokens,omitempty" yaml:"tokens,omitempty"`
+	// RateLimit is the requests per second the engine sends to each node
+	// of the network: nil for the engine's default, 0 for no limit.
+	RateLimit *float64 `json:"-" yaml:"rate_limit,omitempty"`
 }
 
 // Token is a token the exchange lists on one network.

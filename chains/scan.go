@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,20 @@ type ScanResult struct {
 	Scanned []string
 }
 
+// Pick returns the transaction a case follows among those found: the one
+// that pays the address the user named, with that transfer (DepositTo),
+// else the first found, with no transfer. Both are nil when nothing was
+// found.
+func (r *ScanResult) Pick(reg *Registry, to string) (*recovery.Tx, *recovery.Transfer) {
+	if len(r.Found) == 0 {
+		return nil, nil
+	}
+	if tx, d := DepositTo(reg, r.Found, to); d != nil {
+		return tx, d
+	}
+	return r.Found[0], nil
+}
+
 // Find looks hash up on the preferred network first, when given, and on
 // every other configured network when that does not find it: not known
 // there, or its node does not answer (the deposit may well be on a network
@@ -115,6 +130,17 @@ type ScanResult struct {
 // when no network knows the hash, so that an outage is retried instead of
 // reported as "not found".
 func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, error) {
+	return s.FindFor(ctx, hash, prefer, "")
+}
+
+// FindFor is Find for a deposit claimed to pay the address to. After the
+// preferred network it asks the networks that write addresses as to is
+// written (EVM or not), and the others only when none of those knows the
+// hash: a transaction paying an EVM address is on an EVM network, so a
+// wrong-network EVM deposit costs the Bitcoin-family nodes nothing. A
+// claim whose address is not in the transaction still finds it, in the
+// second round.
+func (s *Scanner) FindFor(ctx context.Context, hash, prefer, to string) (*ScanResult, error) {
 	hex64, err := ParseTxHash(hash)
 	if err != nil {
 		return nil, err
@@ -135,42 +161,73 @@ func (s *Scanner) Find(ctx context.Context, hash, prefer string) (*ScanResult, e
 			asked[prefer] = err
 		}
 	}
+	if to = strings.TrimSpace(to); to != "" {
+		evmAddress := isEVMAddress(to)
+		var first []string
+		for _, id := range s.order {
+			n, _ := s.reg.Get(id)
+			if (n.Family == recovery.FamilyEVM) == evmAddress {
+				first = append(first, id)
+			}
+		}
+		if found := s.ask(ctx, hex64, first, asked); found != nil {
+			return &ScanResult{Found: found, Scanned: s.scanned(asked)}, nil
+		}
+	}
 	return s.all(ctx, hex64, asked)
+}
+
+var evmAddressPattern = regexp.MustCompile(`^0[xX][0-9a-fA-F]{40}$`)
+
+func isEVMAddress(a string) bool { return evmAddressPattern.MatchString(a) }
+
+// ask looks hex64 up on each of ids not in asked, at once, records every
+// answer in asked (nil for found) and returns what was found, in ids'
+// order.
+func (s *Scanner) ask(ctx context.Context, hex64 string, ids []string, asked map[string]error) []*recovery.Tx {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, done := asked[id]; return done })
+	txs := make([]*recovery.Tx, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { txs[i], errs[i] = s.one(ctx, id, hex64) })
+	}
+	wg.Wait()
+	var found []*recovery.Tx
+	for i, id := range ids {
+		asked[id] = errs[i]
+		if errs[i] == nil {
+			found = append(found, txs[i])
+		}
+	}
+	return found
+}
+
+// scanned lists the networks asked, in registry order.
+func (s *Scanner) scanned(asked map[string]error) []string {
+	var out []string
+	for _, id := range s.order {
+		if _, ok := asked[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // all asks every network not in asked, which holds the answers (errors)
 // already had, and reports them together.
 func (s *Scanner) all(ctx context.Context, hex64 string, asked map[string]error) (*ScanResult, error) {
-	type answer struct {
-		tx  *recovery.Tx
-		err error
+	res := &ScanResult{Found: s.ask(ctx, hex64, s.order, asked), Scanned: s.Networks()}
+	if len(res.Found) > 0 {
+		return res, nil
 	}
-	answers := make([]answer, len(s.order))
-	var wg sync.WaitGroup
-	for i, id := range s.order {
-		if err, ok := asked[id]; ok {
-			answers[i] = answer{nil, err}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tx, err := s.one(ctx, id, hex64)
-			answers[i] = answer{tx, err}
-		}()
-	}
-	wg.Wait()
-	res := &ScanResult{Scanned: s.Networks()}
 	var silent []string
-	for i, a := range answers {
-		switch {
-		case a.err == nil:
-			res.Found = append(res.Found, a.tx)
-		case recovery.ErrorCode(a.err) != recovery.ENotFound:
-			silent = append(silent, s.order[i])
+	for _, id := range s.order {
+		if err := asked[id]; err != nil && recovery.ErrorCode(err) != recovery.ENotFound {
+			silent = append(silent, id)
 		}
 	}
-	if len(res.Found) == 0 && len(silent) > 0 {
+	if len(silent) > 0 {
 		return nil, recovery.Errorf(recovery.EUnavailable, "no answer from %s; try again later", strings.Join(silent, ", "))
 	}
 	return res, nil

@@ -392,3 +392,44 @@ func closedAddr(t testing.TB) string {
 	l.Close()
 	return addr
 }
+
+// The address the user named decides which family is asked after the named
+// network: a wrong-network EVM deposit is found without asking the
+// Bitcoin-family nodes, a cross-chain UTXO deposit without asking the EVM
+// ones. A claim whose address is not in the transaction still finds it.
+func TestFindForAsksTheAddressFamilyFirst(t *testing.T) {
+	h := harness.Shared(t)
+	s := scanner(h, nil)
+	f := h.Fixtures()
+
+	res, err := s.FindFor(testCtx(t), f.WrongNetwork.TxHash, "eth", f.WrongNetwork.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := foundOn(res); !slices.Equal(got, []string{"bsc"}) || !slices.Equal(res.Scanned, []string{"eth", "bsc"}) {
+		t.Errorf("EVM address: found on %v, scanned %v; want bsc after eth and bsc only", got, res.Scanned)
+	}
+
+	res, err = s.FindFor(testCtx(t), f.CrossChain.TxHash, "btc", f.CrossChain.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := foundOn(res); !slices.Equal(got, []string{"ltc"}) || !slices.Equal(res.Scanned, []string{"btc", "ltc"}) {
+		t.Errorf("UTXO address: found on %v, scanned %v; want ltc after btc, no EVM node", got, res.Scanned)
+	}
+
+	// An EVM address quoted for a Bitcoin-family transaction: found in the
+	// second round.
+	res, err = s.FindFor(testCtx(t), f.CrossChain.TxHash, "", f.WrongNetwork.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := foundOn(res); !slices.Equal(got, []string{"ltc"}) || !slices.Equal(res.Scanned, local) {
+		t.Errorf("address of the other family: found on %v, scanned %v; want ltc after every network", got, res.Scanned)
+	}
+
+	res, err = s.FindFor(testCtx(t), f.NotFound.TxHash, "eth", f.WrongNetwork.To)
+	if err != nil || len(res.Found) != 0 || !slices.Equal(res.Scanned, local) {
+		t.Errorf("unknown hash: %v, %v; want nothing found on every network", res, err)
+	}
+}

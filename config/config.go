@@ -88,6 +88,10 @@ type NetworkConfig struct {
 	Decimals      *int32          `yaml:"decimals"`
 	Tier          chains.Tier     `yaml:"tier"`
 	MinDeposit    string          `yaml:"min_deposit"` // whole units
+	// RateLimit is the requests per second the engine sends to each of
+	// the network's nodes (default 20, what public providers allow a
+	// free key); 0 lifts the limit, for the operator's own nodes.
+	RateLimit *float64 `yaml:"rate_limit"`
 	// Tokens replace the network's listed tokens when given.
 	Tokens []chains.Token `yaml:"tokens"`
 }
@@ -299,6 +303,12 @@ func (c *Config) Registry() (*chains.Registry, error) {
 		}
 		if o.Tokens != nil {
 			n.Tokens = o.Tokens
+		}
+		if o.RateLimit != nil {
+			if r := *o.RateLimit; r < 0 || r != r {
+				return nil, fmt.Errorf("config: network %q: rate_limit must be 0 (no limit) or a number of requests per second, not %v", o.ID, r)
+			}
+			n.RateLimit = o.RateLimit
 		}
 	}
 	reg, err := chains.NewRegistry(nets)

@@ -173,10 +173,12 @@ func (c *Chains) mineBitcoin() {
 
 // Networks points the registry's eth, bsc and btc at the local chains.
 func (c *Chains) Networks() []config.NetworkConfig {
+	// The local nodes are the engine's own: no request rate limit.
+	unlimited := new(float64)
 	return []config.NetworkConfig{
-		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3, MinDeposit: DevMinDeposit},
-		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3, MinDeposit: DevMinDeposit},
-		{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2},
+		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3, MinDeposit: DevMinDeposit, RateLimit: unlimited},
+		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3, MinDeposit: DevMinDeposit, RateLimit: unlimited},
+		{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2, RateLimit: unlimited},
 	}
 }
 

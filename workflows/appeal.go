@@ -49,6 +49,10 @@ type AppealInput struct {
 	Urgent         bool      `json:"urgent,omitempty"`
 	FiledAt        time.Time `json:"filed_at"`
 	Timing         Timing    `json:"timing"`
+	// Located is the look-up made when the appeal was filed, which named
+	// the case after the deposit; the case starts from it instead of
+	// asking the nodes again. Nil when the filing did not find the deposit.
+	Located *LookupResult `json:"located,omitempty"`
 }
 
 // Timing holds the waits of the workflow. It travels in the input so that a
@@ -154,6 +158,13 @@ type LookupResult struct {
 	Scanned []string `json:"scanned,omitempty"`
 }
 
+// NewLookupResult is the answer of a look-up that scanned the networks
+// named and found tx (nil: nothing) with the deposit d (nil: no transfer to
+// the address the user named).
+func NewLookupResult(scanned []string, tx *recovery.Tx, d *recovery.Transfer) *LookupResult {
+	return &LookupResult{Found: tx != nil, Tx: tx, Deposit: d, Scanned: scanned}
+}
+
 // LookupActivityName is the registered name of the lookup activity.
 const LookupActivityName = "LookupDeposit"
 
@@ -179,6 +190,7 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	// the case on after an answer to the quote and a sign-off; they keep
 	// doing so, so that their histories replay.
 	c.handlersMoveOn = workflow.GetVersion(ctx, stepsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	c.local = workflow.GetVersion(ctx, localChange, workflow.DefaultVersion, 1) == 1
 	if err := c.register(ctx); err != nil {
 		return nil, err
 	}
@@ -279,6 +291,9 @@ func (c *appeal) awaitSupport(ctx workflow.Context) error {
 type appeal struct {
 	in AppealInput
 	st *AppealState
+	// local: the diagnosis and the quote run as local activities (a case
+	// started since localChange).
+	local bool
 	// handlersMoveOn: the update handlers move the case on themselves (a
 	// case started before stepsChange).
 	handlersMoveOn bool
@@ -364,13 +379,12 @@ const queuesChange = "queues"
 // the case to the status the decision calls for. minSeq asks for a policy
 // at least as recent as that applied policy (a resumed case).
 func (c *appeal) diagnose(ctx workflow.Context, minSeq int64) error {
-	actx := readOptions(ctx)
 	req := DiagnoseRequest{
 		Tx: c.st.Tx, ClaimedNetwork: c.in.ClaimedNetwork, ToAddress: c.in.ToAddress,
 		Memo: c.in.Memo, UserID: c.in.UserID, Now: workflow.Now(ctx).UTC(), MinPolicySeq: minSeq,
 	}
 	var res DiagnoseResult
-	if err := workflow.ExecuteActivity(actx, DiagnoseActivityName, req).Get(ctx, &res); err != nil {
+	if err := c.read(ctx, DiagnoseActivityName, req).Get(ctx, &res); err != nil {
 		return err
 	}
 	if c.st.Closed {
@@ -452,21 +466,49 @@ func (c *appeal) decided(ctx workflow.Context, res DiagnoseResult, announce bool
 	return nil
 }
 
+// localChange marks the version that runs the diagnosis and the quote as
+// local activities: steps of milliseconds that read the exchange's records,
+// prices and a fee estimate, which then cost the Temporal server no
+// round trip of their own. A case from filing to its quote is then one
+// workflow task when the filing found its deposit.
+const localChange = "local"
+
+// read runs a step that only reads: as a local activity in a case started
+// since localChange, else as the activity it always was, so that older
+// cases replay. Each attempt gets a minute; an outage is retried with
+// backoff for up to a day, and InvalidInput and the refusals named are
+// not retried, either way.
+func (c *appeal) read(ctx workflow.Context, name string, arg any, refusals ...string) workflow.Future {
+	if !c.local {
+		return workflow.ExecuteActivity(readOptions(ctx, refusals...), name, arg)
+	}
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            readRetry(refusals),
+	})
+	return workflow.ExecuteLocalActivity(ctx, name, arg)
+}
+
 // readOptions are the options of an activity that only reads (the
 // exchange's records, prices, nodes): each attempt gets a minute, and an
 // outage is retried with backoff for up to a day. InvalidInput and the
 // refusals named are not retried.
 func readOptions(ctx workflow.Context, refusals ...string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: append([]string{recovery.InvalidInput}, refusals...),
-		},
+		StartToCloseTimeout:    time.Minute,
+		RetryPolicy:            readRetry(refusals),
 		ScheduleToCloseTimeout: 24 * time.Hour,
 	})
+}
+
+func readRetry(refusals []string) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        5 * time.Minute,
+		NonRetryableErrorTypes: append([]string{recovery.InvalidInput}, refusals...),
+	}
 }
 
 // sleep waits d or until the case is withdrawn, and says which happened.

@@ -38,10 +38,18 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 		ScheduleToCloseTimeout: budget,
 	})
 	req := LookupRequest{Network: c.in.Network, TxHash: c.in.TxHash, ToAddress: c.in.ToAddress, Memo: c.in.Memo}
+	// The filing's own look-up, when it found the deposit, is the first
+	// answer (a case started since locatedChange).
+	var first *LookupResult
+	if c.in.Located != nil && workflow.GetVersion(ctx, locatedChange, workflow.DefaultVersion, 1) == 1 {
+		first = c.in.Located
+	}
 	rechecks, polls := 0, 0
 	for {
 		var res LookupResult
-		if err := workflow.ExecuteActivity(actx, LookupActivityName, req).Get(ctx, &res); err != nil {
+		if first != nil {
+			res, first = *first, nil
+		} else if err := workflow.ExecuteActivity(actx, LookupActivityName, req).Get(ctx, &res); err != nil {
 			if !waitOut || isRefusal(err) {
 				// Returned as is so the failure keeps the activity's error
 				// type (InvalidInput) for whoever reads the closed case.
@@ -87,6 +95,10 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 		return true, nil
 	}
 }
+
+// locatedChange marks the version in which a case starts from the look-up
+// its filing made, instead of asking the nodes the same question again.
+const locatedChange = "located"
 
 // unavailableChange marks the version in which a look-up no node answers
 // within lookupBudget leaves the case unavailable, looking again every

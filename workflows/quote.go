@@ -132,7 +132,6 @@ func (c *appeal) awaitAnswer(ctx workflow.Context) (renew bool, err error) {
 
 // offer makes quote number n and offers it to the user.
 func (c *appeal) offer(ctx workflow.Context, n int) error {
-	actx := readOptions(ctx, ErrUnpriced)
 	ttl := c.in.Timing.QuoteTTL
 	if ttl <= 0 {
 		ttl = DefaultQuoteTTL
@@ -146,7 +145,7 @@ func (c *appeal) offer(ctx workflow.Context, n int) error {
 		req.Schedule = *dec.Rule.Fee
 	}
 	var q fees.Quote
-	err := workflow.ExecuteActivity(actx, QuoteActivityName, req).Get(ctx, &q)
+	err := c.read(ctx, QuoteActivityName, req, ErrUnpriced).Get(ctx, &q)
 	if c.st.Closed {
 		return errWithdrawn
 	}

@@ -218,14 +218,27 @@ func startTemporal(cfg config.Config, log *slog.Logger) (*temporaldev.Server, er
 	if uiPort < 0 {
 		uiPort = 0
 	}
+	db, vis := filepath.Join(cfg.DataDir, "temporal.db"), filepath.Join(cfg.DataDir, "temporal-visibility.db")
+	if !fileExists(vis) && fileExists(db) {
+		// A data directory from before the visibility records had a file
+		// of their own keeps them where they are: its queues list its
+		// open cases from there.
+		vis = ""
+	}
 	return temporaldev.Start(temporaldev.Options{
-		DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
+		DatabaseFile:     db,
+		VisibilityFile:   vis,
 		FrontendPort:     port,
 		UIPort:           uiPort,
 		Namespace:        cfg.Namespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           log,
 	})
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // startWorker starts the worker with the dev prices and the dev keystore's

@@ -73,7 +73,15 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
+// workflowCacheSize bounds the cases a worker keeps in memory between
+// their steps. Most open cases wait for days (for the user's answer, for
+// sign-offs); one evicted from the cache is read back from its history
+// when it next moves, which costs milliseconds, while keeping every open
+// case costs tens of KiB each without bound.
+const workflowCacheSize = 2000
+
 func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
+	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
@@ -51,7 +53,7 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 			e := &endpoint{network: n, url: u}
 			endpoints = append(endpoints, pool.Endpoint{Name: fmt.Sprintf("%s#%d", n.ID, i+1), Lookup: e})
 		}
-		p, err := pool.New(n.ID, endpoints, pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout})
+		p, err := pool.New(n.ID, endpoints, poolOptions(n))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -76,6 +78,20 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		}()
 	}
 	return lookups, quoting, nil
+}
+
+// poolOptions are the pool settings of a network: the default rate limit
+// per node unless the network sets its own (0: none, for the operator's own
+// nodes and the local dev chains).
+func poolOptions(n chains.Network) pool.Options {
+	o := pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout}
+	if n.RateLimit != nil {
+		o.Rate, o.Burst = rate.Limit(*n.RateLimit), max(int(2**n.RateLimit), 1)
+		if *n.RateLimit == 0 {
+			o.Rate, o.Burst = 0, 0
+		}
+	}
+	return o
 }
 
 type networkPool struct {
@@ -281,6 +297,8 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (adapte
 // the same failover, rate limits and breakers as look-ups.
 type nodes struct {
 	pools map[string]*pool.Pool
+	// costs keeps the quotes' fee estimates for about a block.
+	costs chains.CostCache
 }
 
 var (
@@ -299,7 +317,9 @@ func (q *nodes) NetworkCost(ctx context.Context, network string, gasLimit uint64
 	if err != nil {
 		return recovery.NetworkCost{}, err
 	}
-	return p.EstimateCost(ctx, gasLimit)
+	return q.costs.Get(ctx, network, gasLimit, func(ctx context.Context) (recovery.NetworkCost, error) {
+		return p.EstimateCost(ctx, gasLimit)
+	})
 }
 
 // TokenDecimals implements activities.Nodes.

@@ -35,6 +35,11 @@ const clusterName = "active"
 type Options struct {
 	// DatabaseFile is the SQLite file; "" keeps everything in memory.
 	DatabaseFile string
+	// VisibilityFile, when set, keeps the visibility records (the index
+	// that lists and counts workflows) in a SQLite file of their own, so
+	// that their writes do not wait behind the histories' on the one
+	// writer SQLite allows a file. "" keeps them in DatabaseFile.
+	VisibilityFile string
 	// IP to bind, usually 127.0.0.1.
 	IP string
 	// FrontendPort is the gRPC port clients and workers dial (7233).
@@ -86,7 +91,13 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, err := o.serverConfig(sqlConf)
+	visConf := sqlConf
+	if o.VisibilityFile != "" && o.DatabaseFile != "" {
+		if visConf, err = fileConfig(o.VisibilityFile); err != nil {
+			return nil, err
+		}
+	}
+	conf, err := o.serverConfig(sqlConf, visConf)
 	if err != nil {
 		return nil, err
 	}
@@ -175,24 +186,9 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		conf.DatabaseName = fmt.Sprintf("recovery-%d", time.Now().UnixNano())
 	} else {
-		// Keys other than the driver's own become pragmas: WAL lets the
-		// visibility readers run beside the writer.
-		conf.ConnectAttributes = map[string]string{
-			"mode":         "rwc",
-			"journal_mode": "wal",
-			"synchronous":  "normal",
-			"busy_timeout": "5000",
-		}
-		conf.DatabaseName = o.DatabaseFile
-		if _, err := os.Stat(o.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(o.DatabaseFile), 0o755); err != nil {
-				return nil, fmt.Errorf("temporal database dir: %w", err)
-			}
-			if err := sqliteschema.SetupSchema(conf); err != nil {
-				return nil, fmt.Errorf("temporal schema: %w", err)
-			}
-		} else if err != nil {
-			return nil, fmt.Errorf("temporal database: %w", err)
+		var err error
+		if conf, err = fileConfig(o.DatabaseFile); err != nil {
+			return nil, err
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)
@@ -205,14 +201,38 @@ func (o Options) sqlConfig() (*config.SQL, error) {
 	return conf, nil
 }
 
-func (o Options) serverConfig(sqlConf *config.SQL) (*config.Config, error) {
+// fileConfig is the configuration of a SQLite file, with Temporal's
+// schema created in it when the file is new.
+func fileConfig(path string) (*config.SQL, error) {
+	// Keys other than the driver's own become pragmas: WAL lets the
+	// visibility readers run beside the writer.
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName, DatabaseName: path, ConnectAttributes: map[string]string{
+		"mode":         "rwc",
+		"journal_mode": "wal",
+		"synchronous":  "normal",
+		"busy_timeout": "5000",
+	}}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("temporal database dir: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("temporal database: %w", err)
+	}
+	return conf, nil
+}
+
+func (o Options) serverConfig(sqlConf, visConf *config.SQL) (*config.Config, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = o.IP
 	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite-visibility"
 	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}, "sqlite-visibility": {SQL: visConf}}
 	httpPort, err := FreePort(o.IP)
 	if err != nil {
 		return nil, err
