@@ -72,6 +72,10 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 		// error is how a join is told apart from a new case.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    workflows.InitialSearchAttributes(network),
+		// Where a worker shares this process's client (recovery dev), the
+		// case's first step comes back with the start and runs here, with
+		// no trip through the task queue; elsewhere this changes nothing.
+		EnableEagerStart: true,
 	}, workflows.AppealWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
