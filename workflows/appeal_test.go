@@ -293,3 +293,33 @@ func TestDepositOnAnotherNetworkThanNamedIsSaid(t *testing.T) {
 	require.Equal(t, []string{"received", "found_elsewhere", "confirmed", "diagnosis.regular_deposit"}, codes(st))
 	require.Equal(t, map[string]string{"network": "eth", "claimed": "bsc"}, st.Timeline[1].Params)
 }
+
+// A case whose filing found the deposit final starts from that answer: it
+// asks the nodes nothing, and goes from filing to its quote in one step.
+func TestCaseStartsFromTheFilingsLookUp(t *testing.T) {
+	env := newEnv(t)
+	quoting(env)
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Return(diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false), nil).Once()
+	in := input()
+	in.Located = foundETH()
+	var st *AppealState
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Minute)
+	env.ExecuteWorkflow(AppealWorkflowName, in)
+
+	require.Equal(t, recovery.StatusAwaitingAcceptance, st.Status)
+	require.Equal(t, []string{"received", "found", "confirmed", "diagnosis." + recovery.CategoryWrongNetworkEVM, "decision.direct", "quote.offered"}, codes(st))
+	env.AssertNotCalled(t, LookupActivityName, mock.Anything, mock.Anything)
+	// The quote came within the filing's own second: no wait on a node or a
+	// retry.
+	require.Equal(t, st.Timeline[0].At, st.Timeline[5].At)
+
+	// Found but still confirming at filing: the case polls the nodes as
+	// before.
+	env = newEnv(t)
+	regular(env)
+	in.Located = found(recovery.TxSuccess, 1)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 3), nil).Once()
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, in)
+	require.Equal(t, []string{"received", "found", "confirming", "confirmed", "diagnosis.regular_deposit"}, codes(st))
+}
