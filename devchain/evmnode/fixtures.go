@@ -296,7 +296,14 @@ func waitReceipt(ctx context.Context, c *ethclient.Client, hash common.Hash) (*t
 		receipt, err := c.TransactionReceipt(ctx, hash)
 		switch {
 		case err == nil:
-			return receipt, nil
+			// The receipt can be served a moment before its block becomes
+			// the head: a gas estimate or a nonce read in that moment would
+			// see the state without it (a freshly deployed contract with no
+			// code yet), and the next transaction would run out of gas.
+			if head, herr := c.BlockNumber(ctx); herr == nil && receipt.BlockNumber != nil && head >= receipt.BlockNumber.Uint64() {
+				return receipt, nil
+			}
+			err = errors.New("mined, its block not the head yet") // wait, and say so on a timeout
 		case errors.Is(err, ethereum.NotFound), strings.Contains(err.Error(), "indexing"):
 			// Not mined yet, or mined and the lookup index is catching up.
 		default:
