@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// recovery bench runs a small backlog end to end and reports every figure.
+// recovery bench runs a small backlog of every kind end to end: every
+// appeal reaches the decision its kind calls for, and none is left out of
+// the count.
 func TestBenchReportsABacklog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole engine with real local chains")
@@ -15,14 +24,189 @@ func TestBenchReportsABacklog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out, errOut syncBuffer
-	err := run(ctx, []string{"bench", "--n", "6", "--clients", "3", "--data-dir", t.TempDir()}, func(string) string { return "" }, &out, &errOut)
+	err := run(ctx, []string{"bench", "--n", "8", "--clients", "3", "--mix", "wrong_network=2,unlisted_token=2,not_found=2,pending=2",
+		"--patience", "90s", "-o", "json", "--data-dir", t.TempDir()}, func(string) string { return "" }, &out, &errOut)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
-	for _, want := range []string{"Backlog of 6 wrong-network appeals", "appeals quoted per second", "submission to quote p50/p95/p99/max",
-		"node calls per appeal", "peak RSS", "Temporal store", "bare workflow, 3 no-op activities"} {
+	var r struct {
+		N         int            `json:"n"`
+		Decided   int            `json:"decided"`
+		Undecided int            `json:"undecided"`
+		PerSecond float64        `json:"decided_per_second"`
+		Ended     map[string]int `json:"ended"`
+		Kinds     []struct {
+			Kind       string         `json:"kind"`
+			Deposits   int            `json:"deposits"`
+			Decided    int            `json:"decided"`
+			Ended      map[string]int `json:"ended"`
+			ToDecision struct {
+				Max float64 `json:"max_s"`
+			} `json:"submission_to_decision"`
+		} `json:"kinds"`
+		NodeCalls float64 `json:"node_calls_per_appeal"`
+		PeakRSS   int64   `json:"peak_rss_bytes"`
+		Store     int64   `json:"store_bytes"`
+		Baseline  float64 `json:"baseline_per_second"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out.String())
+	}
+	ended := 0
+	for _, n := range r.Ended {
+		ended += n
+	}
+	if r.N != 8 || r.Decided != 8 || r.Undecided != 0 || ended != 8 {
+		t.Errorf("n %d, decided %d, undecided %d, ended %v: want all 8 decided and counted\n%s", r.N, r.Decided, r.Undecided, r.Ended, errOut.String())
+	}
+	// What each kind's case ends its run with on the dev stack: the quote,
+	// the policy's parking of an unpriced token, the first re-check of an
+	// unknown hash, the wait for confirmations.
+	want := map[string]map[string]int{
+		"wrong_network":  {"quoted": 2},
+		"unlisted_token": {"parked": 2},
+		"not_found":      {"not found": 2},
+		"pending":        {"confirming": 2},
+	}
+	if len(r.Kinds) != len(want) {
+		t.Errorf("the report has %d kinds, want %d", len(r.Kinds), len(want))
+	}
+	for _, k := range r.Kinds {
+		if k.Deposits != 2 || k.Decided != 2 || !maps.Equal(k.Ended, want[k.Kind]) {
+			t.Errorf("%s: %d deposits, %d decided, ended %v; want 2, 2, %v", k.Kind, k.Deposits, k.Decided, k.Ended, want[k.Kind])
+		}
+		if k.ToDecision.Max <= 0 && k.Kind != "pending" {
+			t.Errorf("%s: no time from submission to decision", k.Kind)
+		}
+	}
+	if r.PerSecond <= 0 || r.NodeCalls <= 0 || r.PeakRSS <= 0 || r.Store <= 0 || r.Baseline <= 0 {
+		t.Errorf("a figure is missing: %s", out.String())
+	}
+}
+
+func TestBenchMix(t *testing.T) {
+	for _, tc := range []struct {
+		mix  string
+		n    int
+		want map[benchKind]int
+	}{
+		{defaultBenchMix, 20_000, map[benchKind]int{benchWrongNetwork: 14_000, benchUnlistedToken: 4_000, benchNotFound: 1_000, benchPending: 1_000}},
+		{defaultBenchMix, 7, map[benchKind]int{benchWrongNetwork: 5, benchUnlistedToken: 2, benchNotFound: 0, benchPending: 0}},
+		{"wrong_network=1,pending=1", 3, map[benchKind]int{benchWrongNetwork: 2, benchUnlistedToken: 0, benchNotFound: 0, benchPending: 1}},
+		{"not_found=3", 4, map[benchKind]int{benchWrongNetwork: 0, benchUnlistedToken: 0, benchNotFound: 4, benchPending: 0}},
+	} {
+		m, err := parseBenchMix(tc.mix)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.mix, err)
+		}
+		got := m.counts(tc.n)
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("%s of %d: %v, want %v", tc.mix, tc.n, got, tc.want)
+		}
+		order := interleave(got, tc.n)
+		seen := map[benchKind]int{}
+		for _, k := range order {
+			seen[k]++
+		}
+		for k, n := range got {
+			if seen[k] != n {
+				t.Errorf("%s of %d: the filing order has %d %s, want %d", tc.mix, tc.n, seen[k], k, n)
+			}
+		}
+	}
+	for _, bad := range []string{"", "wrong_network=0", "btc=5", "pending=-1", "pending=x", "pending=1,pending=2", "pending"} {
+		if _, err := parseBenchMix(bad); err == nil {
+			t.Errorf("--mix %q was taken", bad)
+		}
+	}
+}
+
+// The report names every figure, one line per kind, and counts every
+// appeal by how it ended, undecided ones included.
+func TestBenchReportPrintsEveryFigure(t *testing.T) {
+	ms := time.Millisecond
+	r := benchReport{
+		N: 10, Clients: 2, Decided: 9, Undecided: 1, Elapsed: 3 * time.Second, PerSecond: 3,
+		Post: benchPercentiles{P50: 20 * ms, P95: 40 * ms, P99: 50 * ms, Max: 60 * ms},
+		Kinds: []benchKindReport{
+			{Kind: "wrong_network", Deposits: 7, Decided: 6, Ended: map[string]int{endQuoted: 6, endUndecided: 1}, ToDecision: benchPercentiles{P50: 900 * ms, Max: 2 * time.Second}},
+			{Kind: "not_found", Deposits: 3, Decided: 3, Ended: map[string]int{endNotFound: 2, "status parked": 1}},
+		},
+		Ended:  map[string]int{endQuoted: 6, endNotFound: 2, "status parked": 1, endUndecided: 1},
+		Joined: 2, NodeCalls: 3.5, PeakRSS: 300 << 20, Store: 12 << 20, Baseline: 30,
+	}
+	var out strings.Builder
+	r.print(&out)
+	for _, want := range []string{
+		"Backlog of 10 appeals (wrong_network 7, not_found 3), 2 concurrent clients",
+		"appeals decided per second, end to end  3.0 (9 in 3s",
+		"POST /v1/appeals latency p50/p95/p99     20ms / 40ms / 50ms",
+		"wrong_network  6 of 7 decided  900ms / 0s / 0s / 2s  (quoted 6, undecided 1)",
+		"not_found      3 of 3 decided  0s / 0s / 0s / 0s     (not found 2, status parked 1)",
+		"how the appeals ended                    quoted 6, not found 2, status parked 1, undecided 1",
+		"filed under a provisional id, followed   2",
+		"node calls per appeal                    3.5",
+		"peak RSS (engine and bench clients)      300 MiB",
+		"Temporal store (SQLite)                  12 MiB",
+		"bare workflow, 3 no-op activities        30.0/s; this engine 0.10 of it",
+	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report has no %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine("filing", 50, 200, 10*time.Second)
+	want := "bench: filing   [=======>                      ] 50/200  25% 5.0/s 10s"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := progressLine("deciding", 300, 200, time.Second); !strings.Contains(got, "200/200 100%") {
+		t.Errorf("a count past the total is shown as the total: %q", got)
+	}
+}
+
+// An appeal filed under a provisional id is followed to the case it
+// joined: its decision is that case's, timed from the appeal's own
+// submission; a joined case the user may not read is counted as such.
+func TestBenchFollowsJoinedCases(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	views := map[string]string{
+		"eth.aa.to-1": `{"status":"joined","closed":true,"joined_case":"bsc.aa.v","timeline":[{"at":"2026-01-02T03:04:05Z","code":"received"},{"at":"2026-01-02T03:04:06Z","code":"joined"}]}`,
+		"bsc.aa.v":    `{"status":"awaiting_acceptance","timeline":[{"at":"2026-01-02T03:04:06Z","code":"received"},{"at":"2026-01-02T03:04:07Z","code":"decision.direct"},{"at":"2026-01-02T03:04:08Z","code":"quote.offered"}]}`,
+		"eth.bb.to-2": `{"status":"joined","closed":true,"joined_case":"bsc.bb.v","timeline":[{"at":"2026-01-02T03:04:05Z","code":"received"},{"at":"2026-01-02T03:04:06Z","code":"joined"}]}`,
+		"eth.cc.v":    `{"status":"looking_up","timeline":[{"at":"2026-01-02T03:04:05Z","code":"received"}]}`,
+		"eth.dd.v":    `{"status":"under_review","closed":true,"timeline":[{"at":"2026-01-02T03:04:05Z","code":"received"},{"at":"2026-01-02T03:04:09Z","code":"closed"}]}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, ok := views[strings.TrimPrefix(r.URL.Path, "/v1/appeals/")]
+		if !ok {
+			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+			return
+		}
+		io.WriteString(w, v)
+	}))
+	defer srv.Close()
+	b := &bench{o: benchOptions{Clients: 2}, api: srv.URL}
+	b.cases = []benchCase{{ID: "eth.aa.to-1"}, {ID: "eth.bb.to-2"}, {ID: "eth.cc.v"}, {ID: "eth.dd.v"}}
+	var decided atomic.Int64
+	left, err := b.sweep(context.Background(), []int{0, 1, 2, 3}, &decided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []int{2}) || decided.Load() != 3 {
+		t.Errorf("left %v, decided %d; want only the case still looking up left", left, decided.Load())
+	}
+	want := []benchCase{
+		{ID: "eth.aa.to-1", Follow: "bsc.aa.v", Received: t0, Outcome: endQuoted, At: t0.Add(3 * time.Second), Status: "awaiting_acceptance"},
+		{ID: "eth.bb.to-2", Follow: "bsc.bb.v", Received: t0, Outcome: endUnreadable},
+		{ID: "eth.cc.v", Received: t0, Status: "looking_up"},
+		{ID: "eth.dd.v", Received: t0, Outcome: "closed as under_review", At: t0.Add(4 * time.Second), Status: "under_review", Closed: true},
+	}
+	for i, c := range b.cases {
+		if c != want[i] {
+			t.Errorf("case %d:\n got %+v\nwant %+v", i, c, want[i])
 		}
 	}
 }
