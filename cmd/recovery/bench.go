@@ -987,7 +987,7 @@ func (b *bench) underWay(ctx context.Context) (int, error) {
 
 // benchFewLeft is how many undecided cases are read every two seconds
 // whatever the gauge says.
-const benchFewLeft = 200
+const benchFewLeft = 500
 
 // awaitDecisions waits until every appeal is decided, reading the cases
 // not decided yet in rounds. Reading a case queries its workflow, which
