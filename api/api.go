@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
@@ -287,8 +289,15 @@ func temporalError(err error) error {
 	if errors.As(err, &re) {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var late *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &late) {
+		// A query no worker took in time says so in the same words.
 		return &recovery.Error{Code: recovery.EUnavailable, Message: "the workflow service did not answer in time; try again"}
+	}
+	var down *serviceerror.Unavailable
+	var busy *serviceerror.ResourceExhausted
+	if errors.As(err, &down) || errors.As(err, &busy) {
+		return &recovery.Error{Code: recovery.EUnavailable, Message: "the workflow service is busy or unreachable; try again"}
 	}
 	return err
 }

@@ -101,9 +101,10 @@ func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user strin
 }
 
 // resolve finds the deposit on chain to name the case after its exact
-// output, and hands the case what it found so that the case does not ask
-// the nodes again. When the nodes are slow or the hash is unknown the case
-// is named after the claim instead and the workflow keeps looking.
+// output, and hands the case what the scan answered, found or not, so that
+// the case does not ask the nodes the same question again. When the nodes
+// are slow or the hash is unknown the case is named after the claim
+// instead and the workflow keeps looking.
 func (s *server) resolve(ctx context.Context, a *appeal) (id, network string, located *workflows.LookupResult) {
 	network = a.Network
 	fallback := func() (string, string, *workflows.LookupResult) {
@@ -124,13 +125,17 @@ func (s *server) resolve(ctx context.Context, a *appeal) (id, network string, lo
 		return fallback()
 	}
 	tx, d := res.Pick(s.Registry, a.ToAddress)
+	located = workflows.NewLookupResult(res.Scanned, tx, d)
 	if d != nil {
-		return recovery.DepositID(tx.Network, a.hash, *d), tx.Network, workflows.NewLookupResult(res.Scanned, tx, d)
+		return recovery.DepositID(tx.Network, a.hash, *d), tx.Network, located
 	}
 	if tx != nil {
 		network = tx.Network
 	}
-	return fallback()
+	// Not found anywhere, or found paying someone else: the case starts
+	// from that answer too (its next look-up after the first wait).
+	id, network, _ = fallback()
+	return id, network, located
 }
 
 func (s *server) queryState(ctx context.Context, id string) (*workflows.AppealState, error) {

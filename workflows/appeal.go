@@ -49,9 +49,9 @@ type AppealInput struct {
 	Urgent         bool      `json:"urgent,omitempty"`
 	FiledAt        time.Time `json:"filed_at"`
 	Timing         Timing    `json:"timing"`
-	// Located is the look-up made when the appeal was filed, which named
-	// the case after the deposit; the case starts from it instead of
-	// asking the nodes again. Nil when the filing did not find the deposit.
+	// Located is the look-up made when the appeal was filed (which named
+	// the case after the deposit when it found it); the case starts from
+	// it instead of asking the nodes again. Nil when no node answered.
 	Located *LookupResult `json:"located,omitempty"`
 }
 
@@ -191,10 +191,14 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	// doing so, so that their histories replay.
 	c.handlersMoveOn = workflow.GetVersion(ctx, stepsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion
 	c.local = workflow.GetVersion(ctx, localChange, workflow.DefaultVersion, 1) == 1
+	if workflow.GetVersion(ctx, indexOnceChange, workflow.DefaultVersion, 1) == 1 {
+		c.indexOnce(ctx)
+	}
 	if err := c.register(ctx); err != nil {
 		return nil, err
 	}
 	err := c.run(ctx)
+	c.flushIndex(ctx)
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
@@ -294,6 +298,10 @@ type appeal struct {
 	// local: the diagnosis and the quote run as local activities (a case
 	// started since localChange).
 	local bool
+	// indexing: the search attribute updates of a step wait in pending
+	// and go to the server as one (a case started since indexOnceChange).
+	indexing bool
+	pending  []temporal.SearchAttributeUpdate
 	// handlersMoveOn: the update handlers move the case on themselves (a
 	// case started before stepsChange).
 	handlersMoveOn bool
@@ -558,11 +566,48 @@ func (c *appeal) setCategory(ctx workflow.Context, cat string) {
 }
 
 func (c *appeal) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {
+	if c.indexing {
+		c.pending = append(c.pending, u)
+		return
+	}
+	c.upsertNow(ctx, u)
+}
+
+func (c *appeal) upsertNow(ctx workflow.Context, u ...temporal.SearchAttributeUpdate) {
 	// Visibility is an index for queues, never the source of truth: a failed
 	// upsert is logged and the case goes on.
-	if err := workflow.UpsertTypedSearchAttributes(ctx, u); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, u...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "err", err)
 	}
+}
+
+// indexOnceChange marks the version in which a case sends the search
+// attribute changes of a step (status, category, network, amount band,
+// due time) to the server as one upsert, when the step ends, instead of
+// one upsert each: each upsert is a write of the visibility index, and a
+// case's first step alone changes its status four times.
+const indexOnceChange = "index-once"
+
+// indexOnce starts collecting the search attribute changes, and a
+// coroutine that sends them whenever the case's other coroutines wait:
+// at the end of each step, in the same workflow task.
+func (c *appeal) indexOnce(ctx workflow.Context) {
+	c.indexing = true
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for workflow.Await(ctx, func() bool { return len(c.pending) > 0 }) == nil {
+			c.flushIndex(ctx)
+		}
+	})
+}
+
+// flushIndex sends the collected search attribute changes as one upsert.
+func (c *appeal) flushIndex(ctx workflow.Context) {
+	if len(c.pending) == 0 {
+		return
+	}
+	u := c.pending
+	c.pending = nil
+	c.upsertNow(ctx, u...)
 }
 
 // DiagnoseRequest asks for the category of a found, final deposit and the

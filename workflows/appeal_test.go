@@ -322,4 +322,16 @@ func TestCaseStartsFromTheFilingsLookUp(t *testing.T) {
 	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, in)
 	require.Equal(t, []string{"received", "found", "confirming", "confirmed", "diagnosis.regular_deposit"}, codes(st))
+
+	// Not found at filing: the case waits for its first re-check at once,
+	// and only then asks the nodes.
+	env = newEnv(t)
+	regular(env)
+	in.Located = &LookupResult{Scanned: []string{"eth", "bsc"}}
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(found(recovery.TxSuccess, 3), nil).Once()
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, in)
+	require.Equal(t, []string{"received", "not_found_retry", "found", "confirmed", "diagnosis.regular_deposit"}, codes(st))
+	require.Equal(t, st.Timeline[0].At, st.Timeline[1].At)
+	require.Equal(t, st.Timeline[0].At.Add(time.Minute), st.Timeline[2].At)
 }
