@@ -25,7 +25,10 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 		budget = lookupBudget
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
+		// A look-up gives each node 2 s and each network 5 s: 30 s is
+		// ample, and bounds how long a look-up a dead worker held waits
+		// before another worker takes it.
+		StartToCloseTimeout: 30 * time.Second,
 		// Node outages are retried with backoff; a business refusal (bad
 		// hash) is non-retryable and ends the case.
 		RetryPolicy: &temporal.RetryPolicy{

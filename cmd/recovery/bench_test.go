@@ -25,7 +25,7 @@ func TestBenchReportsABacklog(t *testing.T) {
 	defer cancel()
 	var out, errOut syncBuffer
 	err := run(ctx, []string{"bench", "--n", "8", "--clients", "3", "--mix", "wrong_network=2,unlisted_token=2,not_found=2,pending=2",
-		"--patience", "90s", "-o", "json", "--data-dir", t.TempDir()}, func(string) string { return "" }, &out, &errOut)
+		"--patience", "90s", "-o", "json", "--in-process", "--data-dir", t.TempDir()}, func(string) string { return "" }, &out, &errOut)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
@@ -146,7 +146,7 @@ func TestBenchReportPrintsEveryFigure(t *testing.T) {
 		"how the appeals ended                    quoted 6, not found 2, status parked 1, undecided 1",
 		"filed under a provisional id, followed   2",
 		"node calls per appeal                    3.5",
-		"peak RSS (engine and bench clients)      300 MiB",
+		"peak RSS of recovery dev (with its chains) 300 MiB",
 		"Temporal store (SQLite)                  12 MiB",
 		"bare workflow, 3 no-op activities        30.0/s; this engine 0.10 of it",
 	} {
@@ -199,10 +199,10 @@ func TestBenchFollowsJoinedCases(t *testing.T) {
 		t.Errorf("left %v, decided %d; want only the case still looking up left", left, decided.Load())
 	}
 	want := []benchCase{
-		{ID: "eth.aa.to-1", Follow: "bsc.aa.v", Received: t0, Outcome: endQuoted, At: t0.Add(3 * time.Second), Status: "awaiting_acceptance"},
-		{ID: "eth.bb.to-2", Follow: "bsc.bb.v", Received: t0, Outcome: endUnreadable},
-		{ID: "eth.cc.v", Received: t0, Status: "looking_up"},
-		{ID: "eth.dd.v", Received: t0, Outcome: "closed as under_review", At: t0.Add(4 * time.Second), Status: "under_review", Closed: true},
+		{ID: "eth.aa.to-1", Follow: "bsc.aa.v", Outcome: endQuoted, At: t0.Add(3 * time.Second), Status: "awaiting_acceptance"},
+		{ID: "eth.bb.to-2", Follow: "bsc.bb.v", Outcome: endUnreadable},
+		{ID: "eth.cc.v", Status: "looking_up"},
+		{ID: "eth.dd.v", Outcome: "closed as under_review", At: t0.Add(4 * time.Second), Status: "under_review", Closed: true},
 	}
 	for i, c := range b.cases {
 		if c != want[i] {

@@ -119,7 +119,9 @@ func Start(o Options) (*Server, error) {
 		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():                     45000,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+		// Workflows' mutable states kept in memory: an open case that waits
+		// for days need not be, and each costs tens of KiB.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
