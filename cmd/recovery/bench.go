@@ -1241,7 +1241,36 @@ func (b *bench) report(counts map[benchKind]int) benchReport {
 		r.Elapsed = last.Sub(first)
 		r.PerSecond = float64(timed) / r.Elapsed.Seconds()
 	}
+	r.Quarters = quarterRates(b.cases)
 	return r
+}
+
+// quarterRates is the throughput of each quarter of the backlog in filing
+// order, from its first submission to its last decision: whether the
+// engine slows down as cases pile up in its store.
+func quarterRates(cases []benchCase) []float64 {
+	var out []float64
+	for q := range 4 {
+		var first, last time.Time
+		n := 0
+		for _, c := range cases[q*len(cases)/4 : (q+1)*len(cases)/4] {
+			if c.Outcome == endUndecided || c.At.IsZero() || c.Submitted.IsZero() {
+				continue
+			}
+			n++
+			if first.IsZero() || c.Submitted.Before(first) {
+				first = c.Submitted
+			}
+			if c.At.After(last) {
+				last = c.At
+			}
+		}
+		if n == 0 || !last.After(first) {
+			return nil
+		}
+		out = append(out, float64(n)/last.Sub(first).Seconds())
+	}
+	return out
 }
 
 type benchPercentiles struct {
@@ -1494,6 +1523,9 @@ type benchReport struct {
 	// cases' timelines have them.
 	Elapsed   time.Duration     `json:"-"`
 	PerSecond float64           `json:"decided_per_second"`
+	// Quarters is the throughput of each quarter of the backlog, in
+	// filing order.
+	Quarters []float64 `json:"decided_per_second_by_quarter,omitempty"`
 	Post      benchPercentiles  `json:"post_latency"`
 	Kinds     []benchKindReport `json:"kinds"`
 	// Ended counts the appeals by how they ended, over every kind.
@@ -1563,6 +1595,9 @@ func (r benchReport) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  appeals decided per second, end to end  %.1f (%d in %s, first submission to last decision)\n", r.PerSecond, r.Decided, r.Elapsed.Round(time.Second))
+	if len(r.Quarters) == 4 {
+		fmt.Fprintf(w, "  the same, by quarter of the backlog      %.1f / %.1f / %.1f / %.1f\n", r.Quarters[0], r.Quarters[1], r.Quarters[2], r.Quarters[3])
+	}
 	fmt.Fprintf(w, "  POST /v1/appeals latency p50/p95/p99     %s / %s / %s\n", r.Post.P50.Round(time.Millisecond), r.Post.P95.Round(time.Millisecond), r.Post.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  POST sent to decision in the case's timeline, p50/p95/p99/max:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -121,12 +121,32 @@ func TestBenchMix(t *testing.T) {
 	}
 }
 
+// Each quarter of a backlog is timed from its first submission to its
+// last decision; a quarter with nothing decided leaves the figure out.
+func TestBenchQuarterRates(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var cases []benchCase
+	for i := range 8 {
+		// Each quarter of two cases takes one second more than the last.
+		q := i / 2
+		start := t0.Add(time.Duration(10*q) * time.Second)
+		cases = append(cases, benchCase{Submitted: start, At: start.Add(time.Duration(q+1) * time.Second), Outcome: endQuoted})
+	}
+	if got := quarterRates(cases); !slices.Equal(got, []float64{2, 1, 2.0 / 3, 0.5}) {
+		t.Errorf("quarter rates %v, want 2, 1, 2/3, 1/2", got)
+	}
+	cases[0].Outcome, cases[1].Outcome = endUndecided, endUndecided
+	if got := quarterRates(cases); got != nil {
+		t.Errorf("a quarter with nothing decided: %v, want none", got)
+	}
+}
+
 // The report names every figure, one line per kind, and counts every
 // appeal by how it ended, undecided ones included.
 func TestBenchReportPrintsEveryFigure(t *testing.T) {
 	ms := time.Millisecond
 	r := benchReport{
-		N: 10, Clients: 2, Decided: 9, Undecided: 1, Elapsed: 3 * time.Second, PerSecond: 3,
+		N: 10, Clients: 2, Decided: 9, Undecided: 1, Elapsed: 3 * time.Second, PerSecond: 3, Quarters: []float64{3.5, 3, 2.75, 2},
 		Post: benchPercentiles{P50: 20 * ms, P95: 40 * ms, P99: 50 * ms, Max: 60 * ms},
 		Kinds: []benchKindReport{
 			{Kind: "wrong_network", Deposits: 7, Decided: 6, Ended: map[string]int{endQuoted: 6, endUndecided: 1}, ToDecision: benchPercentiles{P50: 900 * ms, Max: 2 * time.Second}},
@@ -140,6 +160,7 @@ func TestBenchReportPrintsEveryFigure(t *testing.T) {
 	for _, want := range []string{
 		"Backlog of 10 appeals (wrong_network 7, not_found 3), 2 concurrent clients",
 		"appeals decided per second, end to end  3.0 (9 in 3s",
+		"the same, by quarter of the backlog      3.5 / 3.0 / 2.8 / 2.0",
 		"POST /v1/appeals latency p50/p95/p99     20ms / 40ms / 50ms",
 		"wrong_network  6 of 7 decided  900ms / 0s / 0s / 2s  (quoted 6, undecided 1)",
 		"not_found      3 of 3 decided  0s / 0s / 0s / 0s     (not found 2, status parked 1)",
