@@ -488,6 +488,9 @@ type bench struct {
 	posts   []time.Duration
 	// readErr is the last error reading a case, if any.
 	readErr atomic.Value
+	// retried counts the POSTs the engine answered 503 or 429 and the
+	// bench sent again.
+	retried atomic.Int64
 }
 
 type benchDeposit struct {
@@ -898,8 +901,23 @@ func (b *bench) appeal(ctx context.Context, i int) error {
 		AppealID string `json:"appeal_id"`
 	}
 	t0 := time.Now()
-	if err := b.call(ctx, "POST", "/v1/appeals", issued.Token, map[string]any{"network": "eth", "tx_hash": d.Hash, "to_address": d.To, "user_id": d.User}, &created, 202, 200); err != nil {
-		return err
+	// An engine that is over its capacity answers 503 (or the user's 429):
+	// try again later, as a user's client would, and count it.
+	for wait := time.Second; ; wait = min(2*wait, 15*time.Second) {
+		err := b.call(ctx, "POST", "/v1/appeals", issued.Token, map[string]any{"network": "eth", "tx_hash": d.Hash, "to_address": d.To, "user_id": d.User}, &created, 202, 200)
+		var he *benchHTTPError
+		if !errors.As(err, &he) || (he.Status != http.StatusServiceUnavailable && he.Status != http.StatusTooManyRequests) || time.Since(t0) > 5*time.Minute {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		b.retried.Add(1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
 	took := time.Since(t0)
 	b.cases[i] = benchCase{ID: created.AppealID, Token: issued.Token, Submitted: t0}
@@ -1242,6 +1260,7 @@ func (b *bench) report(counts map[benchKind]int) benchReport {
 		r.PerSecond = float64(timed) / r.Elapsed.Seconds()
 	}
 	r.Quarters = quarterRates(b.cases)
+	r.Retried = b.retried.Load()
 	return r
 }
 
@@ -1521,18 +1540,20 @@ type benchReport struct {
 	Undecided int `json:"undecided"`
 	// Elapsed runs from the first submission to the last decision, as the
 	// cases' timelines have them.
-	Elapsed   time.Duration     `json:"-"`
-	PerSecond float64           `json:"decided_per_second"`
+	Elapsed   time.Duration `json:"-"`
+	PerSecond float64       `json:"decided_per_second"`
 	// Quarters is the throughput of each quarter of the backlog, in
 	// filing order.
-	Quarters []float64 `json:"decided_per_second_by_quarter,omitempty"`
-	Post      benchPercentiles  `json:"post_latency"`
-	Kinds     []benchKindReport `json:"kinds"`
+	Quarters []float64         `json:"decided_per_second_by_quarter,omitempty"`
+	Post     benchPercentiles  `json:"post_latency"`
+	Kinds    []benchKindReport `json:"kinds"`
 	// Ended counts the appeals by how they ended, over every kind.
 	Ended map[string]int `json:"ended"`
 	// Joined counts the appeals filed under a provisional id and followed
 	// to the case that goes on.
-	Joined    int     `json:"joined"`
+	Joined int `json:"joined"`
+	// Retried counts the POSTs answered 503 or 429 and sent again.
+	Retried   int64   `json:"post_retried"`
 	NodeCalls float64 `json:"node_calls_per_appeal"`
 	PeakRSS   int64   `json:"peak_rss_bytes"`
 	Store     int64   `json:"store_bytes"`
@@ -1599,6 +1620,9 @@ func (r benchReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  the same, by quarter of the backlog      %.1f / %.1f / %.1f / %.1f\n", r.Quarters[0], r.Quarters[1], r.Quarters[2], r.Quarters[3])
 	}
 	fmt.Fprintf(w, "  POST /v1/appeals latency p50/p95/p99     %s / %s / %s\n", r.Post.P50.Round(time.Millisecond), r.Post.P95.Round(time.Millisecond), r.Post.P99.Round(time.Millisecond))
+	if r.Retried > 0 {
+		fmt.Fprintf(w, "  POSTs answered 503 or 429, sent again    %d\n", r.Retried)
+	}
 	fmt.Fprintf(w, "  POST sent to decision in the case's timeline, p50/p95/p99/max:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range r.Kinds {

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -64,16 +62,7 @@ mis-deposits on them. Everything survives a restart.`,
 	return cmd
 }
 
-// devMemoryLimit is the Go runtime's soft memory limit in recovery dev
-// unless GOMEMLIMIT sets one: everything (Temporal, the worker, the API, the
-// local EVM chains) shares one process on a laptop, and the collector
-// otherwise lets the heap grow to twice what is live before it runs.
-const devMemoryLimit = 768 << 20
-
 func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Logger) (err error) {
-	if os.Getenv("GOMEMLIMIT") == "" && debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		debug.SetMemoryLimit(devMemoryLimit)
-	}
 	dataDir, err := makeDataDir(cfg.DataDir)
 	if err != nil {
 		return err

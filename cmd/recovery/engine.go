@@ -78,7 +78,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 // sign-offs); one evicted from the cache is read back from its history
 // when it next moves, which costs milliseconds, while keeping every open
 // case costs tens of KiB each without bound.
-const workflowCacheSize = 2000
+const workflowCacheSize = 500
 
 func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
