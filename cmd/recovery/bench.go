@@ -836,10 +836,19 @@ func (ch *benchChain) awaitConfirmed(ctx context.Context) error {
 }
 
 func waitNonce(ctx context.Context, c *ethclient.Client, addr common.Address, want uint64) error {
+	// A chain that mines none of them for a minute dropped one from its
+	// pool: say so rather than wait for ever.
+	seen, since := uint64(0), time.Now()
 	for {
 		n, err := c.NonceAt(ctx, addr, nil)
 		if err == nil && n >= want {
 			return nil
+		}
+		if err == nil && n > seen {
+			seen, since = n, time.Now()
+		}
+		if time.Since(since) > time.Minute {
+			return fmt.Errorf("bench: the local chain mined no transaction of %s for a minute (at nonce %d of %d): its pool dropped one", addr, seen, want)
 		}
 		select {
 		case <-ctx.Done():
