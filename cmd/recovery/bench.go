@@ -650,9 +650,9 @@ func (b *bench) bscDeposits(ctx context.Context, url string, faucet *ecdsa.Priva
 	return ch.awaitConfirmed(ctx)
 }
 
-// ethDeposits deploys the token and funds the pending deposits' senders,
-// sends the pending deposits and then the token deposits (numbered in
-// pending and tokens), and waits for the token deposits' confirmations.
+// ethDeposits deploys the token, sends the token deposits and waits for
+// their confirmations, then funds the pending deposits' senders and sends
+// the pending deposits (numbered in tokens and pending).
 func (b *bench) ethDeposits(ctx context.Context, ks *keystore.Keystore, url string, faucet *ecdsa.PrivateKey, tokens, pending []int, sent *atomic.Int64) error {
 	if len(tokens) == 0 && len(pending) == 0 {
 		return nil
@@ -675,12 +675,19 @@ func (b *bench) ethDeposits(ctx context.Context, ks *keystore.Keystore, url stri
 		return err
 	}
 	defer ch.c.Close()
-	if err := b.pendingDeposits(ctx, ks, ch, pending, sent); err != nil {
-		return err
+	if len(tokens) > 0 {
+		if err := b.tokenDeposits(ctx, ch, token, tokens, sent); err != nil {
+			return err
+		}
 	}
-	if len(tokens) == 0 {
-		return nil
-	}
+	// The pending deposits last: the transactions the pool holds for
+	// ever take room the token waves would need.
+	return b.pendingDeposits(ctx, ks, ch, pending, sent)
+}
+
+// tokenDeposits sends the token deposits numbered in tokens from ch's key
+// and waits for their confirmations.
+func (b *bench) tokenDeposits(ctx context.Context, ch *benchChain, token common.Address, tokens []int, sent *atomic.Int64) error {
 	amount := new(big.Int).Mul(big.NewInt(1000), new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)) // 1000 tokens
 	sel := crypto.Keccak256([]byte("transfer(address,uint256)"))[:4]
 	transfer := func(to common.Address) []byte {
