@@ -41,8 +41,8 @@ func (c *appeal) lookUp(ctx workflow.Context) (final bool, err error) {
 		ScheduleToCloseTimeout: budget,
 	})
 	req := LookupRequest{Network: c.in.Network, TxHash: c.in.TxHash, ToAddress: c.in.ToAddress, Memo: c.in.Memo}
-	// The filing's own look-up, when it found the deposit, is the first
-	// answer (a case started since locatedChange).
+	// The filing's own look-up, found or not, is the first answer (a case
+	// started since locatedChange).
 	var first *LookupResult
 	if c.in.Located != nil && workflow.GetVersion(ctx, locatedChange, workflow.DefaultVersion, 1) == 1 {
 		first = c.in.Located

@@ -85,11 +85,12 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 // nodes and the local dev chains).
 func poolOptions(n chains.Network) pool.Options {
 	o := pool.Options{Rate: nodeRate, Burst: nodeBurst, NodeTimeout: nodeTimeout}
-	if n.RateLimit != nil {
-		o.Rate, o.Burst = rate.Limit(*n.RateLimit), max(int(2**n.RateLimit), 1)
-		if *n.RateLimit == 0 {
-			o.Rate, o.Burst = 0, 0
-		}
+	switch r := n.RateLimit; {
+	case r == nil:
+	case *r == 0:
+		o.Rate, o.Burst = 0, 0
+	default:
+		o.Rate, o.Burst = rate.Limit(*r), max(int(2**r), 1)
 	}
 	return o
 }
