@@ -30,6 +30,9 @@ const (
 	DefaultDataDir         = ".recovery"
 	DefaultLogLevel        = "info"
 	DefaultMetricsAddr     = ":9091"
+	// DefaultWorkflowCache is how many cases a worker keeps in memory
+	// between their steps.
+	DefaultWorkflowCache = 500
 )
 
 // Config is the whole configuration.
@@ -60,14 +63,20 @@ type Config struct {
 	APIAddr    string `yaml:"api_addr"`
 	// MetricsAddr is where recovery worker serves /metrics and /healthz
 	// ("off" disables); the API serves its own on api_addr.
-	MetricsAddr     string          `yaml:"metrics_addr"`
-	TemporalAddress string          `yaml:"temporal_address"`
-	Namespace       string          `yaml:"namespace"`
-	UIPort          int             `yaml:"ui_port"` // dev only; -1 disables the Web UI
-	LogLevel        string          `yaml:"log_level"`
-	LogFormat       string          `yaml:"log_format"` // text or json
-	Networks        []NetworkConfig `yaml:"networks"`
-	StaffTokens     []StaffToken    `yaml:"staff_tokens"`
+	MetricsAddr     string `yaml:"metrics_addr"`
+	TemporalAddress string `yaml:"temporal_address"`
+	Namespace       string `yaml:"namespace"`
+	UIPort          int    `yaml:"ui_port"` // dev only; -1 disables the Web UI
+	LogLevel        string `yaml:"log_level"`
+	LogFormat       string `yaml:"log_format"` // text or json
+	// WorkflowCache bounds the cases a worker process (recovery worker,
+	// recovery dev) keeps in memory between their steps. Most open cases
+	// wait for days; one that is not kept is read back from its history
+	// when it next moves, which costs milliseconds, while each kept case
+	// costs tens of KiB. 0 keeps none.
+	WorkflowCache int             `yaml:"workflow_cache"`
+	Networks      []NetworkConfig `yaml:"networks"`
+	StaffTokens   []StaffToken    `yaml:"staff_tokens"`
 	// UserTokenSecret signs the users' tokens on the appeal API (at least
 	// 32 characters; better in RECOVERY_USER_TOKEN_SECRET than in the
 	// file). recovery api needs it; recovery dev makes one of its own.
@@ -124,6 +133,7 @@ func Default() Config {
 		UIPort:          DefaultUIPort,
 		LogLevel:        DefaultLogLevel,
 		LogFormat:       "text",
+		WorkflowCache:   DefaultWorkflowCache,
 		Dev: DevConfig{
 			BlockPeriod:      2 * time.Second,
 			Recheck:          []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second},
@@ -165,12 +175,14 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			*p = v
 		}
 	}
-	if v := getenv("RECOVERY_UI_PORT"); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil {
-			return cfg, fmt.Errorf("config: RECOVERY_UI_PORT %q is not a number", v)
+	for k, p := range map[string]*int{"RECOVERY_UI_PORT": &cfg.UIPort, "RECOVERY_WORKFLOW_CACHE": &cfg.WorkflowCache} {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return cfg, fmt.Errorf("config: %s %q is not a number", k, v)
+			}
+			*p = n
 		}
-		cfg.UIPort = p
 	}
 	// RECOVERY_RPC_<NETWORK>=url[,url] points one network at nodes, e.g.
 	// RECOVERY_RPC_AVAX_C for avax-c.
@@ -222,6 +234,9 @@ func (c *Config) Validate() error {
 			}
 		}
 		seen[t.Token] = true
+	}
+	if c.WorkflowCache < 0 {
+		return fmt.Errorf("config: workflow_cache %d is negative (0 keeps no case in memory)", c.WorkflowCache)
 	}
 	if c.UserTokenSecret != "" && len(c.UserTokenSecret) < 32 {
 		return errors.New("config: user_token_secret is shorter than 32 characters")

@@ -103,3 +103,25 @@ func TestAddressBookIsAFileOrAPostgresURL(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkflowCacheFromFileOrEnv(t *testing.T) {
+	cfg, err := Load("", env(nil))
+	if err != nil || cfg.WorkflowCache != DefaultWorkflowCache {
+		t.Fatalf("default workflow_cache %d, %v; want %d", cfg.WorkflowCache, err, DefaultWorkflowCache)
+	}
+	path := filepath.Join(t.TempDir(), "recovery.yaml")
+	if err := os.WriteFile(path, []byte("workflow_cache: 2000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = Load(path, env(nil)); err != nil || cfg.WorkflowCache != 2000 {
+		t.Fatalf("workflow_cache from the file: %d, %v", cfg.WorkflowCache, err)
+	}
+	if cfg, err = Load(path, env(map[string]string{"RECOVERY_WORKFLOW_CACHE": "0"})); err != nil || cfg.WorkflowCache != 0 {
+		t.Fatalf("RECOVERY_WORKFLOW_CACHE=0: %d, %v", cfg.WorkflowCache, err)
+	}
+	for v, want := range map[string]string{"-1": "negative", "many": "not a number"} {
+		if _, err := Load("", env(map[string]string{"RECOVERY_WORKFLOW_CACHE": v})); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("RECOVERY_WORKFLOW_CACHE=%s: %v, want an error saying %q", v, err, want)
+		}
+	}
+}

@@ -338,6 +338,11 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, s
 	r := b.report(counts)
 	r.NodeCalls = float64(calls1-calls0) / float64(o.N)
 	r.PeakRSS, r.Store = peakRSS(eng.pid), storeSize(dir)
+	cached, err := b.series(ctx, "recovery_worker_cached_cases")
+	if err != nil {
+		return err
+	}
+	r.CachedCases = int(cached[""])
 	if o.Baseline {
 		b.withdrawPolling(ctx)
 		fmt.Fprintln(stderr, "bench: the baseline, a bare workflow with three no-op activities…")
@@ -1572,8 +1577,11 @@ type benchReport struct {
 	Retried   int64   `json:"post_retried"`
 	NodeCalls float64 `json:"node_calls_per_appeal"`
 	PeakRSS   int64   `json:"peak_rss_bytes"`
-	Store     int64   `json:"store_bytes"`
-	Baseline  float64 `json:"baseline_per_second,omitempty"`
+	// CachedCases is how many cases the engine's worker keeps in memory
+	// at the end (config workflow_cache bounds it).
+	CachedCases int     `json:"cached_cases"`
+	Store       int64   `json:"store_bytes"`
+	Baseline    float64 `json:"baseline_per_second,omitempty"`
 }
 
 // benchKindReport is one kind's share of the report.
@@ -1649,6 +1657,7 @@ func (r benchReport) print(w io.Writer) {
 	fmt.Fprintf(w, "  filed under a provisional id, followed   %d\n", r.Joined)
 	fmt.Fprintf(w, "  node calls per appeal                    %.1f\n", r.NodeCalls)
 	fmt.Fprintf(w, "  peak RSS of recovery dev (with its chains) %d MiB\n", r.PeakRSS>>20)
+	fmt.Fprintf(w, "  cases kept in the worker's memory at the end %d (workflow_cache)\n", r.CachedCases)
 	fmt.Fprintf(w, "  Temporal store (SQLite)                  %d MiB\n", r.Store>>20)
 	if r.Baseline > 0 {
 		fmt.Fprintf(w, "  bare workflow, 3 no-op activities        %.1f/s; this engine %.2f of it\n", r.Baseline, r.PerSecond/r.Baseline)

@@ -7,7 +7,10 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,5 +232,47 @@ func TestBenchFollowsJoinedCases(t *testing.T) {
 		if c != want[i] {
 			t.Errorf("case %d:\n got %+v\nwant %+v", i, c, want[i])
 		}
+	}
+}
+
+// recovery dev, run as its own process the way a user runs it, keeps no
+// more cases in memory than workflow_cache says, although the Temporal
+// server it embeds starts workers of its own before the engine's: the
+// SDK sizes one cache for every worker of a process when the first one
+// starts. Each open case kept costs tens of KiB, so an unbounded cache
+// grows the engine with every case it has ever handled.
+func TestDevKeepsAtMostItsCacheOfCasesInMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds recovery and runs recovery dev with real local chains")
+	}
+	bin := buildRecovery(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	const cache = 3
+	cmd := exec.CommandContext(ctx, bin, "bench", "--n", "10", "--clients", "3", "--mix", "wrong_network=3,unlisted_token=2",
+		"--baseline=false", "--patience", "90s", "-o", "json", "--data-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "RECOVERY_WORKFLOW_CACHE="+strconv.Itoa(cache))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	var r struct {
+		Decided     int   `json:"decided"`
+		CachedCases int   `json:"cached_cases"`
+		PeakRSS     int64 `json:"peak_rss_bytes"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out)
+	}
+	if r.Decided != 10 {
+		t.Fatalf("%d of 10 appeals decided\n%s", r.Decided, stderr.String())
+	}
+	if r.CachedCases < 1 || r.CachedCases > cache {
+		t.Errorf("the worker keeps %d cases in memory after 10, want 1 to %d (workflow_cache)", r.CachedCases, cache)
+	}
+	if r.PeakRSS <= 0 {
+		t.Errorf("no peak memory for the child recovery dev")
 	}
 }

@@ -111,6 +111,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 
+	boundWorkflowCache(cfg)
 	srv, err := startTemporal(cfg, log)
 	if err != nil {
 		return err

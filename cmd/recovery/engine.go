@@ -73,15 +73,16 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 	return nil
 }
 
-// workflowCacheSize bounds the cases a worker keeps in memory between
-// their steps. Most open cases wait for days (for the user's answer, for
-// sign-offs); one evicted from the cache is read back from its history
-// when it next moves, which costs milliseconds, while keeping every open
-// case costs tens of KiB each without bound.
-const workflowCacheSize = 500
+// boundWorkflowCache sets how many cases the process's workers keep in
+// memory between their steps (config workflow_cache). The SDK keeps one
+// cache for every worker of a process and sizes it when the first worker
+// starts, and an embedded Temporal server starts workers of its own, so
+// this runs before Temporal does.
+func boundWorkflowCache(cfg config.Config) {
+	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
+}
 
 func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
-	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})

@@ -92,6 +92,7 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if sg == nil {
 				cl.log.Warn("no signer (RECOVERY_KEYSTORE_DIR): approved recoveries wait in recovering until a worker with a signer takes them")
 			}
+			boundWorkflowCache(cl.cfg)
 			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px, sg, journal))
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)

@@ -119,8 +119,28 @@ func (h Handler) Counter(name string) client.MetricsCounter {
 	return counterFunc(func(d int64) { counter.Add(float64(d)) })
 }
 
-// Gauge implements client.MetricsHandler: no workflow gauge is exported.
-func (h Handler) Gauge(name string) client.MetricsGauge { return client.MetricsNopHandler.Gauge(name) }
+// CachedCases is the SDK's gauge of the cases a worker process keeps in
+// memory between their steps, bounded by the config's workflow_cache.
+var CachedCases = register(prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "recovery_worker_cached_cases",
+	Help: "Cases this process's workers keep in memory between their steps (at most workflow_cache).",
+}))
+
+// stickyCacheSize is the SDK's name for that gauge.
+const stickyCacheSize = "temporal_sticky_cache_size"
+
+type gaugeFunc func(float64)
+
+func (f gaugeFunc) Update(v float64) { f(v) }
+
+// Gauge implements client.MetricsHandler: of the SDK's gauges, only the
+// size of the workflow cache is exported.
+func (h Handler) Gauge(name string) client.MetricsGauge {
+	if name == stickyCacheSize {
+		return gaugeFunc(CachedCases.Set)
+	}
+	return client.MetricsNopHandler.Gauge(name)
+}
 
 // Timer implements client.MetricsHandler.
 func (h Handler) Timer(name string) client.MetricsTimer {
