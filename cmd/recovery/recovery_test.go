@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"os"
@@ -727,4 +728,19 @@ func TestRecoveryWaitsOutANodeOutage(t *testing.T) {
 		nodeOutage, time.Since(signed).Round(time.Millisecond), time.Since(down.Add(nodeOutage)).Round(time.Millisecond))
 	paid := e.checkCreditedOnce(ctx, t, st, hash, 0)
 	sweep.check(ctx, t, hash, deposit, paid)
+}
+
+func TestTemporalOnThisMachineIsNotCompressed(t *testing.T) {
+	for addr, want := range map[string]client.GrpcCompression{
+		"127.0.0.1:7233":           &client.GrpcCompressionNone{},
+		"localhost:7233":           &client.GrpcCompressionNone{},
+		"[::1]:7233":               &client.GrpcCompressionNone{},
+		"temporal:7233":            &client.GrpcCompressionGzip{},
+		"10.0.0.5:7233":            &client.GrpcCompressionGzip{},
+		"temporal.example.com:443": &client.GrpcCompressionGzip{},
+	} {
+		if got := compressionFor(addr); fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+			t.Errorf("compressionFor(%q) = %T, want %T", addr, got, want)
+		}
+	}
 }

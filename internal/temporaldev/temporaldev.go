@@ -122,6 +122,13 @@ func Start(o Options) (*Server, error) {
 		// Workflows' mutable states kept in memory: an open case that waits
 		// for days need not be, and each costs tens of KiB.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
+		// One partition per task queue. Four (the default) spread a
+		// backlog over partitions that a handful of pollers reach only by
+		// forwarding, and a backlog of first steps was then taken at 50
+		// cases/s with three quarters of the CPU idle; in one partition it
+		// is taken at 110/s. A single server gains nothing from more.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
