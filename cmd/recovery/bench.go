@@ -496,6 +496,9 @@ type bench struct {
 	// retried counts the POSTs the engine answered 503 or 429 and the
 	// bench sent again.
 	retried atomic.Int64
+	// resent counts the deposits sent again after a local chain lost
+	// them from its pool.
+	resent atomic.Int64
 }
 
 type benchDeposit struct {
@@ -571,6 +574,10 @@ var benchUnderWay = []string{recovery.StatusReceived, recovery.StatusLookingUp, 
 // so each wave is mined before the next.
 const benchWave = 50
 
+// benchStall is how long a local chain may mine none of a sender's
+// transactions before the bench sends them again.
+const benchStall = 15 * time.Second
+
 // benchSenderBase is the first keystore index of the outside senders of
 // the pending deposits (index 0 sends the demo's).
 const benchSenderBase = 1000
@@ -637,7 +644,7 @@ func (b *bench) bscDeposits(ctx context.Context, url string, faucet *ecdsa.Priva
 	if len(idx) == 0 {
 		return nil
 	}
-	ch, err := dialBenchChain(ctx, url, devchain.BscChainID, faucet)
+	ch, err := dialBenchChain(ctx, url, devchain.BscChainID, faucet, &b.resent)
 	if err != nil {
 		return err
 	}
@@ -675,7 +682,7 @@ func (b *bench) ethDeposits(ctx context.Context, ks *keystore.Keystore, url stri
 			return fmt.Errorf("bench: deploy the token: %w", err)
 		}
 	}
-	ch, err := dialBenchChain(ctx, url, devchain.EthChainID, faucet)
+	ch, err := dialBenchChain(ctx, url, devchain.EthChainID, faucet, &b.resent)
 	if err != nil {
 		return err
 	}
@@ -739,7 +746,7 @@ func (b *bench) pendingDeposits(ctx context.Context, ks *keystore.Keystore, ch *
 		}
 		senders = append(senders, key)
 	}
-	if err := waitNonce(ctx, ch.c, ch.from, ch.next); err != nil {
+	if err := ch.waitMined(ctx); err != nil {
 		return err
 	}
 	nonces := make([]uint64, len(senders))
@@ -781,14 +788,18 @@ type benchChain struct {
 	// last is the hash of the last transaction sent.
 	first, next uint64
 	last        common.Hash
+	// unmined are the transactions sent since the last wave was mined;
+	// resent counts those sent again (see waitMined).
+	unmined []*types.Transaction
+	resent  *atomic.Int64
 }
 
-func dialBenchChain(ctx context.Context, url string, chainID int64, key *ecdsa.PrivateKey) (*benchChain, error) {
+func dialBenchChain(ctx context.Context, url string, chainID int64, key *ecdsa.PrivateKey, resent *atomic.Int64) (*benchChain, error) {
 	c, err := ethclient.DialContext(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	ch := &benchChain{c: c, key: key, from: crypto.PubkeyToAddress(key.PublicKey), signer: types.LatestSignerForChainID(big.NewInt(chainID))}
+	ch := &benchChain{c: c, key: key, from: crypto.PubkeyToAddress(key.PublicKey), signer: types.LatestSignerForChainID(big.NewInt(chainID)), resent: resent}
 	if ch.first, err = c.PendingNonceAt(ctx, ch.from); err != nil {
 		c.Close()
 		return nil, err
@@ -814,8 +825,9 @@ func (ch *benchChain) send(ctx context.Context, to common.Address, value *big.In
 	}
 	ch.next++
 	ch.last = tx.Hash()
+	ch.unmined = append(ch.unmined, tx)
 	if (ch.next-ch.first)%benchWave == 0 {
-		if err := waitNonce(ctx, ch.c, ch.from, ch.next); err != nil {
+		if err := ch.waitMined(ctx); err != nil {
 			return common.Hash{}, err
 		}
 	}
@@ -827,6 +839,9 @@ func (ch *benchChain) send(ctx context.Context, to common.Address, value *big.In
 func (ch *benchChain) awaitConfirmed(ctx context.Context) error {
 	if ch.next == ch.first {
 		return nil
+	}
+	if err := ch.waitMined(ctx); err != nil {
+		return err
 	}
 	for {
 		r, err := ch.c.TransactionReceipt(ctx, ch.last)
@@ -847,20 +862,36 @@ func (ch *benchChain) awaitConfirmed(ctx context.Context) error {
 	}
 }
 
-func waitNonce(ctx context.Context, c *ethclient.Client, addr common.Address, want uint64) error {
-	// A chain that mines none of them for a minute dropped one from its
-	// pool: say so rather than wait for ever.
-	seen, since := uint64(0), time.Now()
+// waitMined waits until every transaction sent so far is mined. A local
+// chain under a burst of transactions now and then loses one from its pool
+// (the next ones then wait for ever behind the gap): when nothing is mined
+// for benchStall, the transactions not mined yet are sent again, as a
+// wallet rebroadcasts, and counted in resent.
+func (ch *benchChain) waitMined(ctx context.Context) error {
+	seen, since, tries := uint64(0), time.Now(), 0
 	for {
-		n, err := c.NonceAt(ctx, addr, nil)
-		if err == nil && n >= want {
+		n, err := ch.c.NonceAt(ctx, ch.from, nil)
+		if err == nil && n >= ch.next {
+			ch.unmined = ch.unmined[:0]
 			return nil
 		}
 		if err == nil && n > seen {
 			seen, since = n, time.Now()
 		}
-		if time.Since(since) > time.Minute {
-			return fmt.Errorf("bench: the local chain mined no transaction of %s for a minute (at nonce %d of %d): its pool dropped one", addr, seen, want)
+		if time.Since(since) > benchStall {
+			if tries++; tries > 3 {
+				return fmt.Errorf("bench: the local chain mined no transaction of %s at nonce %d of %d, though they were sent %d times", ch.from, seen, ch.next, tries)
+			}
+			for _, tx := range ch.unmined {
+				if tx.Nonce() < seen {
+					continue
+				}
+				if err := ch.c.SendTransaction(ctx, tx); err != nil && !strings.Contains(err.Error(), "already known") {
+					return fmt.Errorf("bench: send transaction %d of %s again: %w", tx.Nonce(), ch.from, err)
+				}
+				ch.resent.Add(1)
+			}
+			since = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -1282,6 +1313,7 @@ func (b *bench) report(counts map[benchKind]int) benchReport {
 	}
 	r.Quarters = quarterRates(b.cases)
 	r.Retried = b.retried.Load()
+	r.Resent = b.resent.Load()
 	return r
 }
 
@@ -1574,7 +1606,9 @@ type benchReport struct {
 	// to the case that goes on.
 	Joined int `json:"joined"`
 	// Retried counts the POSTs answered 503 or 429 and sent again.
-	Retried   int64   `json:"post_retried"`
+	Retried int64 `json:"post_retried"`
+	// Resent counts deposits a local chain lost and the bench sent again.
+	Resent    int64   `json:"deposits_resent"`
 	NodeCalls float64 `json:"node_calls_per_appeal"`
 	PeakRSS   int64   `json:"peak_rss_bytes"`
 	// CachedCases is how many cases the engine's worker keeps in memory
@@ -1644,6 +1678,9 @@ func (r benchReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  the same, by quarter of the backlog      %.1f / %.1f / %.1f / %.1f\n", r.Quarters[0], r.Quarters[1], r.Quarters[2], r.Quarters[3])
 	}
 	fmt.Fprintf(w, "  POST /v1/appeals latency p50/p95/p99     %s / %s / %s\n", r.Post.P50.Round(time.Millisecond), r.Post.P95.Round(time.Millisecond), r.Post.P99.Round(time.Millisecond))
+	if r.Resent > 0 {
+		fmt.Fprintf(w, "  deposits a local chain lost, sent again  %d\n", r.Resent)
+	}
 	if r.Retried > 0 {
 		fmt.Fprintf(w, "  POSTs answered 503 or 429, sent again    %d\n", r.Retried)
 	}
