@@ -123,8 +123,10 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		return err
 	}
 	defer c.Close()
-	if err := ensureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+	if added, err := ensureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		return err
+	} else if added {
+		srv.SearchAttributesAdded()
 	}
 
 	lookups, quoting, err := buildLookups(ctx, reg, log)

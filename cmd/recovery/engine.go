@@ -68,25 +68,26 @@ func compressionFor(addr string) client.GrpcCompression {
 
 // ensureSearchAttributes registers the engine's search attributes that the
 // namespace does not have yet, so that a namespace created by an older
-// version (or by an operator) gets the new ones at start.
-func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+// version (or by an operator) gets the new ones at start. added says
+// whether it registered any.
+func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string) (added bool, err error) {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return false, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := workflows.SearchAttributes()
 	for name := range have.GetCustomAttributes() {
 		delete(missing, name)
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
 	if err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
+		return false, fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // boundWorkflowCache sets how many cases the process's workers keep in

@@ -65,7 +65,7 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer cl.temporal.Close()
-			if err := ensureSearchAttributes(ctx, cl.temporal, cl.cfg.Namespace); err != nil {
+			if _, err := ensureSearchAttributes(ctx, cl.temporal, cl.cfg.Namespace); err != nil {
 				cl.log.Warn("search attributes not registered; queues may be incomplete", "err", err)
 			}
 			book, err := addressbook.Open(ctx, cl.cfg.AddressBookPath())
