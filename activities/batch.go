@@ -58,7 +58,7 @@ func (a *Activities) JoinBatch(ctx context.Context, req workflows.JoinBatchReque
 		}, workflows.BatchWorkflowName, in)
 		h, err := a.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 			StartWorkflowOperation: start,
-			UpdateOptions: client.UpdateWorkflowOptions{UpdateName: workflows.BatchJoinUpdate, Args: []any{req.Member},
+			UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.BatchJoinUpdate, Args: []any{req.Member},
 				WaitForStage: client.WorkflowUpdateStageCompleted},
 		})
 		if err == nil {

@@ -33,6 +33,8 @@ const (
 	// DefaultWorkflowCache is how many cases a worker keeps in memory
 	// between their steps.
 	DefaultWorkflowCache = 500
+	// DefaultActionKeyID names the action key when the configuration does not.
+	DefaultActionKeyID = "1"
 )
 
 // Config is the whole configuration.
@@ -82,6 +84,31 @@ type Config struct {
 	// file). recovery api needs it; recovery dev makes one of its own.
 	UserTokenSecret string    `yaml:"user_token_secret"`
 	Dev             DevConfig `yaml:"dev"`
+	// ActionKey is the key the API and the workers stamp every update and
+	// start they send to Temporal with; a workflow acts only on stamped
+	// ones, so that whoever reaches Temporal without it cannot sign off as
+	// someone else. At least 32 characters, the same in every recovery api
+	// and recovery worker, better in RECOVERY_ACTION_KEY than in the file;
+	// both refuse to start without it. recovery dev makes one of its own.
+	ActionKey string `yaml:"action_key"`
+	// ActionKeyID names action_key in the stamps (default "1"): give a
+	// new key a new id.
+	ActionKeyID string `yaml:"action_key_id"`
+	// PreviousActionKeys are still accepted while a new action_key rolls
+	// out to every process; remove them once it has.
+	PreviousActionKeys []ActionKey `yaml:"previous_action_keys"`
+	// The connection to Temporal: TLS with the CA that signed the
+	// frontend's certificate (temporal_tls_ca; the system's roots when
+	// empty) and the name it must carry, a client certificate for mTLS
+	// (temporal_tls_cert and temporal_tls_key, PEM files), and an API key
+	// (temporal_api_key, or temporal_api_key_file holding it). Any of them
+	// turns TLS on.
+	TemporalTLSCert       string `yaml:"temporal_tls_cert"`
+	TemporalTLSKey        string `yaml:"temporal_tls_key"`
+	TemporalTLSCA         string `yaml:"temporal_tls_ca"`
+	TemporalTLSServerName string `yaml:"temporal_tls_server_name"`
+	TemporalAPIKey        string `yaml:"temporal_api_key"`
+	TemporalAPIKeyFile    string `yaml:"temporal_api_key_file"`
 }
 
 // NetworkConfig points a network at nodes or adjusts it. A network not in
@@ -103,6 +130,12 @@ type NetworkConfig struct {
 	RateLimit *float64 `yaml:"rate_limit"`
 	// Tokens replace the network's listed tokens when given.
 	Tokens []chains.Token `yaml:"tokens"`
+}
+
+// ActionKey is a previous action key, by id.
+type ActionKey struct {
+	ID  string `yaml:"id"`
+	Key string `yaml:"key"`
 }
 
 // StaffToken maps a bearer token to a person and roles.
@@ -134,6 +167,7 @@ func Default() Config {
 		LogLevel:        DefaultLogLevel,
 		LogFormat:       "text",
 		WorkflowCache:   DefaultWorkflowCache,
+		ActionKeyID:     DefaultActionKeyID,
 		Dev: DevConfig{
 			BlockPeriod:      2 * time.Second,
 			Recheck:          []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second},
@@ -171,6 +205,21 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		"RECOVERY_LOG_FORMAT":        &cfg.LogFormat,
 	}
 	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	// The action key and the connection to Temporal.
+	for k, p := range map[string]*string{
+		"RECOVERY_ACTION_KEY":               &cfg.ActionKey,
+		"RECOVERY_ACTION_KEY_ID":            &cfg.ActionKeyID,
+		"RECOVERY_TEMPORAL_TLS_CERT":        &cfg.TemporalTLSCert,
+		"RECOVERY_TEMPORAL_TLS_KEY":         &cfg.TemporalTLSKey,
+		"RECOVERY_TEMPORAL_TLS_CA":          &cfg.TemporalTLSCA,
+		"RECOVERY_TEMPORAL_TLS_SERVER_NAME": &cfg.TemporalTLSServerName,
+		"RECOVERY_TEMPORAL_API_KEY":         &cfg.TemporalAPIKey,
+		"RECOVERY_TEMPORAL_API_KEY_FILE":    &cfg.TemporalAPIKeyFile,
+	} {
 		if v := getenv(k); v != "" {
 			*p = v
 		}
@@ -240,6 +289,15 @@ func (c *Config) Validate() error {
 	}
 	if c.UserTokenSecret != "" && len(c.UserTokenSecret) < 32 {
 		return errors.New("config: user_token_secret is shorter than 32 characters")
+	}
+	if c.ActionKey != "" && len(c.ActionKey) < 32 {
+		return errors.New("config: action_key is shorter than 32 characters")
+	}
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		return errors.New("config: temporal_tls_cert and temporal_tls_key go together (a client certificate and its key)")
+	}
+	if c.TemporalAPIKey != "" && c.TemporalAPIKeyFile != "" {
+		return errors.New("config: give temporal_api_key or temporal_api_key_file, not both")
 	}
 	_, err := c.Registry()
 	return err

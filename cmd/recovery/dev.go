@@ -118,6 +118,13 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	}
 	defer srv.Stop()
 	cfg.TemporalAddress = srv.FrontendAddress()
+	if cfg.ActionKey == "" {
+		// The API and the worker share the process, and a key kept in the
+		// data directory.
+		if cfg.ActionKey, err = devSecret(dataDir, "action-key", 32); err != nil {
+			return err
+		}
+	}
 	c, err := dialTemporal(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -34,6 +35,18 @@ import (
 )
 
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	keys, err := actionKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := temporalTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := temporalCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := client.DialContext(ctx, client.Options{
@@ -43,7 +56,11 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 		// The workflows' case metrics (time to quote, sign-off waits) go
 		// to Prometheus; the SDK's own metrics are dropped.
 		MetricsHandler:    obs.Handler{},
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compressionFor(cfg.TemporalAddress)},
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compressionFor(cfg.TemporalAddress), TLS: tlsConfig},
+		Credentials:       creds,
+		// Every update and start this client sends is stamped with the
+		// action key, and every worker made from it refuses the unstamped.
+		Interceptors: []interceptor.ClientInterceptor{keys.Interceptor()},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)

@@ -21,6 +21,9 @@ type commonFlags struct {
 	logLevel   string
 	logFormat  string
 	metrics    string
+	// The connection to Temporal.
+	temporalTLSCert, temporalTLSKey, temporalTLSCA, temporalTLSServerName string
+	temporalAPIKey, temporalAPIKeyFile                                    string
 }
 
 func (f *commonFlags) register(cmd *cobra.Command) {
@@ -32,6 +35,12 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.namespace, "namespace", "", "Temporal namespace (default "+config.DefaultNamespace+", env RECOVERY_NAMESPACE)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (env RECOVERY_LOG_LEVEL)")
 	fl.StringVar(&f.logFormat, "log-format", "", "text or json (env RECOVERY_LOG_FORMAT)")
+	fl.StringVar(&f.temporalTLSCert, "temporal-tls-cert", "", "client certificate (PEM) for mTLS to Temporal (env RECOVERY_TEMPORAL_TLS_CERT)")
+	fl.StringVar(&f.temporalTLSKey, "temporal-tls-key", "", "key (PEM) of --temporal-tls-cert (env RECOVERY_TEMPORAL_TLS_KEY)")
+	fl.StringVar(&f.temporalTLSCA, "temporal-tls-ca", "", "CA certificate (PEM) the Temporal frontend's certificate must chain to; turns TLS on (env RECOVERY_TEMPORAL_TLS_CA)")
+	fl.StringVar(&f.temporalTLSServerName, "temporal-tls-server-name", "", "name the Temporal frontend's certificate must carry, when not its address's host (env RECOVERY_TEMPORAL_TLS_SERVER_NAME)")
+	fl.StringVar(&f.temporalAPIKey, "temporal-api-key", "", "API key sent to Temporal, over TLS; prefer --temporal-api-key-file (env RECOVERY_TEMPORAL_API_KEY)")
+	fl.StringVar(&f.temporalAPIKeyFile, "temporal-api-key-file", "", "file holding the API key sent to Temporal (env RECOVERY_TEMPORAL_API_KEY_FILE)")
 	fl.StringVar(&f.metrics, "metrics-addr", "", "recovery worker: where it serves /metrics and /healthz (default "+config.DefaultMetricsAddr+", env RECOVERY_METRICS_ADDR; off disables)")
 }
 
@@ -55,6 +64,12 @@ func (f *commonFlags) load(getenv func(string) string) (config.Config, error) {
 		{f.logLevel, &cfg.LogLevel},
 		{f.logFormat, &cfg.LogFormat},
 		{f.metrics, &cfg.MetricsAddr},
+		{f.temporalTLSCert, &cfg.TemporalTLSCert},
+		{f.temporalTLSKey, &cfg.TemporalTLSKey},
+		{f.temporalTLSCA, &cfg.TemporalTLSCA},
+		{f.temporalTLSServerName, &cfg.TemporalTLSServerName},
+		{f.temporalAPIKey, &cfg.TemporalAPIKey},
+		{f.temporalAPIKeyFile, &cfg.TemporalAPIKeyFile},
 	} {
 		if o.flag != "" {
 			*o.dst = o.flag

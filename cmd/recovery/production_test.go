@@ -54,7 +54,7 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	secret := "prod-test-user-token-secret-0123456789"
 	// The data directory (address book, ledger) is the test's own, never
 	// the source tree.
-	cfgText := fmt.Sprintf("data_dir: %q\nnetworks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nuser_token_secret: %q\nlog_level: warn\n", t.TempDir(), node.URL(), token, secret)
+	cfgText := fmt.Sprintf("data_dir: %q\nnetworks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nuser_token_secret: %q\naction_key: prod-test-action-key-0123456789abcdef\nlog_level: warn\n", t.TempDir(), node.URL(), token, secret)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
