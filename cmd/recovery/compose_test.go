@@ -51,10 +51,32 @@ func TestComposeMatchesTheCode(t *testing.T) {
 		}
 		t.Errorf("%s does not publish port %d (ports %v)", service, port, c.Services[service].Ports)
 	}
-	publishes("temporal", config.DefaultTemporalPort)
-	publishes("temporal-ui", config.DefaultUIPort)
 	port, _ := strconv.Atoi(apiPort)
 	publishes("recovery-api", port)
+	// Whoever reaches Temporal or its Web UI reads every case and can
+	// act on it: only the API is published.
+	for name, s := range c.Services {
+		if name != "recovery-api" && len(s.Ports) > 0 {
+			t.Errorf("%s publishes %v; only the API may be reachable from outside the stack", name, s.Ports)
+		}
+	}
+	// The override that shows the UI publishes it on the loopback only.
+	var ui composeFile
+	if raw, err := os.ReadFile("../../docker-compose.ui.yml"); err != nil {
+		t.Error(err)
+	} else if err := yaml.Unmarshal(raw, &ui); err != nil {
+		t.Errorf("docker-compose.ui.yml: %v", err)
+	}
+	for name, s := range ui.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("docker-compose.ui.yml publishes %s on %q, not on the loopback only", name, p)
+			}
+		}
+	}
+	if got := ui.Services["temporal-ui"].Ports; len(got) != 1 || got[0] != "127.0.0.1:"+strconv.Itoa(config.DefaultUIPort)+":8080" {
+		t.Errorf("docker-compose.ui.yml publishes the UI as %v", got)
+	}
 
 	for _, name := range []string{"recovery-worker", "recovery-api"} {
 		s := c.Services[name]
@@ -92,6 +114,11 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	}
 	if !strings.Contains(c.Services["recovery-api"].Environment["RECOVERY_USER_TOKEN_SECRET"], "RECOVERY_USER_TOKEN_SECRET") {
 		t.Error("recovery-api is not given the user token secret, which it needs to start")
+	}
+	// Both vouch for actions with the same action key, which must be set.
+	w, a := c.Services["recovery-worker"].Environment["RECOVERY_ACTION_KEY"], c.Services["recovery-api"].Environment["RECOVERY_ACTION_KEY"]
+	if !strings.HasPrefix(w, "${RECOVERY_ACTION_KEY:?") || w != a {
+		t.Errorf("RECOVERY_ACTION_KEY: the worker has %q, the API %q; both need the same required variable", w, a)
 	}
 	if ui := c.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; !strings.HasSuffix(ui, ":"+strconv.Itoa(config.DefaultTemporalPort)) {
 		t.Errorf("temporal-ui points at %q", ui)
