@@ -43,6 +43,9 @@ const (
 	ReasonSecurityThreshold = "security_above_threshold"
 	ReasonSecurityUnpriced  = "security_unpriced" // no price to compare with the threshold
 	ReasonSecurityRiskFlags = "security_risk_flags"
+	// ReasonTwoPeople: the rule names one sign-off team, and a second
+	// was added so that two people agree to every recovery.
+	ReasonTwoPeople = "two_person_rule"
 )
 
 // Decision is what the policy says about one case.
@@ -310,6 +313,17 @@ func (p *Policy) Decide(network, category string, facts DecideInput) Decision {
 		teams = append(teams, recovery.TeamSecurity)
 		d.Reasons = append(d.Reasons, ReasonSecurityRiskFlags)
 	}
+	// Two people agree to every recovery, and one person signs for one
+	// team only: a rule that names a single team gets a second, the
+	// first of wallet, settlement and security it lacks.
+	if d.Action.Recoverable() && len(distinctTeams(teams)) < 2 {
+		for _, t := range recovery.Teams() {
+			if len(distinctTeams(teams)) < 2 && !slices.Contains(teams, t) {
+				teams = append(teams, t)
+			}
+		}
+		d.Reasons = append(d.Reasons, ReasonTwoPeople)
+	}
 	// Canonical order, each team once: sign-off collection iterates this.
 	for _, t := range recovery.Teams() {
 		if slices.Contains(teams, t) {
@@ -317,6 +331,16 @@ func (p *Policy) Decide(network, category string, facts DecideInput) Decision {
 		}
 	}
 	return d
+}
+
+func distinctTeams(teams []recovery.Team) []recovery.Team {
+	var out []recovery.Team
+	for _, t := range teams {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }

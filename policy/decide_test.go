@@ -61,7 +61,7 @@ func TestResolutionOrder(t *testing.T) {
 	// Document default alone.
 	d := p.Decide("eth", recovery.CategoryWrongNetworkEVM, priced)
 	if d.Action != Direct || d.SLA != 10*time.Hour || !d.Rule.Fee.Percent.Equal(usd("1")) || d.Explanation != "policy.wrong_network_evm" ||
-		!slices.Equal(d.Reasons, []string{ReasonDocumentDefault}) || d.PolicyVersion != "v1" {
+		!slices.Equal(d.Reasons, []string{ReasonDocumentDefault, ReasonTwoPeople}) || d.PolicyVersion != "v1" {
 		t.Errorf("eth: %+v", d)
 	}
 
@@ -71,7 +71,7 @@ func TestResolutionOrder(t *testing.T) {
 	d = p.Decide("etc", recovery.CategoryWrongNetworkEVM, priced)
 	if d.Action != Conditional || d.SLA != 30*time.Hour || !d.Rule.Fee.Percent.Equal(usd("3")) || d.Explanation != "policy.etc_wrong_network" ||
 		d.Rule.Conditions.MaxAgeDays == nil || *d.Rule.Conditions.MaxAgeDays != 30 ||
-		d.Rule.Conditions.SecuritySignoffAboveUSD == nil || !slices.Equal(d.Reasons, []string{ReasonNetworkDefault}) {
+		d.Rule.Conditions.SecuritySignoffAboveUSD == nil || !slices.Equal(d.Reasons, []string{ReasonNetworkDefault, ReasonTwoPeople}) {
 		t.Errorf("etc wrong_network_evm: %+v", d)
 	}
 	d = p.Decide("etc", recovery.CategoryMissingOrWrongMemo, priced)
@@ -125,12 +125,12 @@ func TestDecideConditions(t *testing.T) {
 		{"priced token", "eth", recovery.CategoryUnlistedToken, DecideInput{USD: usd("5"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonDocumentDefault},
 		{"unpriced token", "eth", recovery.CategoryUnlistedToken, DecideInput{}, Park, nil, ReasonUnpriced},
 		{"min_usd needs a price", "eth", recovery.CategoryBelowMinimum, DecideInput{}, Park, nil, ReasonUnpriced},
-		{"small: batch", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("9.99"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonBelowMinUSDBatch},
-		{"at the minimum: alone", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("10"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
-		{"young enough", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -30), Now: now}, Direct, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
+		{"small: batch", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("9.99"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonTwoPeople},
+		{"at the minimum: alone", "eth", recovery.CategoryBelowMinimum, DecideInput{USD: usd("10"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonTwoPeople},
+		{"young enough", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -30), Now: now}, Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonTwoPeople},
 		{"too old", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{DepositedAt: now.AddDate(0, 0, -31), Now: now}, Reject, nil, ReasonOlderThanMaxAge},
-		{"age unknown", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{Now: now}, Direct, []recovery.Team{recovery.TeamWallet}, ReasonDocumentDefault},
-		{"security at the threshold", "etc", recovery.CategoryCrossChainUTXO, DecideInput{USD: usd("1000"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet}, ReasonNetworkDefault},
+		{"age unknown", "eth", recovery.CategoryWrongNetworkEVM, DecideInput{Now: now}, Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonTwoPeople},
+		{"security at the threshold", "etc", recovery.CategoryCrossChainUTXO, DecideInput{USD: usd("1000"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, ReasonTwoPeople},
 		{"security above", "etc", recovery.CategoryCrossChainUTXO, DecideInput{USD: usd("1000.01"), Priced: true}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityThreshold},
 		{"security without a price", "etc", recovery.CategoryCrossChainUTXO, DecideInput{}, Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityUnpriced},
 		{"risk flags", "eth", recovery.CategoryRetiredAddress, DecideInput{RiskFlags: []string{"mixer"}}, Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, ReasonSecurityRiskFlags},

@@ -82,18 +82,18 @@ func TestDefaultPolicyOutcomes(t *testing.T) {
 		{"bsc", recovery.CategoryUnlistedToken, priced("200"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
 		{"bsc", recovery.CategoryUnlistedToken, DecideInput{}, Park, nil, []string{ReasonDocumentDefault, ReasonUnpriced}},
 		{"bsc", recovery.CategoryUnlistedToken, priced("10"), Park, nil, []string{ReasonDocumentDefault, ReasonBelowMinUSD}},
-		{"btc", recovery.CategoryBelowMinimum, priced("3"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
-		{"btc", recovery.CategoryRetiredAddress, priced("80"), Direct, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault}},
+		{"btc", recovery.CategoryBelowMinimum, priced("3"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
+		{"btc", recovery.CategoryRetiredAddress, priced("80"), Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
 		{"xrp", recovery.CategoryMissingOrWrongMemo, priced("80"), Direct, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault}},
 		{"eth", recovery.CategoryUnsupportedNetwork, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
 		{"eth", recovery.CategoryPending, priced("80"), Park, nil, []string{ReasonDocumentDefault}},
 		// Conditional networks: direct categories become conditional,
 		// security signs above 1,000 USD, small deposits park.
-		{"etc", recovery.CategoryRetiredAddress, priced("500"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonNetworkDefault}},
-		{"etc", recovery.CategoryRetiredAddress, priced("1500"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSecurity}, []string{ReasonNetworkDefault, ReasonSecurityThreshold}},
+		{"etc", recovery.CategoryRetiredAddress, priced("500"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonNetworkDefault}},
+		{"etc", recovery.CategoryRetiredAddress, priced("1500"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement, recovery.TeamSecurity}, []string{ReasonNetworkDefault, ReasonSecurityThreshold}},
 		{"etc", recovery.CategoryRetiredAddress, priced("99"), Park, nil, []string{ReasonNetworkDefault, ReasonBelowMinUSD}},
 		{"xlm", recovery.CategoryMissingOrWrongMemo, DecideInput{}, Park, nil, []string{ReasonNetworkDefault, ReasonUnpriced}},
-		{"dash", recovery.CategoryBelowMinimum, priced("20"), Conditional, []recovery.Team{recovery.TeamWallet}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
+		{"dash", recovery.CategoryBelowMinimum, priced("20"), Conditional, []recovery.Team{recovery.TeamWallet, recovery.TeamSettlement}, []string{ReasonDocumentDefault, ReasonBelowMinUSDBatch}},
 		{"dash", recovery.CategoryFailedTx, priced("20"), Reject, nil, []string{ReasonDocumentDefault}},
 		// A network outside the policy waits for support.
 		{"tron", recovery.CategoryUnlistedToken, priced("5000"), Park, nil, []string{ReasonNetworkNotInPolicy, ReasonDocumentDefault}},
@@ -156,6 +156,25 @@ func TestPolicyRoundTripsThroughJSON(t *testing.T) {
 			f := DecideInput{USD: usd("750"), Priced: true}
 			if a, b := p.Decide(n.ID, c, f), back.Decide(n.ID, c, f); !reflect.DeepEqual(a, b) {
 				t.Fatalf("%s/%s differs after a JSON round trip:\n%+v\n%+v", n.ID, c, a, b)
+			}
+		}
+	}
+}
+
+// TestEveryRecoveryNeedsTwoPeople decides every category on every network
+// of the default policy, priced low and high, and of a policy whose rules
+// name one team: each recovery waits for two teams, so two people (one
+// person signs for one team only).
+func TestEveryRecoveryNeedsTwoPeople(t *testing.T) {
+	for name, p := range map[string]*Policy{"default": Default(), "one team per rule": layered(t)} {
+		for id := range p.Networks {
+			for _, c := range recovery.Categories() {
+				for _, facts := range []DecideInput{{USD: usd("60"), Priced: true}, {USD: usd("20000"), Priced: true}, {}} {
+					d := p.Decide(id, c, facts)
+					if d.Action.Recoverable() && len(distinctTeams(d.Signoffs)) < 2 {
+						t.Errorf("%s: %s/%s %+v: a recovery signed by %v alone", name, id, c, facts, d.Signoffs)
+					}
+				}
 			}
 		}
 	}

@@ -108,8 +108,11 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 		if code := call(t, "POST", api+"/v1/appeals/"+id+"/quote", tokens[i], map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
 			t.Fatalf("accept %d: %d", i, code)
 		}
-		if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", "wallet-token-0123456789", map[string]any{"team": "wallet", "approve": true}, nil); code != 200 {
-			t.Fatalf("sign-off %d: %d", i, code)
+		// Two people agree to every recovery, a small one too.
+		for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
+				t.Fatalf("%s sign-off %d: %d", s.team, i, code)
+			}
 		}
 		if i == 0 {
 			// The first case leaves the batch while it is open.
@@ -285,8 +288,11 @@ func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
 		if code := call(t, "POST", api+"/v1/appeals/"+id+"/quote", tokens[i], map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
 			t.Fatalf("accept %d: %d", i, code)
 		}
-		if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", "wallet-token-0123456789", map[string]any{"team": "wallet", "approve": true}, nil); code != 200 {
-			t.Fatalf("sign-off %d: %d", i, code)
+		// Two people agree to every recovery, a small one too.
+		for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
+				t.Fatalf("%s sign-off %d: %d", s.team, i, code)
+			}
 		}
 	}
 	hashes := map[string]bool{}

@@ -624,21 +624,27 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err := staff(token, "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "forbidden") {
 		t.Fatalf("the admin signed for the wallet team: %v\n%s", err, out)
 	}
-	// A retired address needs the wallet team alone (default policy).
+	// A retired address needs the wallet and settlement teams (default
+	// policy): two people agree to every recovery.
 	out, err = exec.Command(casectl, "--api", api, "--token", "wallet-token-0123456789", "cases", "signoff", btcID, "--team", "wallet", "--approve", "-o", "json").CombinedOutput()
 	var signed struct {
 		Status string
 		Audit  []struct{ Person, Action string }
 	}
-	// The last sign-off starts the recovery at once.
-	if err != nil || json.Unmarshal(out, &signed) != nil || (signed.Status != recovery.StatusApproved && signed.Status != recovery.StatusRecovering) ||
+	if err != nil || json.Unmarshal(out, &signed) != nil || signed.Status != recovery.StatusAwaitingSignoffs ||
 		len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
 		t.Fatalf("wallet sign-off: %v\n%s", err, out)
 	}
-	signedAt := time.Now()
-	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "conflict") {
-		t.Fatalf("a sign-off nobody asked for: %v\n%s", err, out)
+	if out, err := staff("wallet-token-0123456789", "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "conflict") {
+		t.Fatalf("a team signed twice: %v\n%s", err, out)
 	}
+	// The last sign-off starts the recovery at once.
+	out, err = exec.Command(casectl, "--api", api, "--token", "settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve", "-o", "json").CombinedOutput()
+	if err != nil || json.Unmarshal(out, &signed) != nil || (signed.Status != recovery.StatusApproved && signed.Status != recovery.StatusRecovering) ||
+		len(signed.Audit) != 4 || signed.Audit[3].Person != "seth" {
+		t.Fatalf("settlement sign-off: %v\n%s", err, out)
+	}
+	signedAt := time.Now()
 	// recovery dev has one person per team besides its admin; casectl --as
 	// acts as them. The security person is known and holds the team's role:
 	// the case is refused only for being signed already.
