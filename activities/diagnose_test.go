@@ -51,7 +51,7 @@ func newWorld(t *testing.T, reg *chains.Registry) *world {
 		}
 		entries = append(entries, addressbook.Entry{Network: f.AddressNetwork, Address: f.To, UserID: f.UserID, PubKeyHash: f.PubKeyHash})
 	}
-	if err := book.Upsert(ctx, entries, time.Now()); err != nil {
+	if err := book.Upsert(ctx, entries, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	acts := &Activities{Registry: reg, Scanner: chains.NewScanner(reg, h.Lookups()), AddressBook: book, Prices: fees.DevPrices()}
@@ -171,7 +171,7 @@ func TestDiagnosisFromTheExchangesRecords(t *testing.T) {
 	t.Run("retired address", func(t *testing.T) {
 		w := newWorld(t, nil)
 		fx := w.h.Fixtures().Native
-		if err := w.book.Upsert(ctx, []addressbook.Entry{{Network: "eth", Address: fx.To, UserID: fx.UserID, Status: addressbook.Retired}}, time.Now()); err != nil {
+		if err := w.book.Upsert(ctx, []addressbook.Entry{{Network: "eth", Address: fx.To, UserID: fx.UserID, Status: addressbook.Retired}}, time.Now(), "test"); err != nil {
 			t.Fatal(err)
 		}
 		category(t, w.appeal(t, fx), recovery.CategoryRetiredAddress)

@@ -83,7 +83,20 @@ CREATE TABLE IF NOT EXISTS credits (
 	amount      TEXT NOT NULL,
 	credited_at TEXT NOT NULL,
 	PRIMARY KEY (network, tx_hash, idx)
-);`
+);
+CREATE TABLE IF NOT EXISTS address_changes (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+	at           TEXT NOT NULL,
+	person       TEXT NOT NULL,
+	network      TEXT NOT NULL,
+	address      TEXT NOT NULL,
+	memo         TEXT NOT NULL,
+	before_user  TEXT NOT NULL,
+	before_state TEXT NOT NULL,
+	after_user   TEXT NOT NULL,
+	after_state  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS address_changes_address ON address_changes (address, seq);`
 
 // Open opens (creating when new) the address book at target: a
 // postgres:// or postgresql:// URL is a PostgreSQL database, anything else
@@ -146,9 +159,30 @@ func (e *Entry) Validate() error {
 	return nil
 }
 
+// Change is one entry of the address book's audit trail: who gave an
+// address to whom, or retired it, and when. An empty Before is a new
+// address.
+type Change struct {
+	At      time.Time `json:"at"`
+	Person  string    `json:"person"`
+	Network string    `json:"network"`
+	Address string    `json:"address"`
+	Memo    string    `json:"memo,omitempty"`
+	// Before and After are "user_id (status)", Before "" for an address
+	// the book did not have.
+	Before string `json:"before,omitempty"`
+	After  string `json:"after"`
+}
+
 // Upsert validates and stores entries in one transaction: either all are
-// stored or none, so an import never half-applies.
-func (s *Store) Upsert(ctx context.Context, entries []Entry, now time.Time) error {
+// stored or none, so an import never half-applies. Every entry that gives
+// an address to another user or changes its status is recorded, with the
+// person who sent it (by), in the same transaction: the audit trail of
+// the book (Changes) can never miss a change that was stored.
+func (s *Store) Upsert(ctx context.Context, entries []Entry, now time.Time, by string) error {
+	if strings.TrimSpace(by) == "" {
+		return errors.New("address book: a change needs the person who makes it")
+	}
 	for i := range entries {
 		if err := entries[i].Validate(); err != nil {
 			var e *recovery.Error
@@ -181,11 +215,53 @@ func (s *Store) Upsert(ctx context.Context, entries []Entry, now time.Time) erro
 	defer stmt.Close()
 	stamp := now.UTC().Format(time.RFC3339Nano)
 	for _, e := range ordered {
+		var beforeUser, beforeState string
+		err := tx.QueryRowContext(ctx, `SELECT user_id, status FROM addresses WHERE network = $1 AND address = $2 AND memo = $3`,
+			e.Network, e.Address, e.Memo).Scan(&beforeUser, &beforeState)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("address book: read %s %s: %w", e.Network, e.Address, err)
+		}
 		if _, err := stmt.ExecContext(ctx, e.Network, e.Address, e.Memo, e.UserID, e.Status, e.PubKeyHash, stamp); err != nil {
 			return fmt.Errorf("address book: store %s %s: %w", e.Network, e.Address, err)
 		}
+		if beforeUser == e.UserID && beforeState == e.Status {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO address_changes (at, person, network, address, memo, before_user, before_state, after_user, after_state)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			stamp, by, e.Network, e.Address, e.Memo, beforeUser, beforeState, e.UserID, e.Status); err != nil {
+			return fmt.Errorf("address book: record the change of %s %s: %w", e.Network, e.Address, err)
+		}
 	}
 	return tx.Commit()
+}
+
+// Changes returns the audit trail of an address on every network, oldest
+// first.
+func (s *Store) Changes(ctx context.Context, address string) ([]Change, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, person, network, address, memo, before_user, before_state, after_user, after_state
+		FROM address_changes WHERE address = $1 ORDER BY seq`, normaliseAddress(address))
+	if err != nil {
+		return nil, fmt.Errorf("address book: %w", err)
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		var at, beforeUser, beforeState, afterUser, afterState string
+		if err := rows.Scan(&at, &c.Person, &c.Network, &c.Address, &c.Memo, &beforeUser, &beforeState, &afterUser, &afterState); err != nil {
+			return nil, fmt.Errorf("address book: %w", err)
+		}
+		if c.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("address book: change time %q: %w", at, err)
+		}
+		if beforeUser != "" {
+			c.Before = beforeUser + " (" + beforeState + ")"
+		}
+		c.After = afterUser + " (" + afterState + ")"
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func normaliseAddress(a string) string {

@@ -46,7 +46,7 @@ func TestOwnersOfSharedAndOwnAddresses(t *testing.T) {
 			{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1001", UserID: "bob"},
 			{Network: "xrp", Address: "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh", Memo: "1002", UserID: "carol"},
 			{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave", Status: "retired", PubKeyHash: "7C2B3E4B6A9F2C1D0E3F4A5B6C7D8E9F0A1B2C3D"},
-		}, now)
+		}, now, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestUpsertIsAllOrNothing(t *testing.T) {
 		err := s.Upsert(ctx, []Entry{
 			{Network: "eth", Address: "0x52908400098527886E0F7030069857D2E4169EE7", UserID: "u1"},
 			{Network: "eth", Address: "0x8617E340B3D01FA5F11F306F4090FD50E238070D", UserID: "u2", Status: "frozen"},
-		}, now)
+		}, now, "test")
 		if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), "entry 2") {
 			t.Fatalf("error %v, want invalid entry 2", err)
 		}
@@ -93,11 +93,11 @@ func TestRetiringAnAddressUpdatesIt(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
-		if err := s.Upsert(ctx, []Entry{e}, now); err != nil {
+		if err := s.Upsert(ctx, []Entry{e}, now, "test"); err != nil {
 			t.Fatal(err)
 		}
 		e.Status = Retired
-		if err := s.Upsert(ctx, []Entry{e}, now.Add(time.Hour)); err != nil {
+		if err := s.Upsert(ctx, []Entry{e}, now.Add(time.Hour), "test"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.Owners(ctx, "btc", e.Address)
@@ -152,7 +152,7 @@ func TestConcurrentUpserts(t *testing.T) {
 					entries = reversed
 				}
 				entries = append(slices.Clone(entries), Entry{Network: "eth", Address: addr(100 + i), UserID: "u"})
-				errs <- s.Upsert(ctx, entries, now)
+				errs <- s.Upsert(ctx, entries, now, "test")
 			})
 		}
 		wg.Wait()
@@ -178,7 +178,7 @@ func TestMemosAreListedInByteOrder(t *testing.T) {
 		for _, memo := range []string{"a", "_x", "B", "9", "10"} {
 			entries = append(entries, Entry{Network: "xrp", Address: address, Memo: memo, UserID: "u"})
 		}
-		if err := s.Upsert(ctx, entries, now); err != nil {
+		if err := s.Upsert(ctx, entries, now, "test"); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Owners(ctx, "xrp", address)
@@ -219,7 +219,7 @@ func TestProcessesShareOneBook(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := Entry{Network: "btc", Address: "mrrLgxhEaZ2r9cgvHHEgN1Bah3kZ5BFrgp", UserID: "dave"}
-			if err := stores[0].Upsert(ctx, []Entry{e}, now); err != nil {
+			if err := stores[0].Upsert(ctx, []Entry{e}, now, "test"); err != nil {
 				t.Fatal(err)
 			}
 			if got, err := stores[3].Owners(ctx, "btc", e.Address); err != nil || len(got) != 1 || got[0].UserID != "dave" {
@@ -267,6 +267,50 @@ func FuzzReadCSV(f *testing.F) {
 			if err := e.Validate(); err != nil {
 				t.Fatalf("returned an invalid entry %+v: %v", e, err)
 			}
+		}
+	})
+}
+
+// TestEveryChangeIsInTheAuditTrail gives an address to a user, to another
+// user, retires it and imports it again unchanged: the book keeps who did
+// each change and when, from the same transaction as the change, and a
+// change nobody signed is refused.
+func TestEveryChangeIsInTheAuditTrail(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		const addr = "0xBBF67B2e12db07B3C38D3A25A21F481Db89E0156"
+		steps := []struct {
+			by   string
+			user string
+			st   string
+		}{{"ada", "alice", Active}, {"ben", "bob", Active}, {"ada", "bob", Retired}, {"ben", "bob", Retired}}
+		for i, step := range steps {
+			if err := s.Upsert(ctx, []Entry{{Network: "eth", Address: addr, UserID: step.user, Status: step.st}}, now.Add(time.Duration(i)*time.Hour), step.by); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Upsert(ctx, []Entry{{Network: "eth", Address: addr, UserID: "mallory"}}, now, " "); err == nil {
+			t.Fatal("a change with nobody behind it was stored")
+		}
+		changes, err := s.Changes(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Change{
+			{At: now, Person: "ada", Network: "eth", Address: strings.ToLower(addr), After: "alice (active)"},
+			{At: now.Add(time.Hour), Person: "ben", Network: "eth", Address: strings.ToLower(addr), Before: "alice (active)", After: "bob (active)"},
+			{At: now.Add(2 * time.Hour), Person: "ada", Network: "eth", Address: strings.ToLower(addr), Before: "bob (active)", After: "bob (retired)"},
+		}
+		if len(changes) != len(want) {
+			t.Fatalf("changes %+v, want %+v", changes, want)
+		}
+		for i := range want {
+			if !changes[i].At.Equal(want[i].At) || changes[i].Person != want[i].Person || changes[i].Before != want[i].Before || changes[i].After != want[i].After || changes[i].Address != want[i].Address {
+				t.Errorf("change %d: %+v, want %+v", i, changes[i], want[i])
+			}
+		}
+		if owners, _ := s.Owners(ctx, "eth", addr); len(owners) != 1 || owners[0].UserID != "bob" {
+			t.Fatalf("owners %+v after a refused change", owners)
 		}
 	})
 }

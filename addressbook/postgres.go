@@ -25,7 +25,20 @@ CREATE TABLE IF NOT EXISTS credits (
 	amount      TEXT COLLATE "C" NOT NULL,
 	credited_at TEXT COLLATE "C" NOT NULL,
 	PRIMARY KEY (network, tx_hash, idx)
-);`
+);
+CREATE TABLE IF NOT EXISTS address_changes (
+	seq          BIGSERIAL PRIMARY KEY,
+	at           TEXT COLLATE "C" NOT NULL,
+	person       TEXT COLLATE "C" NOT NULL,
+	network      TEXT COLLATE "C" NOT NULL,
+	address      TEXT COLLATE "C" NOT NULL,
+	memo         TEXT COLLATE "C" NOT NULL,
+	before_user  TEXT COLLATE "C" NOT NULL,
+	before_state TEXT COLLATE "C" NOT NULL,
+	after_user   TEXT COLLATE "C" NOT NULL,
+	after_state  TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX IF NOT EXISTS address_changes_address ON address_changes (address, seq);`
 
 // schemaLock is the advisory lock under which the schema is created: the
 // worker and the API start together, and two concurrent CREATE TABLE IF NOT

@@ -43,7 +43,7 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 			return
 		}
 	}
-	if err := s.AddressBook.Upsert(r.Context(), entries, s.Now()); err != nil {
+	if err := s.AddressBook.Upsert(r.Context(), entries, s.Now(), who.Person); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -72,7 +72,25 @@ func (s *server) getAddressBook(w http.ResponseWriter, r *http.Request, _ Staff)
 	if entries == nil {
 		entries = []addressbook.Entry{}
 	}
-	writeJSON(w, http.StatusOK, addressBookEntries{Entries: entries})
+	changes, err := s.AddressBook.Changes(r.Context(), address)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if n := r.URL.Query().Get("network"); n != "" {
+		changes = slices.DeleteFunc(changes, func(c addressbook.Change) bool { return c.Network != n })
+	}
+	if changes == nil {
+		changes = []addressbook.Change{}
+	}
+	writeJSON(w, http.StatusOK, addressBookLookup{Entries: entries, Changes: changes})
+}
+
+// addressBookLookup answers GET /v1/addressbook: who the address belongs
+// to now, and who changed that, when (the book's audit trail).
+type addressBookLookup struct {
+	Entries []addressbook.Entry  `json:"entries"`
+	Changes []addressbook.Change `json:"changes"`
 }
 
 // addressBookEntries is the JSON body of PUT /v1/addressbook and the

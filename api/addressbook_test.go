@@ -36,9 +36,16 @@ func TestAddressBookImportAndLookup(t *testing.T) {
 		t.Fatalf("csv import: %d %s", rec.Code, rec.Body)
 	}
 	rec := do("GET", "/v1/addressbook?address=0x52908400098527886e0f7030069857d2e4169ee7", "specialist-token-0123456789", "", "")
-	var got struct{ Entries []addressbook.Entry }
+	var got struct {
+		Entries []addressbook.Entry
+		Changes []addressbook.Change
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Entries) != 1 || got.Entries[0].UserID != "amy" || got.Entries[0].Status != "retired" {
 		t.Fatalf("lookup: %d %s", rec.Code, rec.Body)
+	}
+	// The import is on the address's audit trail, with who sent it.
+	if len(got.Changes) != 1 || got.Changes[0].Person != "wanda" || got.Changes[0].After != "amy (retired)" || got.Changes[0].Before != "" {
+		t.Fatalf("the address's changes: %s", rec.Body)
 	}
 	for name, tc := range map[string]struct {
 		ctype, body string

@@ -89,6 +89,7 @@ var bodies = map[string]any{
 	"DevUserTokenRequest": devUserTokenRequest{}, "DevUserToken": devUserTokenView{}, "DepositAddress": depositAddressView{},
 	"CaseList": caseList{}, "CaseSummary": caseSummary{}, "Case": caseView{},
 	"AddressBookEntries": addressBookEntries{}, "AddressBookEntry": addressbook.Entry{}, "AddressBookStored": addressBookStored{},
+	"AddressBookLookup": addressBookLookup{}, "AddressBookChange": addressbook.Change{},
 	"CreditsImport": creditsImport{}, "DepositCredit": creditRow{}, "CreditsStored": creditsStored{},
 	"PolicyState": policyView{}, "AppliedPolicy": workflows.AppliedPolicy{}, "NetworkCategory": policy.NetworkCategory{},
 	"PolicyApplied": policyclient.Result{}, "PolicyProblems": policyProblems{}, "PolicyProblem": policy.Problem{},

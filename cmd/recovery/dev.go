@@ -206,7 +206,7 @@ func addLocalAddresses(ctx context.Context, book *addressbook.Store, local *devc
 	if err != nil {
 		return err
 	}
-	if err := book.Upsert(ctx, entries, time.Now()); err != nil {
+	if err := book.Upsert(ctx, entries, time.Now(), "recovery dev"); err != nil {
 		return fmt.Errorf("dev address book: %w", err)
 	}
 	return nil
@@ -320,7 +320,7 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		if err != nil {
 			return "", err
 		}
-		return e.Address, book.Upsert(context.Background(), []addressbook.Entry{e}, time.Now())
+		return e.Address, book.Upsert(context.Background(), []addressbook.Entry{e}, time.Now(), "recovery dev")
 	}
 	if local != nil {
 		deps.Demo = func() any { return local.Demo() }

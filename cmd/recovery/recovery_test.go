@@ -89,7 +89,7 @@ func startRecoveryEngine(t *testing.T, h *harness.Harness, reg *chains.Registry,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.book.Close() })
-	if err := e.book.Upsert(ctx, entries, time.Now()); err != nil {
+	if err := e.book.Upsert(ctx, entries, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.startWorker(t)

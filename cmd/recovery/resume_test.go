@@ -104,7 +104,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := book.Upsert(ctx, []addressbook.Entry{{Network: "eth", Address: alice.Address, UserID: "alice"}}, time.Now()); err != nil {
+	if err := book.Upsert(ctx, []addressbook.Entry{{Network: "eth", Address: alice.Address, UserID: "alice"}}, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	lookups, quoting, err := buildLookups(ctx, reg, log)

@@ -85,7 +85,7 @@ func TestWorkersShareTheLoadAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := book.Upsert(ctx, entries, time.Now()); err != nil {
+	if err := book.Upsert(ctx, entries, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := book.Close(); err != nil {
