@@ -17,6 +17,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/internal/vouch"
 	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/signer"
 	"github.com/misdeposit/recovery/workflows"
@@ -325,17 +326,28 @@ func (a *Activities) signSweep(ctx context.Context, s workflows.PlannedSweep) (l
 		From: s.Inputs[0].Address, Hash: msg.TxHash().String(), Raw: buf.Bytes()}, nil
 }
 
-// NotifyBatch tells each member of a batch what became of it. A case that
-// no longer exists is skipped; telling one twice is harmless, as a case
-// reads its result once.
+// NotifyBatch tells each member of a batch what became of it, by an
+// update the engine vouches for. A case that no longer exists or left the
+// batch (withdrawn) is skipped; telling one twice is harmless, as a case
+// takes its result once.
 func (a *Activities) NotifyBatch(ctx context.Context, req workflows.NotifyBatchRequest) error {
 	if a.Temporal == nil {
 		return errors.New("this worker cannot reach Temporal")
 	}
 	for _, id := range req.Order {
-		err := a.Temporal.SignalWorkflow(ctx, id, "", workflows.BatchResultSignal, req.Results[id])
+		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.BatchResultUpdate,
+			Args: []any{req.Results[id]}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		var app *temporal.ApplicationError
 		var gone *serviceerror.NotFound
-		if err != nil && !errors.As(err, &gone) {
+		switch {
+		case err == nil, errors.As(err, &gone):
+		case errors.As(err, &app) && app.NonRetryable() && app.Type() != vouch.ErrUnvouched:
+			// Left the batch, or closed. (A refused stamp is retried: a
+			// worker with another action key.)
+		default:
 			return err
 		}
 	}

@@ -352,7 +352,8 @@ func (c *appeal) register(ctx workflow.Context) error {
 		{ReclassifyUpdate, c.reclassify, c.validateReclassify},
 		{ProofUpdate, c.prove, c.validateProof},
 	}
-	handlers = append(handlers, updateHandler{BatchLockUpdate, c.lockInBatch, c.validateLockInBatch})
+	handlers = append(handlers, updateHandler{BatchLockUpdate, c.lockInBatch, c.validateLockInBatch},
+		updateHandler{BatchResultUpdate, c.takeBatchResult, c.validateBatchResult})
 	for _, h := range append(handlers, c.deadEndHandlers()...) {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
 			return err

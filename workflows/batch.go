@@ -24,8 +24,12 @@ const (
 	// refused for a case that left (withdrawn), after which the case can
 	// no longer leave.
 	BatchLockUpdate = "batch-lock"
-	// BatchResultSignal tells a case what became of its batch.
+	// BatchResultSignal told a case what became of its batch; cases
+	// started since batchResultChange hear it by BatchResultUpdate only,
+	// which the engine vouches for (a signal cannot be refused).
 	BatchResultSignal = "batch-result"
+	// BatchResultUpdate tells a case what became of its batch.
+	BatchResultUpdate = "batch-result"
 
 	JoinBatchActivityName   = "JoinBatch"
 	LockBatchActivityName   = "LockBatchMembers"

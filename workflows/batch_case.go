@@ -60,14 +60,58 @@ func (c *appeal) recoverInBatch(ctx workflow.Context) error {
 	return c.credit(ctx, depositID, RecoveryPlan{Method: MethodBatch}, paid)
 }
 
-// listenForBatchResult starts, once, the listener of the batch's result.
+// batchResultChange marks the version in which a case hears its batch's
+// result by an update (BatchResultUpdate), which the engine vouches for
+// and the case validates, instead of a signal anyone who reaches Temporal
+// could send.
+const batchResultChange = "batch-result-update"
+
+// listenForBatchResult starts, once, the listener of the batch's result,
+// for a case started before batchResultChange.
 func (c *appeal) listenForBatchResult(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, batchResultChange, workflow.DefaultVersion, 1) == 1 {
+		return
+	}
 	ch := workflow.GetSignalChannel(ctx, BatchResultSignal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var r BatchResult
 		ch.Receive(ctx, &r)
 		c.batchResult = &r
 	})
+}
+
+// validateBatchResult takes the result of the case's own batch, once; the
+// same result again (a retried notice) is taken as a no-op.
+func (c *appeal) validateBatchResult(_ workflow.Context, r BatchResult) error {
+	switch {
+	case c.st.Recovery == nil || c.st.Recovery.Batch != r.BatchID || r.BatchID == "":
+		return refuse("the case is not in this batch", ErrConflict)
+	case c.batchResult != nil && !sameBatchResult(*c.batchResult, r):
+		return refuse("the case already has its batch's result", ErrConflict)
+	case c.batchResult == nil && c.st.Closed:
+		return refuse("the case is closed", ErrClosed)
+	}
+	return nil
+}
+
+func sameBatchResult(a, b BatchResult) bool {
+	share := func(x *big.Int) string {
+		if x == nil {
+			return ""
+		}
+		return x.String()
+	}
+	sa, sb := share(a.Share), share(b.Share)
+	a.Share, b.Share = nil, nil
+	return a == b && sa == sb
+}
+
+// takeBatchResult hands the batch's result to the case's wait.
+func (c *appeal) takeBatchResult(_ workflow.Context, r BatchResult) error {
+	if c.batchResult == nil {
+		c.batchResult = &r
+	}
+	return nil
 }
 
 func (c *appeal) validateLockInBatch(_ workflow.Context, r BatchLockRequest) error {

@@ -108,7 +108,7 @@ func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		locked = query(t, env)
 		withdrawn = staffUpdate(env, WithdrawUpdate, WithdrawRequest{})
-		env.SignalWorkflow(BatchResultSignal, BatchResult{BatchID: "batch.eth.ETH.1.0", TxHash: "0xsweep", Confirmations: 3, Required: 3, Share: big.NewInt(1000)})
+		staffUpdate(env, BatchResultUpdate, BatchResult{BatchID: "batch.eth.ETH.1.0", TxHash: "0xsweep", Confirmations: 3, Required: 3, Share: big.NewInt(1000)})
 	}, 3*time.Hour)
 	var credited CreditRequest
 	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r CreditRequest) error {
@@ -134,4 +134,40 @@ func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
 	wantNet := new(big.Int).Sub(credited.Deposit, credited.ServiceFee)
 	wantNet.Sub(wantNet, big.NewInt(1000))
 	require.Equal(t, wantNet.String(), st.Recovery.Credit.NetBase.String())
+}
+
+// A batch result only counts when it comes as the engine's update for the
+// case's own batch: a signal (which anyone reaching Temporal can send,
+// and no validator can refuse) or a result for another batch leaves the
+// case waiting, never credited.
+func TestBatchedCaseTakesOnlyItsBatchsResult(t *testing.T) {
+	env := newEnv(t)
+	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
+	res := ownedBy("u1")
+	res.Diagnosis.Category = recovery.CategoryBelowMinimum
+	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
+	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
+	offered(t, env, res)
+	signedOff(t, env)
+	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).Return("batch.eth.ETH.1.0", nil)
+	credited := false
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(context.Context, CreditRequest) error {
+		credited = true
+		return nil
+	})
+	var other *error
+	var st *AppealState
+	env.RegisterDelayedCallback(func() {
+		forged := BatchResult{BatchID: "batch.eth.ETH.1.0", TxHash: "0xforged", Confirmations: 3, Required: 3, Share: big.NewInt(1)}
+		env.SignalWorkflow(BatchResultSignal, forged)
+		forged.BatchID = "batch.eth.ETH.9.9"
+		other = staffUpdate(env, BatchResultUpdate, forged)
+	}, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { st = query(t, env); env.CancelWorkflow() }, 4*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	refusedAs(t, *other, ErrConflict)
+	require.False(t, credited, "a forged batch result credited the user")
+	require.Equal(t, recovery.StatusAwaitingBatch, st.Status)
+	require.Empty(t, st.Recovery.Transactions)
 }
