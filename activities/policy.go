@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/policy"
@@ -90,7 +91,8 @@ func parkedQueries(pairs []policy.NetworkCategory) ([]string, error) {
 	return out, nil
 }
 
-// signalParked signals every case the query lists, page by page.
+// signalParked tells every case the query lists, page by page, by an
+// update the engine vouches for.
 func (a *Activities) signalParked(ctx context.Context, query string, r workflows.ResumeRequest, signalled map[string]bool) error {
 	var token []byte
 	for {
@@ -102,7 +104,11 @@ func (a *Activities) signalParked(ctx context.Context, query string, r workflows
 		}
 		for _, e := range resp.GetExecutions() {
 			id := e.GetExecution().GetWorkflowId()
-			err := a.Temporal.SignalWorkflow(ctx, id, "", workflows.ResumeSignal, r)
+			h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.ResumeUpdate,
+				Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err == nil {
+				err = h.Get(ctx, nil)
+			}
 			var nf *serviceerror.NotFound
 			switch {
 			case errors.As(err, &nf):

@@ -353,7 +353,8 @@ func (c *appeal) register(ctx workflow.Context) error {
 		{ProofUpdate, c.prove, c.validateProof},
 	}
 	handlers = append(handlers, updateHandler{BatchLockUpdate, c.lockInBatch, c.validateLockInBatch},
-		updateHandler{BatchResultUpdate, c.takeBatchResult, c.validateBatchResult})
+		updateHandler{BatchResultUpdate, c.takeBatchResult, c.validateBatchResult},
+		updateHandler{ResumeUpdate, c.resume, c.validateResume})
 	for _, h := range append(handlers, c.deadEndHandlers()...) {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
 			return err

@@ -27,6 +27,10 @@ const (
 	// ResumeSignal tells a parked case that a policy supporting it was
 	// applied (ResumeRequest).
 	ResumeSignal = "resume"
+	// ResumeUpdate tells a parked case that a policy supporting it was
+	// applied (ResumeRequest), as an update the engine vouches for; cases
+	// started since resumeUpdateChange hear it only so.
+	ResumeUpdate = "resume"
 	// ResumeActivityName is the registered name of the activity that
 	// signals the parked cases a new policy supports.
 	ResumeActivityName = "ResumeParked"
@@ -248,9 +252,10 @@ const resumeChange = "resume"
 // one that parked it is announced, decides the case again under it, and
 // repeats while the case stays parked.
 func (c *appeal) awaitResume(ctx workflow.Context) error {
-	if !c.resumeListening {
+	if !c.resumeListening && workflow.GetVersion(ctx, resumeUpdateChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		// One listener for the case's life: a case parked again after a
-		// reclassification keeps it.
+		// reclassification keeps it. Cases started since
+		// resumeUpdateChange take ResumeUpdate instead.
 		c.resumeListening = true
 		ch := workflow.GetSignalChannel(ctx, ResumeSignal)
 		workflow.Go(ctx, func(ctx workflow.Context) {
@@ -259,9 +264,7 @@ func (c *appeal) awaitResume(ctx workflow.Context) error {
 				if !ch.Receive(ctx, &r) {
 					return
 				}
-				if c.nextResume == nil || r.PolicySeq > c.nextResume.PolicySeq {
-					c.nextResume = &r
-				}
+				c.announced(r)
 			}
 		})
 	}
@@ -288,5 +291,30 @@ func (c *appeal) awaitResume(ctx workflow.Context) error {
 			c.st.PolicySeq = r.PolicySeq
 		}
 	}
+	return nil
+}
+
+// resumeUpdateChange marks the version in which a parked case hears of a
+// policy that supports it by ResumeUpdate, which the engine vouches for,
+// instead of a signal anyone who reaches Temporal could send (and which
+// could hold the case parked by announcing a policy that never comes).
+const resumeUpdateChange = "resume-update"
+
+// announced keeps the most recent policy announced to the case.
+func (c *appeal) announced(r ResumeRequest) {
+	if c.nextResume == nil || r.PolicySeq > c.nextResume.PolicySeq {
+		c.nextResume = &r
+	}
+}
+
+func (c *appeal) validateResume(_ workflow.Context, r ResumeRequest) error {
+	if r.PolicySeq <= 0 || r.PolicyVersion == "" {
+		return refuse("a resume names the applied policy's version and sequence number", recovery.InvalidInput)
+	}
+	return nil
+}
+
+func (c *appeal) resume(_ workflow.Context, r ResumeRequest) error {
+	c.announced(r)
 	return nil
 }

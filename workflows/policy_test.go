@@ -37,11 +37,11 @@ func TestParkedCaseResumesUnderANewPolicy(t *testing.T) {
 
 	var stale, resumed *AppealState
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(ResumeSignal, ResumeRequest{PolicyVersion: "v1", PolicySeq: 1})
+		staffUpdate(env, ResumeUpdate, ResumeRequest{PolicyVersion: "v1", PolicySeq: 1})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		stale = query(t, env)
-		env.SignalWorkflow(ResumeSignal, ResumeRequest{PolicyVersion: "v2", PolicySeq: 2})
+		staffUpdate(env, ResumeUpdate, ResumeRequest{PolicyVersion: "v2", PolicySeq: 2})
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() { resumed = query(t, env); env.CancelWorkflow() }, 3*time.Hour)
 	env.ExecuteWorkflow(AppealWorkflowName, input())
@@ -184,4 +184,39 @@ func TestApplyingAPolicyResumesWhatItNewlySupports(t *testing.T) {
 	require.Equal(t, "pat", state.History[1].AppliedBy)
 	require.NotNil(t, state.History[1].Resumed)
 	require.Equal(t, 300, *state.History[1].Resumed)
+}
+
+// A resume only counts when it comes as the engine's update: a signal,
+// which anyone reaching Temporal can send and no validator can refuse,
+// announcing a policy that never comes, neither moves the parked case nor
+// holds it when the real policy is applied.
+func TestParkedCaseIgnoresASignalledResume(t *testing.T) {
+	env := newEnv(t)
+	quoting(env)
+	env.OnActivity(LookupActivityName, mock.Anything, mock.Anything).Return(foundETH(), nil).Once()
+	parked := diagnosed(recovery.CategoryUnsupportedNetwork, policy.Park, false)
+	parked.PolicySeq = 1
+	var requests []DiagnoseRequest
+	record := func(args mock.Arguments) { requests = append(requests, args.Get(1).(DiagnoseRequest)) }
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(record).Return(parked, nil).Once()
+	supported := diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false)
+	supported.PolicySeq = 2
+	env.OnActivity(DiagnoseActivityName, mock.Anything, mock.Anything).Run(record).Return(supported, nil).Once()
+
+	var forged, resumed *AppealState
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(ResumeSignal, ResumeRequest{PolicyVersion: "forged", PolicySeq: 1 << 40})
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		forged = query(t, env)
+		staffUpdate(env, ResumeUpdate, ResumeRequest{PolicyVersion: "v2", PolicySeq: 2})
+	}, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { resumed = query(t, env); env.CancelWorkflow() }, 3*time.Hour)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.Equal(t, recovery.StatusParked, forged.Status)
+	require.NotContains(t, codes(forged), "policy.resumed")
+	require.Len(t, requests, 2)
+	require.Equal(t, int64(2), requests[1].MinPolicySeq)
+	require.Equal(t, recovery.StatusAwaitingAcceptance, resumed.Status)
 }
