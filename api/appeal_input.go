@@ -108,6 +108,8 @@ func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return recovery.Errorf(recovery.EInvalid, "the body must be a JSON object")
 	case errors.As(err, &typeErr):
 		return recovery.FieldError(typeErr.Field, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Field))
 	case errors.As(err, &syntaxErr):
@@ -125,7 +127,7 @@ func jsonError(err error) error {
 }
 
 func jsonKind(field string) string {
-	if field == "urgent" || field == "accept" {
+	if field == "urgent" || field == "accept" || field == "approve" {
 		return "boolean"
 	}
 	return "string"
