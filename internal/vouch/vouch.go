@@ -268,6 +268,9 @@ func (i *checker) ValidateUpdate(ctx workflow.Context, in *interceptor.UpdateInp
 	}
 	err := i.keys.check(interceptor.WorkflowHeader(ctx)[UpdateHeader], kindUpdate, info.WorkflowExecution.ID, in.Name, updateID, workflow.Now(ctx), in.Args, false)
 	if err != nil {
+		// Someone reached Temporal without the key, or a process runs
+		// with another one: the operator must hear of either.
+		workflow.GetLogger(ctx).Warn("refused an update the engine did not vouch for", "update", in.Name, "reason", err.Error())
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s refused: %v", in.Name, err), ErrUnvouched, nil)
 	}
 	return i.Next.ValidateUpdate(ctx, in)
@@ -283,6 +286,7 @@ func (i *checker) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteW
 		argsFree := slices.Contains(i.keys.argsFree, info.WorkflowType.Name)
 		err := i.keys.check(interceptor.WorkflowHeader(ctx)[StartHeader], kindStart, info.WorkflowExecution.ID, info.WorkflowType.Name, "", info.WorkflowStartTime, in.Args, argsFree)
 		if err != nil {
+			workflow.GetLogger(ctx).Warn("refused a workflow start the engine did not vouch for", "reason", err.Error())
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s %s not started: %v", info.WorkflowType.Name, info.WorkflowExecution.ID, err), ErrUnvouched, nil)
 		}
 	}
