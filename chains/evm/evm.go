@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"net/url"
 	"strings"
@@ -438,6 +439,16 @@ func (r *rpcReceipt) check(want common.Hash, tx *rpcTx) error {
 		return errors.New("receipt with neither status nor state root")
 	case r.Status != nil && *r.Status > 1:
 		return fmt.Errorf("receipt status %d", uint64(*r.Status))
+	}
+	// A log index names a token deposit (its case id, its credit): one
+	// that does not fit a transfer's index, or that two logs share, would
+	// name another deposit or two at once.
+	seen := make(map[hexutil.Uint]bool, len(r.Logs))
+	for _, l := range r.Logs {
+		if uint64(l.LogIndex) > math.MaxUint32 || seen[l.LogIndex] {
+			return fmt.Errorf("receipt with log index %d out of range or repeated", uint64(l.LogIndex))
+		}
+		seen[l.LogIndex] = true
 	}
 	return nil
 }
