@@ -157,10 +157,10 @@ func FuzzLookupTx(f *testing.F) {
 		tx, receipt, head, trace string
 		shape                    uint8
 	}{
-		{mined(""), receipt("0x1", "0x5208", ""), head, trace, 0},                                                 // plain transfer
-		{mined(""), receipt("0x0", "0x5208", ""), head, trace, 0},                                                 // reverted
+		{mined(""), receipt("0x1", "0x5208", ""), head, trace, 0},                                                      // plain transfer
+		{mined(""), receipt("0x0", "0x5208", ""), head, trace, 0},                                                      // reverted
 		{mined(""), receipt("0x1", "0xb411", transferLog("0x0", "f4240")+","+transferLog("0x1", "1")), head, trace, 0}, // token transfers and a trace
-		{mined(""), receipt("0x1", "0xb411", transferLog("0x100000001", "f4240")), head, trace, 0},                // a log index beyond 32 bits
+		{mined(""), receipt("0x1", "0xb411", transferLog("0x100000001", "f4240")), head, trace, 0},                     // a log index beyond 32 bits
 		{mined(""), receipt("0x1", "0xb411", transferLog("0x3", "f4240")+","+transferLog("0x3", "1")), head, trace, 0},
 		{mined(""), receipt("0x1", "0xb411", ""), head, `"error":{"code":-32601,"message":"the method debug_traceTransaction does not exist/is not available"}`, 0},
 		{pending, `"result":null`, head, trace, 0},
