@@ -142,7 +142,7 @@ func mac(secret []byte, kind, workflowID, name, id string, at time.Time, noArgs 
 		if args == nil {
 			args = []any{}
 		}
-		js, err := json.Marshal(args)
+		js, err := canonical(args)
 		if err != nil {
 			return nil, fmt.Errorf("vouch: arguments: %w", err)
 		}
@@ -151,6 +151,26 @@ func mac(secret []byte, kind, workflowID, name, id string, at time.Time, noArgs 
 	h := hmac.New(sha256.New, secret)
 	h.Write(buf.Bytes())
 	return h.Sum(nil), nil
+}
+
+// canonical is the JSON of args as both ends see it: the client has the
+// values it sends, the worker the values it decoded from them, so the
+// JSON is read back as plain values (numbers kept as their text) and
+// written again, which evens out what a round trip changes (an invalid
+// UTF-8 byte becomes U+FFFD, written escaped on one side and raw on the
+// other).
+func canonical(args []any) ([]byte, error) {
+	js, err := json.Marshal(args)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var plain any
+	if err := dec.Decode(&plain); err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain)
 }
 
 func (k *Keys) sign(header map[string]*commonpb.Payload, name, kind, workflowID, action, id string, noArgs bool, args []any) error {

@@ -84,6 +84,30 @@ func TestStampBindsTheAction(t *testing.T) {
 	}
 }
 
+// A note with a byte that is not UTF-8 reaches the worker as U+FFFD; the
+// stamp still checks there, and a big amount is bound to its last digit.
+func TestStampSurvivesTheRoundTrip(t *testing.T) {
+	k := mustKeys(t, engineKey)
+	at := time.Now()
+	sent := []any{workflows.NoteRequest{By: wanda, Note: "bad \xff byte"}}
+	received := []any{workflows.NoteRequest{By: wanda, Note: "bad \ufffd byte"}}
+	h := map[string]*commonpb.Payload{}
+	if err := k.sign(h, UpdateHeader, kindUpdate, "case-a", workflows.NoteUpdate, "u1", false, sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.check(h[UpdateHeader], kindUpdate, "case-a", workflows.NoteUpdate, "u1", at, received, false); err != nil {
+		t.Errorf("the note as the worker decodes it is refused: %v", err)
+	}
+	one, _ := new(big.Int).SetString("1000000000000000000000001", 10)
+	other, _ := new(big.Int).SetString("1000000000000000000000000", 10)
+	if err := k.sign(h, UpdateHeader, kindUpdate, "case-a", workflows.BatchResultUpdate, "u2", false, []any{workflows.BatchResult{BatchID: "b", Share: one}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.check(h[UpdateHeader], kindUpdate, "case-a", workflows.BatchResultUpdate, "u2", at, []any{workflows.BatchResult{BatchID: "b", Share: other}}, false); err == nil {
+		t.Error("a stamp for one share checks for another")
+	}
+}
+
 func TestKeysAreChecked(t *testing.T) {
 	for _, c := range []struct {
 		current  Key
