@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -378,7 +379,7 @@ func (c *Config) Registry() (*chains.Registry, error) {
 			n.Tokens = o.Tokens
 		}
 		if o.RateLimit != nil {
-			if r := *o.RateLimit; r < 0 || r != r {
+			if r := *o.RateLimit; r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
 				return nil, fmt.Errorf("config: network %q: rate_limit must be 0 (no limit) or a number of requests per second, not %v", o.ID, r)
 			}
 			n.RateLimit = o.RateLimit
