@@ -163,6 +163,10 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 
 	memoFound := false
 	for i, out := range msg.TxOut {
+		if out.Value < 0 {
+			// No chain accepts such an output: the node's answer is wrong.
+			return nil, c.unavailable("getrawtransaction "+h.String(), fmt.Errorf("output %d of %d satoshis", i, out.Value))
+		}
 		info := ParseScript(out.PkScript)
 		if info.Kind == NullData {
 			if !memoFound {
@@ -239,6 +243,11 @@ func (c *Client) fillBlock(ctx context.Context, tx *recovery.Tx, res *btcjson.Tx
 	}
 	if header == nil || header.Height < 0 {
 		return c.unavailable("getblockheader "+res.BlockHash, errors.New("no height in answer"))
+	}
+	// A null answer decodes to a header at height 0; one of another block
+	// would give another height. Either way it is not this block's.
+	if !strings.EqualFold(header.Hash, blockHash.String()) {
+		return c.unavailable("getblockheader "+res.BlockHash, fmt.Errorf("answered with block %q", header.Hash))
 	}
 	tx.Status = recovery.TxSuccess
 	tx.BlockHash = blockHash.String()
