@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,4 +303,97 @@ func checkLookedUp(t *testing.T, tx *recovery.Tx, txMember, receiptMember string
 			t.Fatalf("transfer of kind %q", tr.Kind)
 		}
 	}
+}
+
+// What a node answers to the calls that price and fund a recovery
+// (eth_getBlockByNumber and eth_maxPriorityFeePerGas or eth_gasPrice for
+// the cost, eth_getBalance, eth_getTransactionCount, eth_call of
+// decimals()) is a figure within its range — a cost of exactly gas ×
+// (2 × base fee + tip) or gas × gas price, a balance within 256 bits, a
+// positive gas price, 0 to 36 decimals — or an error with a code, never a
+// panic nor the endpoint's key.
+func FuzzAccountReads(f *testing.F) {
+	header := func(baseFee string) string {
+		return fmt.Sprintf(`"result":{"parentHash":%q,"sha3Uncles":%q,"miner":"0x0000000000000000000000000000000000000000","stateRoot":%q,"transactionsRoot":%q,"receiptsRoot":%q,"logsBloom":"0x%0512d","difficulty":"0x0","number":"0x20","gasLimit":"0x1c9c380","gasUsed":"0x0","timestamp":"0x6553f100","extraData":"0x","mixHash":%q,"nonce":"0x0000000000000000"%s,"hash":%q}`,
+			fuzzBlockHash, fuzzBlockHash, fuzzBlockHash, fuzzBlockHash, fuzzBlockHash, 0, fuzzBlockHash, baseFee, fuzzBlockHash)
+	}
+	word := func(n int) string { return fmt.Sprintf(`"result":"0x%064x"`, n) }
+	for _, s := range []struct {
+		header, tip, price, balance, nonce, decimals string
+	}{
+		{header(`,"baseFeePerGas":"0x3b9aca00"`), `"result":"0x59682f00"`, `"result":"0x77359400"`, `"result":"0xde0b6b3a7640000"`, `"result":"0x5"`, word(6)},
+		{header(""), `"result":"0x1"`, `"result":"0x3b9aca00"`, `"result":"0x0"`, `"result":"0x0"`, word(18)},
+		{`"result":null`, `"result":null`, `"result":"0x0"`, `"result":null`, `"result":"-0x1"`, word(37)},
+		{header(`,"baseFeePerGas":"0x1` + strings.Repeat("0", 64) + `"`), `"result":"0x1` + strings.Repeat("0", 63) + `"`, `"result":"0x"`, `"result":"0x1` + strings.Repeat("0", 64) + `"`, `"result":"0x10000000000000000"`, `"result":"0x12"`},
+		{`"error":{"code":-32000,"message":"header not found"}`, `"error":{"code":-32601,"message":"the method eth_maxPriorityFeePerGas does not exist"}`, `"result":1000000000`, `"result":"1e18"`, `"result":5`, `"error":{"code":3,"message":"execution reverted","data":"0x"}`},
+	} {
+		f.Add(s.header, s.tip, s.price, s.balance, s.nonce, s.decimals)
+	}
+	const holder = "0x2222222222222222222222222222222222222222"
+	const token = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
+	f.Fuzz(func(t *testing.T, header, tip, price, balance, nonce, decimals string) {
+		rc := fuzzNode(t, map[string]string{
+			"eth_getBlockByNumber":     header,
+			"eth_maxPriorityFeePerGas": tip,
+			"eth_gasPrice":             price,
+			"eth_getBalance":           balance,
+			"eth_getTransactionCount":  nonce,
+			"eth_call":                 decimals,
+		}, 0)
+		c := evm.New(rc, devNetwork)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		refused := func(what string, err error, codes ...string) {
+			t.Helper()
+			if strings.Contains(err.Error(), nodeSecret) || strings.Contains(recovery.ErrorMessage(err), "node.invalid") {
+				t.Fatalf("%s: error carries the endpoint: %v", what, err)
+			}
+			if code := recovery.ErrorCode(err); !slices.Contains(codes, code) {
+				t.Fatalf("%s: error with code %q: %v", what, code, err)
+			}
+		}
+
+		for _, gas := range []uint64{0, evm.TokenTransferGas} {
+			cost, err := c.EstimateCost(ctx, gas)
+			if err != nil {
+				refused("cost", err, recovery.EUnavailable)
+				continue
+			}
+			want := gas
+			if want == 0 {
+				want = evm.NativeSendGas
+			}
+			perGas := cost.MaxFeePerGas
+			if cost.Method == recovery.MethodEIP1559 {
+				if cost.BaseFee == nil || cost.TipCap == nil || cost.BaseFee.Sign() < 0 || cost.TipCap.Sign() < 0 ||
+					perGas.Cmp(new(big.Int).Add(new(big.Int).Lsh(cost.BaseFee, 1), cost.TipCap)) != 0 {
+					t.Fatalf("EIP-1559 cost %+v", cost)
+				}
+			} else if cost.Method != recovery.MethodLegacy {
+				t.Fatalf("cost by method %q", cost.Method)
+			}
+			if cost.GasLimit != want || perGas == nil || perGas.Sign() < 0 || cost.Amount.Cmp(new(big.Int).Mul(new(big.Int).SetUint64(want), perGas)) != 0 {
+				t.Fatalf("cost %+v for %d gas", cost, want)
+			}
+		}
+		if b, err := c.Balance(ctx, holder); err != nil {
+			refused("balance", err, recovery.EUnavailable)
+		} else if b.Sign() < 0 || b.Cmp(maxUint256) > 0 {
+			t.Fatalf("balance %s", b)
+		}
+		if p, err := c.GasPrice(ctx); err != nil {
+			refused("gas price", err, recovery.EUnavailable)
+		} else if p.Sign() <= 0 || p.Cmp(maxUint256) > 0 {
+			t.Fatalf("gas price %s", p)
+		}
+		if _, err := c.PendingNonce(ctx, holder); err != nil {
+			refused("nonce", err, recovery.EUnavailable)
+		}
+		if d, err := c.TokenDecimals(ctx, token); err != nil {
+			refused("decimals", err, recovery.EUnavailable, recovery.EInvalid)
+		} else if d < 0 || d > 36 {
+			t.Fatalf("%d decimals", d)
+		}
+	})
 }
