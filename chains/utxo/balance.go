@@ -8,6 +8,7 @@ import (
 	"math/big"
 
 	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/wire/v2"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
@@ -40,6 +41,9 @@ func (c *Client) Balance(ctx context.Context, address string) (*big.Int, error) 
 		return nil, recovery.FieldError("address", "%s: %v", address, err)
 	}
 	total := new(big.Int)
+	// An answer that lists a transaction twice must not count its
+	// outputs twice.
+	counted := map[wire.OutPoint]bool{}
 	for skip := 0; ; skip += balancePage {
 		if skip >= maxBalanceTxs {
 			return nil, recovery.Errorf(recovery.EInvalid, "%s has more than %d transactions: its balance is not read from the node", address, maxBalanceTxs)
@@ -58,9 +62,14 @@ func (c *Client) Balance(ctx context.Context, address string) (*big.Int, error) 
 		for _, tx := range txs {
 			h := tx.TxHash()
 			for i, out := range tx.TxOut {
-				if !bytes.Equal(out.PkScript, script) {
+				op := wire.OutPoint{Hash: h, Index: uint32(i)}
+				if !bytes.Equal(out.PkScript, script) || counted[op] {
 					continue
 				}
+				if out.Value < 0 {
+					return nil, c.unavailable("searchrawtransactions", fmt.Errorf("output %s of %d satoshis", op, out.Value))
+				}
+				counted[op] = true
 				res, err := c.rpc.GetTxOut(ctx, &h, uint32(i), true)
 				if err != nil {
 					return nil, c.unavailable(fmt.Sprintf("gettxout %s:%d", h, i), err)

@@ -7,14 +7,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
@@ -226,4 +229,108 @@ func checkLookedUp(t *testing.T, c *utxo.Client, tx *recovery.Tx, txid chainhash
 			}
 		}
 	}
+}
+
+// What a node answers to estimatesmartfee, searchrawtransactions and
+// gettxout is a cost of whole satoshis at a feerate no lower than the
+// floor (the node's float turned into a decimal once), a balance that
+// counts each unspent output paying the address once and never below
+// zero, or an error with a code, never a panic nor the node's password.
+func FuzzNodeFigures(f *testing.F) {
+	keyHash := bytes.Repeat([]byte{0x11}, 20)
+	p2wpkh := append([]byte{0x00, 0x14}, keyHash...)
+	p2pkh := append(append([]byte{0x76, 0xa9, 0x14}, keyHash...), 0x88, 0xac)
+	paid := seedTx(f, true, wire.NewTxOut(150_000_000, p2wpkh), wire.NewTxOut(4_999, p2pkh), wire.NewTxOut(1, p2wpkh))
+	negative := seedTx(f, false, wire.NewTxOut(-5_000, p2wpkh))
+	search := `{"result":$TXS,"error":null,"id":1}`
+	unspent := `{"result":{"bestblock":"` + strings.Repeat("ab", 32) + `","confirmations":3,"value":1.5,"scriptPubKey":{"asm":"","hex":"","type":"witness_v0_keyhash"},"coinbase":false},"error":null,"id":1}`
+	for _, s := range []struct {
+		fee    string
+		raw    []byte
+		copies uint8
+		search string
+		txout  string
+	}{
+		{`{"result":{"feerate":0.00012345,"blocks":6},"error":null,"id":1}`, paid, 1, search, unspent},
+		{`{"result":{"errors":["Insufficient data or no feerate found"],"blocks":0},"error":null,"id":1}`, paid, 1, search, `{"result":null,"error":null,"id":1}`},
+		{`{"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1}`, paid, 2, search, unspent},
+		{`{"result":{"feerate":-1,"blocks":6},"error":null,"id":1}`, negative, 1, search, unspent},
+		{`{"result":{"feerate":1e308,"blocks":6},"error":null,"id":1}`, paid, 1, `{"result":null,"error":{"code":-5,"message":"No information available about address"},"id":1}`, unspent},
+		{`{"result":{"feerate":5e-324,"blocks":6},"error":null,"id":1}`, paid, 1, `{"result":null,"error":{"code":-1,"message":"Address index not enabled"},"id":1}`, unspent},
+		{`{"result":{"feerate":"0.0001"},"error":null,"id":1}`, []byte{0x00}, 1, `{"result":["zz"],"error":null,"id":1}`, `<html>`},
+	} {
+		f.Add(s.fee, s.raw, s.copies, s.search, s.txout)
+	}
+	f.Fuzz(func(t *testing.T, feeAnswer string, raw []byte, copies uint8, searchAnswer, txoutAnswer string) {
+		hexes := make([]string, int(copies%4))
+		for i := range hexes {
+			hexes[i] = hex.EncodeToString(raw)
+		}
+		txs, _ := json.Marshal(hexes)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				Method string `json:"method"`
+			}
+			body, _ := io.ReadAll(r.Body)
+			_ = json.Unmarshal(body, &req)
+			switch req.Method {
+			case "estimatesmartfee":
+				_, _ = io.WriteString(w, feeAnswer)
+			case "searchrawtransactions":
+				_, _ = io.WriteString(w, strings.ReplaceAll(searchAnswer, "$TXS", string(txs)))
+			default:
+				_, _ = io.WriteString(w, txoutAnswer)
+			}
+		}))
+		defer srv.Close()
+		c, err := utxo.Dial(btcNet, srv.URL, "recovery", nodePass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		refused := func(what string, err error, codes ...string) {
+			t.Helper()
+			if strings.Contains(err.Error(), nodePass) {
+				t.Fatalf("%s: error carries the node's password: %v", what, err)
+			}
+			if code := recovery.ErrorCode(err); !slices.Contains(codes, code) {
+				t.Fatalf("%s: error with code %q: %v", what, code, err)
+			}
+		}
+
+		cost, err := c.EstimateCost(ctx, 0)
+		if err != nil {
+			refused("cost", err, recovery.EUnavailable)
+		} else {
+			floor := decimal.NewFromInt(1) // btc's
+			want := cost.FeeRate.Mul(decimal.NewFromInt(utxo.P2WPKHSendVBytes)).Ceil()
+			if cost.FeeRate.LessThan(floor) || cost.VBytes != utxo.P2WPKHSendVBytes || cost.Amount == nil || cost.Amount.Cmp(want.BigInt()) != 0 || cost.Amount.Sign() <= 0 {
+				t.Fatalf("cost %+v", cost)
+			}
+		}
+
+		address, err := utxo.ParseScript(p2wpkh).Encode(c.Params())
+		if err != nil {
+			t.Fatal(err)
+		}
+		balance, err := c.Balance(ctx, address)
+		if err != nil {
+			refused("balance", err, recovery.EUnavailable, recovery.EInvalid)
+			return
+		}
+		// At most every output paying the address, each once.
+		most := new(big.Int)
+		var msg wire.MsgTx
+		if len(hexes) > 0 && msg.Deserialize(bytes.NewReader(raw)) == nil {
+			for _, out := range msg.TxOut {
+				if bytes.Equal(out.PkScript, p2wpkh) && out.Value > 0 {
+					most.Add(most, big.NewInt(out.Value))
+				}
+			}
+		}
+		if balance.Sign() < 0 || balance.Cmp(most) > 0 {
+			t.Fatalf("balance %s; the outputs paying %s hold %s", balance, address, most)
+		}
+	})
 }
