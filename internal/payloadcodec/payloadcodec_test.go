@@ -200,7 +200,7 @@ func TestCodecEndpoint(t *testing.T) {
 		}))
 	}
 	var back appeal
-	if err := remote("Bearer " + token).FromPayload(p, &back); err != nil {
+	if err := remote("Bearer "+token).FromPayload(p, &back); err != nil {
 		t.Fatalf("staff decode: %v", err)
 	}
 	if back != personal {

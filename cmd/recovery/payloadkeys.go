@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"go.temporal.io/sdk/converter"
+
+	"github.com/misdeposit/recovery/api"
+	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/internal/payloadcodec"
+)
+
+// codecPath is where the API serves Temporal's remote codec protocol
+// (codecPath+"/decode", codecPath+"/encode") to staff, for the Web UI and
+// tctl to show decrypted payloads.
+const codecPath = "/v1/codec"
+
+// payloadCodec is the codec encrypting the engine's workflow payloads
+// under the configured keys, or nil when none is configured.
+func payloadCodec(cfg config.Config) (*payloadcodec.Codec, error) {
+	if len(cfg.PayloadKeys) == 0 {
+		return nil, nil
+	}
+	keys := make([]payloadcodec.Key, 0, len(cfg.PayloadKeys))
+	for _, k := range cfg.PayloadKeys {
+		b64 := k.Key
+		if k.KeyFile != "" {
+			raw, err := os.ReadFile(k.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("payload key %q: %w", k.ID, err)
+			}
+			b64 = string(raw)
+		}
+		key, err := payloadcodec.ParseKey(k.ID, b64)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return payloadcodec.New(cfg.PayloadKeyID, keys)
+}
+
+// dataConverter is the converter of every Temporal client the engine
+// makes: the default one, through codec when there is one.
+func dataConverter(codec *payloadcodec.Codec) converter.DataConverter {
+	if codec == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return codec.DataConverter()
+}
+
+// devPayloadKey gives recovery dev a payload key of its own, kept in the
+// data directory, when the configuration names none.
+func devPayloadKey(cfg *config.Config, dataDir string) error {
+	if len(cfg.PayloadKeys) > 0 {
+		return nil
+	}
+	secret, err := devSecret(dataDir, "payload-key", payloadcodec.KeySize)
+	if err != nil {
+		return err
+	}
+	raw, err := hex.DecodeString(secret)
+	if err != nil {
+		return fmt.Errorf("payload-key: %w", err)
+	}
+	cfg.PayloadKeys = []config.PayloadKey{{ID: "dev", Key: base64.StdEncoding.EncodeToString(raw)}}
+	cfg.PayloadKeyID = "dev"
+	return nil
+}
+
+// withCodecEndpoint serves the codec endpoint beside the API h, to staff
+// bearer tokens only: it decrypts user ids, addresses and contacts.
+// uiOrigin is the Web UI's origin, answered for CORS.
+func withCodecEndpoint(h http.Handler, staff map[string]api.Staff, codec *payloadcodec.Codec, uiOrigin string) http.Handler {
+	if codec == nil {
+		return h
+	}
+	tokens := make([][]byte, 0, len(staff))
+	for t := range staff {
+		tokens = append(tokens, []byte(t))
+	}
+	isStaff := func(r *http.Request) bool {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			return false
+		}
+		for _, t := range tokens {
+			if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), t) == 1 {
+				return true
+			}
+		}
+		return false
+	}
+	mux := http.NewServeMux()
+	mux.Handle(codecPath+"/", http.StripPrefix(codecPath, codec.Handler(uiOrigin, isStaff)))
+	mux.Handle("/", h)
+	return mux
+}
