@@ -110,6 +110,28 @@ type Config struct {
 	TemporalTLSServerName string `yaml:"temporal_tls_server_name"`
 	TemporalAPIKey        string `yaml:"temporal_api_key"`
 	TemporalAPIKeyFile    string `yaml:"temporal_api_key_file"`
+	// PayloadKeys encrypt the payloads the engine stores in Temporal's
+	// history (user ids, addresses, memos, contacts) with AES-256-GCM; each
+	// is 32 bytes in base64 (key) or in a file (key_file). Payloads are
+	// sealed with the key named by payload_key_id and opened with any key
+	// listed, so a key rotates by adding a new one, making it current, and
+	// removing the old one only once no open case holds payloads under it.
+	// RECOVERY_PAYLOAD_KEY (and RECOVERY_PAYLOAD_KEY_ID, default "1") adds
+	// a key and makes it current. Every recovery api and recovery worker
+	// needs the same keys; recovery dev makes one of its own.
+	PayloadKeys  []PayloadKey `yaml:"payload_keys"`
+	PayloadKeyID string       `yaml:"payload_key_id"`
+	// WebUIOrigin is the Temporal Web UI's origin (scheme://host:port),
+	// allowed by CORS to call the API's codec endpoint, /v1/codec, with a
+	// staff token to show decrypted payloads.
+	WebUIOrigin string `yaml:"web_ui_origin"`
+}
+
+// PayloadKey is one key that encrypts workflow payloads.
+type PayloadKey struct {
+	ID      string `yaml:"id"`
+	Key     string `yaml:"key"`
+	KeyFile string `yaml:"key_file"`
 }
 
 // NetworkConfig points a network at nodes or adjusts it. A network not in
@@ -225,6 +247,17 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			*p = v
 		}
 	}
+	if v := getenv("RECOVERY_WEB_UI_ORIGIN"); v != "" {
+		cfg.WebUIOrigin = v
+	}
+	if v := getenv("RECOVERY_PAYLOAD_KEY"); v != "" {
+		id := getenv("RECOVERY_PAYLOAD_KEY_ID")
+		if id == "" {
+			id = "1"
+		}
+		cfg.PayloadKeys = append(cfg.PayloadKeys, PayloadKey{ID: id, Key: v})
+		cfg.PayloadKeyID = id
+	}
 	for k, p := range map[string]*int{"RECOVERY_UI_PORT": &cfg.UIPort, "RECOVERY_WORKFLOW_CACHE": &cfg.WorkflowCache} {
 		if v := getenv(k); v != "" {
 			n, err := strconv.Atoi(v)
@@ -296,6 +329,14 @@ func (c *Config) Validate() error {
 	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		return errors.New("config: temporal_tls_cert and temporal_tls_key go together (a client certificate and its key)")
+	}
+	for _, k := range c.PayloadKeys {
+		if k.ID == "" || (k.Key == "") == (k.KeyFile == "") {
+			return errors.New("config: each of payload_keys needs an id and one of key or key_file")
+		}
+	}
+	if len(c.PayloadKeys) > 0 && c.PayloadKeyID == "" {
+		return errors.New("config: payload_key_id names the payload key to encrypt with")
 	}
 	if c.TemporalAPIKey != "" && c.TemporalAPIKeyFile != "" {
 		return errors.New("config: give temporal_api_key or temporal_api_key_file, not both")

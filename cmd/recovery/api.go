@@ -67,6 +67,11 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Logger:      cl.log,
 				UserTokens:  users,
 			})
+			codec, err := payloadCodec(cl.cfg)
+			if err != nil {
+				return err
+			}
+			h = withCodecEndpoint(h, staffTokens(cl.cfg), codec, cl.cfg.WebUIOrigin)
 			cl.log.Info("API listening", "addr", l.Addr().String())
 			return serveHTTP(ctx, l, h)
 		},

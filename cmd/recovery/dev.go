@@ -125,6 +125,9 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 			return err
 		}
 	}
+	if err := devPayloadKey(&cfg, dataDir); err != nil {
+		return err
+	}
 	c, err := dialTemporal(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -160,7 +163,15 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		deps.HotWallets = &hotWallets{reg: reg, signer: sg, nodes: quoting}
 	}
 	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
-	return serveHTTP(ctx, l, api.NewServer(deps))
+	codec, err := payloadCodec(cfg)
+	if err != nil {
+		return err
+	}
+	uiOrigin := ""
+	if ui := srv.UIAddress(); ui != "" {
+		uiOrigin = "http://" + ui
+	}
+	return serveHTTP(ctx, l, withCodecEndpoint(api.NewServer(deps), deps.StaffTokens, codec, uiOrigin))
 }
 
 // makeDataDir makes the data directory and returns its absolute path.

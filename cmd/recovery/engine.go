@@ -47,6 +47,10 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 	if err != nil {
 		return nil, err
 	}
+	codec, err := payloadCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := client.DialContext(ctx, client.Options{
@@ -58,6 +62,9 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 		MetricsHandler:    obs.Handler{},
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: compressionFor(cfg.TemporalAddress), TLS: tlsConfig},
 		Credentials:       creds,
+		// Payloads (user ids, addresses, memos, contacts) are stored in
+		// Temporal's history encrypted.
+		DataConverter: dataConverter(codec),
 		// Every update and start this client sends is stamped with the
 		// action key, and every worker made from it refuses the unstamped.
 		Interceptors: []interceptor.ClientInterceptor{keys.Interceptor()},

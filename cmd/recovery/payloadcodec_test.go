@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/misdeposit/recovery/devchain/evmnode"
+	"github.com/misdeposit/recovery/internal/nodetest"
+)
+
+// TestCaseHistoryHoldsNoPersonalData: a case filed through the engine is
+// stored in Temporal with none of the appeal's personal data (user id,
+// address, memo, contact) in plain text, as anyone reading the history
+// without the payload key (the Web UI, a database dump) sees it; the engine
+// itself still reads the case, and staff read it decrypted through the
+// codec endpoint, which refuses anyone else.
+func TestCaseHistoryHoldsNoPersonalData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the engine and a dev chain")
+	}
+	_, senderAddr := nodetest.Key(t)
+	node, _ := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: time.Second,
+		Alloc: nodetest.Alloc(big.NewInt(1), senderAddr)})
+	e, _, temporalAddr := startOnNode(t, node.URL(), "", "")
+	defer e.stop(t)
+
+	const userID, memo, contact = "zoe-private-7731", "memo-secret-4411", "zoe.private@example.org"
+	var issued struct{ Token, Address string }
+	if code := call(t, "POST", e.api+"/v1/dev/user-token", "", map[string]any{"user_id": userID}, &issued); code != 200 {
+		t.Fatalf("user token: %d", code)
+	}
+	token := issued.Token
+	if code := call(t, "GET", e.api+"/v1/deposit-address?user_id="+userID+"&network=eth", "", nil, &issued); code != 200 {
+		t.Fatalf("deposit address: %d", code)
+	}
+	address := issued.Address
+	hash := make([]byte, 32)
+	if _, err := rand.Read(hash); err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		AppealID string `json:"appeal_id"`
+	}
+	if code := call(t, "POST", e.api+"/v1/appeals", token, map[string]any{"network": "eth", "tx_hash": "0x" + hex.EncodeToString(hash),
+		"to_address": address, "memo": memo, "user_id": userID, "contact": contact}, &created); code != 202 {
+		t.Fatalf("appeal: %d", code)
+	}
+	// The engine reads its own case (a query through the codec).
+	waitFor(t, e.api, token, created.AppealID, "a status", func(a appealStatus) bool { return a.Status != "" })
+
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	it := c.GetWorkflowHistory(ctx, created.AppealID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	secrets := []string{userID, memo, contact, address, strings.ToLower(address), strings.TrimPrefix(strings.ToLower(address), "0x")}
+	var input json.RawMessage
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := ev.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(raw, []byte(s)) {
+				t.Errorf("history event %d (%s) holds %q in plain text", ev.EventId, ev.EventType, s)
+			}
+		}
+		if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			if input, err = json.Marshal(a.GetInput()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if input == nil {
+		t.Fatal("no start event in the case's history")
+	}
+
+	decode := func(auth string) (int, []byte) {
+		req, _ := http.NewRequest("POST", e.api+codecPath+"/decode", bytes.NewReader(input))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		body.ReadFrom(resp.Body)
+		return resp.StatusCode, body.Bytes()
+	}
+	code, body := decode("wallet-token-0123456789")
+	var decoded commonpb.Payloads
+	if code != 200 {
+		t.Fatalf("staff decode: %d %s", code, body)
+	}
+	if err := json.Unmarshal(body, &decoded); err != nil || len(decoded.Payloads) == 0 {
+		t.Fatalf("staff decode: %v %s", err, body)
+	}
+	if p := decoded.Payloads[0]; !bytes.Contains(p.Data, []byte(userID)) || !bytes.Contains(p.Data, []byte(contact)) {
+		t.Errorf("staff decode does not show the appeal: %s", p.Data)
+	}
+	for _, auth := range []string{"", token} {
+		if code, _ := decode(auth); code != http.StatusUnauthorized {
+			t.Errorf("decode with token %q: %d, want 401", auth, code)
+		}
+	}
+}
