@@ -112,7 +112,22 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	}
 
 	boundWorkflowCache(cfg)
-	srv, err := startTemporal(cfg, log)
+	// Payloads are encrypted with a key kept in the data directory; the
+	// Web UI decodes them through a codec endpoint of its own.
+	if err := devPayloadKey(&cfg, dataDir); err != nil {
+		return err
+	}
+	codec, err := payloadCodec(cfg)
+	if err != nil {
+		return err
+	}
+	uiCodec := ""
+	if cfg.UIPort > 0 {
+		if uiCodec, err = serveDevCodec(ctx, codec, cfg.UIPort); err != nil {
+			return err
+		}
+	}
+	srv, err := startTemporal(cfg, uiCodec, log)
 	if err != nil {
 		return err
 	}
@@ -124,9 +139,6 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		if cfg.ActionKey, err = devSecret(dataDir, "action-key", 32); err != nil {
 			return err
 		}
-	}
-	if err := devPayloadKey(&cfg, dataDir); err != nil {
-		return err
 	}
 	c, err := dialTemporal(ctx, cfg, log)
 	if err != nil {
@@ -163,10 +175,6 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		deps.HotWallets = &hotWallets{reg: reg, signer: sg, nodes: quoting}
 	}
 	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
-	codec, err := payloadCodec(cfg)
-	if err != nil {
-		return err
-	}
 	uiOrigin := ""
 	if ui := srv.UIAddress(); ui != "" {
 		uiOrigin = "http://" + ui
@@ -226,7 +234,7 @@ func addLocalAddresses(ctx context.Context, book *addressbook.Store, local *devc
 // startTemporal starts the embedded Temporal, with its Web UI unless the
 // UI port is negative, on the port of cfg.TemporalAddress and its data in
 // the data directory.
-func startTemporal(cfg config.Config, log *slog.Logger) (*temporaldev.Server, error) {
+func startTemporal(cfg config.Config, codecEndpoint string, log *slog.Logger) (*temporaldev.Server, error) {
 	_, portText, err := net.SplitHostPort(cfg.TemporalAddress)
 	if err != nil {
 		return nil, fmt.Errorf("temporal address %q: %w", cfg.TemporalAddress, err)
@@ -251,6 +259,7 @@ func startTemporal(cfg config.Config, log *slog.Logger) (*temporaldev.Server, er
 		VisibilityFile:   vis,
 		FrontendPort:     port,
 		UIPort:           uiPort,
+		UICodecEndpoint:  codecEndpoint,
 		Namespace:        cfg.Namespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           log,

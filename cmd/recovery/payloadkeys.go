@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"go.temporal.io/sdk/converter"
@@ -98,7 +101,23 @@ func withCodecEndpoint(h http.Handler, staff map[string]api.Staff, codec *payloa
 		return false
 	}
 	mux := http.NewServeMux()
-	mux.Handle(codecPath+"/", http.StripPrefix(codecPath, codec.Handler(uiOrigin, isStaff)))
+	mux.Handle(codecPath+"/", http.StripPrefix(codecPath, codec.Handler(isStaff, uiOrigin)))
 	mux.Handle("/", h)
 	return mux
+}
+
+// serveDevCodec serves the codec endpoint to recovery dev's Web UI on a
+// loopback listener of its own, without a token: the UI has none to send,
+// and what reaches this listener reaches the UI, which shows the decoded
+// payloads anyway. CORS admits the UI's page only, so another site open in
+// the same browser cannot read an answer. It returns the endpoint's URL.
+func serveDevCodec(ctx context.Context, codec *payloadcodec.Codec, uiPort int) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("codec endpoint: %w", err)
+	}
+	port := strconv.Itoa(uiPort)
+	h := codec.Handler(func(*http.Request) bool { return true }, "http://127.0.0.1:"+port, "http://localhost:"+port)
+	go serveHTTP(ctx, l, h)
+	return "http://" + l.Addr().String(), nil
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -161,12 +162,12 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 
 // Handler serves Temporal's remote codec protocol (POST /encode and
 // /decode, as the Web UI and tctl call them) for whoever authorize lets in.
-// origin, when set, is the Web UI's origin, answered for CORS so that a
-// browser on that page may call the endpoint with its credentials.
-func (c *Codec) Handler(origin string, authorize func(*http.Request) bool) http.Handler {
+// origins are the Web UI's origins, answered for CORS so that a browser on
+// that page may call the endpoint with its credentials; no other origin is.
+func (c *Codec) Handler(authorize func(*http.Request) bool, origins ...string) http.Handler {
 	codec := converter.NewPayloadCodecHTTPHandler(c)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin != "" && r.Header.Get("Origin") == origin {
+		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(origins, origin) {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
 			w.Header().Set("Access-Control-Allow-Credentials", "true")
 			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Namespace")

@@ -179,9 +179,9 @@ func TestNewRefusesBadKeys(t *testing.T) {
 func TestCodecEndpoint(t *testing.T) {
 	const token, origin = "staff-token", "http://127.0.0.1:8233"
 	codec := newCodec(t, "k", newKey(t, "k"))
-	srv := httptest.NewServer(codec.Handler(origin, func(r *http.Request) bool {
+	srv := httptest.NewServer(codec.Handler(func(r *http.Request) bool {
 		return r.Header.Get("Authorization") == "Bearer "+token
-	}))
+	}, origin))
 	defer srv.Close()
 
 	p, err := codec.DataConverter().ToPayload(personal)

@@ -46,8 +46,11 @@ type Options struct {
 	// FrontendPort is the gRPC port clients and workers dial (7233).
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 disables it.
-	UIPort    int
-	Namespace string
+	UIPort int
+	// UICodecEndpoint is the codec endpoint the Web UI decodes payloads
+	// with ("" shows them as stored).
+	UICodecEndpoint string
+	Namespace       string
 	// SearchAttributes are registered when the namespace is created. Add
 	// ones introduced later at run time with the operator service.
 	SearchAttributes map[string]enumspb.IndexedValueType
@@ -160,6 +163,7 @@ func Start(o Options) (*Server, error) {
 			TemporalGRPCAddress: frontend,
 			EnableUI:            true,
 			CORS:                uiconfig.CORS{CookieInsecure: true},
+			Codec:               uiconfig.Codec{Endpoint: o.UICodecEndpoint},
 			HideLogs:            true,
 			DisableNewsFetch:    true,
 		}))
