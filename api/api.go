@@ -153,7 +153,16 @@ func NewServer(d Deps) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return s.instrument(mux)
+	return noSniff(s.instrument(mux))
+}
+
+// noSniff tells browsers to take every response as the content type it
+// declares, so a JSON error echoing user input is never run as a script.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

@@ -98,8 +98,9 @@ func decodeStrictBytes(raw []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
-		return recovery.Errorf(recovery.EInvalid, "the body must hold one JSON object")
+	// dec.More reports false for a stray '}' or ']', so look at what is left.
+	if len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
+		return recovery.Errorf(recovery.EInvalid, "the body must hold one JSON object and nothing after it")
 	}
 	return nil
 }

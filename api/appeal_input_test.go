@@ -51,6 +51,8 @@ func TestAppealValidation(t *testing.T) {
 		{"empty body", ``, 400, "invalid", ""},
 		{"not json", `{"tx_hash":`, 400, "invalid", ""},
 		{"two objects", `{"tx_hash":"a"} {}`, 400, "invalid", ""},
+		{"trailing brace", `{"tx_hash":"` + goodHash + `","to_address":"` + goodAddr + `","user_id":"u1"}}`, 400, "invalid", ""},
+		{"trailing bracket", `{"tx_hash":"` + goodHash + `","to_address":"` + goodAddr + `","user_id":"u1"}]`, 400, "invalid", ""},
 		{"unknown field", `{"tx_hash":"` + goodHash + `","to_address":"` + goodAddr + `","user_id":"u1","colour":"red"}`, 400, "invalid", "colour"},
 		{"missing hash", `{"to_address":"` + goodAddr + `","user_id":"u1"}`, 400, "invalid", "tx_hash"},
 		{"short hash", `{"tx_hash":"0x1234","to_address":"` + goodAddr + `","user_id":"u1"}`, 400, "invalid", "tx_hash"},
@@ -120,6 +122,9 @@ func TestUnknownRouteAndStaffAuth(t *testing.T) {
 		srv.ServeHTTP(rec, req)
 		if rec.Code != tc.status {
 			t.Errorf("%s: status %d, want %d: %s", tc.path, rec.Code, tc.status, rec.Body)
+		}
+		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", tc.path, got)
 		}
 	}
 }
