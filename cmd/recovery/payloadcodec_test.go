@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/internal/nodetest"
+	"github.com/misdeposit/recovery/internal/payloadcodec"
 )
 
 // TestCaseHistoryHoldsNoPersonalData: a case filed through the engine is
@@ -123,6 +126,92 @@ func TestCaseHistoryHoldsNoPersonalData(t *testing.T) {
 	for _, auth := range []string{"", token} {
 		if code, _ := decode(auth); code != http.StatusUnauthorized {
 			t.Errorf("decode with token %q: %d, want 401", auth, code)
+		}
+	}
+}
+
+// TestDevWebUIDecodesPayloads: recovery dev's Web UI is pointed at a codec
+// endpoint that decodes the cases' encrypted payloads for the UI's page,
+// and whose answers no other site's page may read.
+func TestDevWebUIDecodesPayloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the engine and a dev chain")
+	}
+	_, senderAddr := nodetest.Key(t)
+	node, _ := nodetest.EVM(t, evmnode.Config{ChainID: 1337, BlockPeriod: time.Second,
+		Alloc: nodetest.Alloc(big.NewInt(1), senderAddr)})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "recovery.yaml")
+	if err := os.WriteFile(cfgPath, []byte("networks:\n  - {id: eth, rpc: ["+node.URL()+"], chain_id: 1337, confirmations: 2}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uiPort := freePort(t)
+	e := startEngine(t, []string{"dev", "--config", cfgPath, "--data-dir", dir, "--api-addr", "127.0.0.1:0",
+		"--temporal-address", "127.0.0.1:" + freePort(t), "--ui-port", uiPort, "--log-level", "error"})
+	defer e.stop(t)
+	if info, err := os.Stat(filepath.Join(dir, "payload-key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("payload key file: %v %v", info, err)
+	}
+
+	var settings struct{ Codec struct{ Endpoint string } }
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get("http://127.0.0.1:" + uiPort + "/api/v1/settings")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&settings)
+			resp.Body.Close()
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web ui settings: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if settings.Codec.Endpoint == "" {
+		t.Fatal("the Web UI has no codec endpoint")
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "payload-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := payloadcodec.New("dev", []payloadcodec.Key{{ID: "dev", Secret: raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := codec.DataConverter().ToPayload(map[string]string{"contact": "ui.private@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, origin := range []string{"http://127.0.0.1:" + uiPort, "http://evil.example"} {
+		req, _ := http.NewRequest("POST", settings.Codec.Endpoint+"/decode", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var decoded commonpb.Payloads
+		err = json.NewDecoder(resp.Body).Decode(&decoded)
+		resp.Body.Close()
+		allowed := resp.Header.Get("Access-Control-Allow-Origin") == origin
+		if origin == "http://evil.example" {
+			if allowed {
+				t.Errorf("codec endpoint lets %s read its answers", origin)
+			}
+			continue
+		}
+		if err != nil || len(decoded.Payloads) != 1 || !bytes.Contains(decoded.Payloads[0].Data, []byte("ui.private@example.org")) || !allowed {
+			t.Errorf("the Web UI's page does not read decoded payloads: %d %v %v", resp.StatusCode, err, &decoded)
 		}
 	}
 }
