@@ -319,6 +319,9 @@ type appeal struct {
 	// batchResult is what the batch said of it.
 	batched     bool
 	batchResult *BatchResult
+	// joiningBatch is true while the case asks for its batch: the batch
+	// may fill with it and lock it before the case hears which it joined.
+	joiningBatch bool
 	// acceptedAt is when the user accepted the quote, for the sign-off
 	// wait metrics.
 	acceptedAt time.Time

@@ -298,16 +298,23 @@ func (b *batch) recoverMembers(ctx workflow.Context) error {
 	for id, why := range plan.Failures {
 		results[id] = BatchResult{BatchID: b.in.ID, Failure: why}
 	}
-	for _, t := range plan.Txs {
-		tx, err := b.send(ctx, members, t)
-		if err != nil {
-			for _, id := range t.Members {
-				results[id] = BatchResult{BatchID: b.in.ID, Failure: refusalMessage(err)}
-			}
-			continue
-		}
+	settled := func(t BatchTx, tx RecoveryTx, err error) {
 		for i, id := range t.Members {
+			if err != nil {
+				results[id] = BatchResult{BatchID: b.in.ID, Failure: refusalMessage(err)}
+				continue
+			}
 			results[id] = BatchResult{BatchID: b.in.ID, TxHash: tx.Hash, Confirmations: tx.Confirmations, Required: tx.Required, Share: t.Shares[i]}
+		}
+	}
+	if workflow.GetVersion(ctx, batchTogetherChange, workflow.DefaultVersion, 1) == 1 {
+		if err := b.sendTogether(ctx, members, plan.Txs, settled); err != nil {
+			return err
+		}
+	} else {
+		for _, t := range plan.Txs {
+			tx, err := b.send(ctx, members, t)
+			settled(t, tx, err)
 		}
 	}
 	if len(results) < len(members) {
@@ -324,9 +331,91 @@ func (b *batch) recoverMembers(ctx workflow.Context) error {
 	return nil
 }
 
+// batchTogetherChange sends every transaction of a batch before following
+// them to their confirmations together; before it, each was followed to
+// its confirmations before the next was sent, so that a batch of n EVM
+// sweeps waited n times for its confirmations.
+const batchTogetherChange = "batch-together"
+
+// sendTogether sends every transaction of the batch, then follows all the
+// sent ones to their confirmations at once, telling settled each one's
+// outcome (a failed send or transaction fails only its own members).
+func (b *batch) sendTogether(ctx workflow.Context, members []BatchMember, txs []BatchTx, settled func(BatchTx, RecoveryTx, error)) error {
+	type following struct {
+		t     BatchTx
+		i     int // in b.st.Transactions
+		check CheckRequest
+	}
+	var open []following
+	for _, t := range txs {
+		check, err := b.start(ctx, members, t)
+		if err != nil {
+			settled(t, RecoveryTx{}, err)
+			continue
+		}
+		open = append(open, following{t: t, i: len(b.st.Transactions) - 1, check: check})
+	}
+	for len(open) > 0 {
+		futures := make([]workflow.Future, len(open))
+		for k, f := range open {
+			futures[k] = workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, f.check)
+		}
+		var still []following
+		for k, f := range open {
+			var res TxCheck
+			if err := futures[k].Get(ctx, &res); err != nil {
+				settled(f.t, RecoveryTx{}, err)
+				continue
+			}
+			done, err := b.checked(f.i, f.check, res)
+			switch {
+			case err != nil:
+				settled(f.t, RecoveryTx{}, err)
+			case done:
+				settled(f.t, b.st.Transactions[f.i], nil)
+			default:
+				still = append(still, f)
+			}
+		}
+		if open = still; len(open) == 0 {
+			break
+		}
+		if err := workflow.Sleep(ctx, max(b.in.Poll, time.Second)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // send sends one of the batch's transactions and follows it to its
 // confirmations, sending the recorded one again if the network loses it.
 func (b *batch) send(ctx workflow.Context, members []BatchMember, t BatchTx) (RecoveryTx, error) {
+	check, err := b.start(ctx, members, t)
+	if err != nil {
+		return RecoveryTx{}, err
+	}
+	i := len(b.st.Transactions) - 1
+	for {
+		var res TxCheck
+		if err := workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
+			return RecoveryTx{}, err
+		}
+		done, err := b.checked(i, check, res)
+		if err != nil {
+			return RecoveryTx{}, err
+		}
+		if done {
+			return b.st.Transactions[i], nil
+		}
+		if err := workflow.Sleep(ctx, max(b.in.Poll, time.Second)); err != nil {
+			return RecoveryTx{}, err
+		}
+	}
+}
+
+// start sends one of the batch's transactions, records it in the batch's
+// state and says how to follow it.
+func (b *batch) start(ctx workflow.Context, members []BatchMember, t BatchTx) (CheckRequest, error) {
 	byID := map[string]BatchMember{}
 	for _, m := range members {
 		byID[m.CaseID] = m
@@ -337,39 +426,36 @@ func (b *batch) send(ctx workflow.Context, members []BatchMember, t BatchTx) (Re
 	switch {
 	case t.Sweep != nil:
 		if err := workflow.ExecuteActivity(sendOptions(ctx), SendBatchActivityName, SendBatchRequest{BatchID: b.in.ID, Sweep: *t.Sweep}).Get(ctx, &sent); err != nil {
-			return RecoveryTx{}, err
+			return CheckRequest{}, err
 		}
 		check = CheckRequest{DepositID: first.DepositID, Step: stepBatch, Network: t.Sweep.Network, Hash: sent.Hash}
 	case t.Tx != nil:
 		req := SendRequest{CaseID: first.CaseID, DepositID: first.DepositID, Owner: first.Owner, Tx: *t.Tx}
 		if err := workflow.ExecuteActivity(sendOptions(ctx), SendRecoveryActivityName, req).Get(ctx, &sent); err != nil {
-			return RecoveryTx{}, err
+			return CheckRequest{}, err
 		}
 		check = CheckRequest{DepositID: first.DepositID, Step: t.Tx.Step, Network: t.Tx.Network, Hash: sent.Hash}
 	default:
-		return RecoveryTx{}, fmt.Errorf("batch transaction with nothing to send")
+		return CheckRequest{}, fmt.Errorf("batch transaction with nothing to send")
 	}
 	b.st.Transactions = append(b.st.Transactions, RecoveryTx{Network: check.Network, Hash: sent.Hash, Step: check.Step})
-	i := len(b.st.Transactions) - 1
-	for {
-		var res TxCheck
-		if err := workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
-			return RecoveryTx{}, err
-		}
-		tx := &b.st.Transactions[i]
-		tx.Confirmations, tx.Required, tx.Fee = res.Confirmations, res.Required, res.Fee
-		if res.Resent {
-			tx.Resent++
-		}
-		switch res.State {
-		case TxStateFailed:
-			return RecoveryTx{}, refuse(fmt.Sprintf("the batch transaction %s failed on %s", sent.Hash, check.Network), ErrRecoveryRefused)
-		case TxStateConfirmed:
-			tx.Confirmed = true
-			return *tx, nil
-		}
-		if err := workflow.Sleep(ctx, max(b.in.Poll, time.Second)); err != nil {
-			return RecoveryTx{}, err
-		}
+	return check, nil
+}
+
+// checked records a look at the batch's i-th transaction: done once it is
+// confirmed, an error if it failed on chain.
+func (b *batch) checked(i int, check CheckRequest, res TxCheck) (bool, error) {
+	tx := &b.st.Transactions[i]
+	tx.Confirmations, tx.Required, tx.Fee = res.Confirmations, res.Required, res.Fee
+	if res.Resent {
+		tx.Resent++
 	}
+	switch res.State {
+	case TxStateFailed:
+		return false, refuse(fmt.Sprintf("the batch transaction %s failed on %s", tx.Hash, check.Network), ErrRecoveryRefused)
+	case TxStateConfirmed:
+		tx.Confirmed = true
+		return true, nil
+	}
+	return false, nil
 }

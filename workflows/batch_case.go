@@ -36,7 +36,10 @@ func (c *appeal) recoverInBatch(ctx workflow.Context) error {
 	c.listenForBatchResult(ctx)
 	c.setStatus(ctx, recovery.StatusAwaitingBatch)
 	var batchID string
-	if err := workflow.ExecuteActivity(sendOptions(ctx), JoinBatchActivityName, req).Get(ctx, &batchID); err != nil {
+	c.joiningBatch = true
+	err := workflow.ExecuteActivity(sendOptions(ctx), JoinBatchActivityName, req).Get(ctx, &batchID)
+	c.joiningBatch = false
+	if err != nil {
 		return c.recoveryFailed(ctx, refusalMessage(err))
 	}
 	c.st.Recovery = &RecoveryState{Method: MethodBatch, DepositID: depositID, Batch: batchID}
@@ -116,6 +119,8 @@ func (c *appeal) takeBatchResult(_ workflow.Context, r BatchResult) error {
 
 func (c *appeal) validateLockInBatch(_ workflow.Context, r BatchLockRequest) error {
 	switch {
+	case c.joiningBatch && c.st.Recovery == nil && !c.st.Closed:
+		return nil // the batch filled with this case before it heard so: lockInBatch waits for the join
 	case c.st.Recovery == nil || c.st.Recovery.Batch != r.BatchID:
 		return refuse("the case is not in this batch", ErrConflict)
 	case c.st.Status == recovery.StatusRecovering:
@@ -129,9 +134,19 @@ func (c *appeal) validateLockInBatch(_ workflow.Context, r BatchLockRequest) err
 }
 
 // lockInBatch holds the case in its closing batch: from now on its
-// deposit is on its way, and it can no longer be withdrawn.
+// deposit is on its way, and it can no longer be withdrawn. A lock that
+// arrives while the case still waits to hear which batch it joined waits
+// for that, then is checked as any other.
 func (c *appeal) lockInBatch(ctx workflow.Context, r BatchLockRequest) (*AppealState, error) {
-	if c.st.Status == recovery.StatusRecovering {
+	if err := workflow.Await(ctx, func() bool { return !c.joiningBatch }); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.st.Recovery == nil || c.st.Recovery.Batch != r.BatchID:
+		return nil, refuse("the case is not in this batch", ErrConflict)
+	case c.st.Closed:
+		return nil, refuse("the case is closed", ErrClosed)
+	case c.st.Status == recovery.StatusRecovering:
 		return c.st, nil
 	}
 	c.event(ctx, "batch.closed", map[string]string{"batch": r.BatchID})

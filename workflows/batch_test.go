@@ -81,6 +81,66 @@ func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) 
 	require.NotContains(t, told.Results, member(1).CaseID)
 }
 
+// An EVM batch sends every member's sweep before following them: the
+// sweeps confirm together (one wait for confirmations, not one per
+// member), and a sweep that cannot be sent fails only its own member.
+func TestEVMBatchSendsEverySweepBeforeWaitingForConfirmations(t *testing.T) {
+	env := newBatchEnv()
+	env.RegisterDelayedCallback(func() {
+		for i := range 3 {
+			staffUpdate(env, BatchJoinUpdate, member(i))
+		}
+	}, time.Minute)
+	env.OnActivity(LockBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r LockBatchRequest) ([]string, error) {
+		return r.CaseIDs, nil
+	})
+	env.OnActivity(PlanBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r PlanBatchRequest) (*BatchPlan, error) {
+		plan := &BatchPlan{Method: MethodBatch}
+		for i, m := range r.Members {
+			plan.Txs = append(plan.Txs, BatchTx{Members: []string{m.CaseID}, Shares: []*big.Int{big.NewInt(int64(100 + i))},
+				Tx: &PlannedTx{Step: "sweep", Network: "eth", From: "0xdep" + m.CaseID}})
+		}
+		return plan, nil
+	})
+	var sent, order []string
+	env.OnActivity(SendRecoveryActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r SendRequest) (*SentTx, error) {
+		if r.CaseID == member(1).CaseID {
+			return nil, refuse("the deposit address holds too little for its gas", ErrRecoveryRefused)
+		}
+		sent = append(sent, r.CaseID)
+		order = append(order, "send")
+		return &SentTx{Hash: "0x" + r.CaseID}, nil
+	})
+	looks := map[string]int{}
+	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r CheckRequest) (*TxCheck, error) {
+		looks[r.Hash]++
+		order = append(order, "look")
+		if looks[r.Hash] == 1 {
+			return &TxCheck{State: TxStatePending, Confirmations: 1, Required: 2}, nil
+		}
+		return &TxCheck{State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(21000)}, nil
+	})
+	var told NotifyBatchRequest
+	env.OnActivity(NotifyBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r NotifyBatchRequest) error {
+		told = r
+		return nil
+	})
+	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.eth.ETH.1.0", Network: "eth", Asset: "ETH",
+		BatchLimits: BatchLimits{Window: 24 * time.Hour, MaxCases: 3, Poll: time.Minute}})
+
+	require.NoError(t, env.GetWorkflowError())
+	var st BatchState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, BatchDone, st.Status)
+	require.Equal(t, []string{member(0).CaseID, member(2).CaseID}, sent)
+	require.Equal(t, []string{"send", "send", "look", "look", "look", "look"}, order, "both sweeps were out before the first look")
+	require.Equal(t, map[string]int{"0x" + member(0).CaseID: 2, "0x" + member(2).CaseID: 2}, looks)
+	require.Len(t, st.Transactions, 2)
+	require.Equal(t, "0x"+member(2).CaseID, told.Results[member(2).CaseID].TxHash)
+	require.Equal(t, "102", told.Results[member(2).CaseID].Share.String())
+	require.Contains(t, told.Results[member(1).CaseID].Failure, "too little for its gas")
+}
+
 // A case the policy sends to a batch is quoted and signed off first, joins
 // the batch, is held once the batch closes (no withdrawal then), and is
 // credited from the batch's result with its share of the cost, which
@@ -134,6 +194,44 @@ func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
 	wantNet := new(big.Int).Sub(credited.Deposit, credited.ServiceFee)
 	wantNet.Sub(wantNet, big.NewInt(1000))
 	require.Equal(t, wantNet.String(), st.Recovery.Credit.NetBase.String())
+}
+
+// The case that fills a batch may be locked by it before the case hears
+// which batch it joined: the lock waits for the join instead of being
+// refused, so the batch keeps the case and tells it its result (refused,
+// the case would wait in awaiting_batch for ever).
+func TestCaseLockedBeforeItHearsItJoinedStaysInTheBatch(t *testing.T) {
+	env := newEnv(t)
+	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
+	res := ownedBy("u1")
+	res.Diagnosis.Category = recovery.CategoryBelowMinimum
+	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
+	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
+	offered(t, env, res)
+	signedOff(t, env)
+	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).After(2*time.Hour).Return("batch.eth.ETH.1.0", nil)
+	var lockErr, otherErr *error
+	var joining *AppealState
+	env.RegisterDelayedCallback(func() {
+		joining = query(t, env)
+		otherErr = staffUpdate(env, BatchLockUpdate, BatchLockRequest{BatchID: "batch.eth.ETH.9.0"})
+		lockErr = staffUpdate(env, BatchLockUpdate, BatchLockRequest{BatchID: "batch.eth.ETH.1.0"})
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		staffUpdate(env, BatchResultUpdate, BatchResult{BatchID: "batch.eth.ETH.1.0", TxHash: "0xsweep", Confirmations: 3, Required: 3, Share: big.NewInt(1000)})
+	}, 4*time.Hour)
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(nil)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.NoError(t, env.GetWorkflowError())
+	var st AppealState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	require.Equal(t, recovery.StatusAwaitingBatch, joining.Status)
+	require.Nil(t, joining.Recovery, "the case had not heard of its batch when the lock came")
+	require.NoError(t, *lockErr, "its own batch's lock waits for the join and holds the case")
+	refusedAs(t, *otherErr, ErrConflict)
+	require.Equal(t, recovery.StatusCredited, st.Status)
+	require.Equal(t, "0xsweep", st.Recovery.Credit.TxHash)
 }
 
 // A batch result only counts when it comes as the engine's update for the

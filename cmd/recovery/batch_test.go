@@ -255,6 +255,13 @@ func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
 	e, _, _ := startWith(t, "  - {id: eth, rpc: ["+node.URL()+"], chain_id: 1337, confirmations: 2, min_deposit: \"0.01\"}\n", "policy_file: "+polPath+"\n")
 	defer e.stop(t)
 	api := e.api
+	defer func() {
+		if t.Failed() {
+			var batches any
+			code := call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &batches)
+			t.Logf("batches (%d): %+v", code, batches)
+		}
+	}()
 	ctx := nodetest.Context(t)
 	small := big.NewInt(1_000_000_000_000_000) // 0.001 ETH, 3 USD at the dev price
 	tokens, ids := make([]string, deposits), make([]string, deposits)
