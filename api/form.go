@@ -2,7 +2,9 @@ package api
 
 import (
 	"bytes"
+	"crypto/rand"
 	_ "embed"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"sort"
@@ -30,6 +32,9 @@ type formData struct {
 	T        map[string]string
 	Networks []chains.Network
 	Dev      bool
+	// Nonce admits the page's own script and style and nothing else: an
+	// injected <script> cannot guess it, so it does not run.
+	Nonce string
 }
 
 // formTexts are the catalogue keys the form uses.
@@ -39,7 +44,8 @@ var formTexts = []string{"form.", "status.", "line."}
 // in the user's language, with no external assets.
 func (s *server) appealForm(w http.ResponseWriter, r *http.Request) {
 	lang := pickLang(r)
-	d := formData{Lang: lang, T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens}
+	nonce := cspNonce()
+	d := formData{Lang: lang, T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce}
 	for code := range catalog["en"] {
 		for _, prefix := range formTexts {
 			if strings.HasPrefix(code, prefix) {
@@ -63,8 +69,22 @@ func (s *server) appealForm(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", lang)
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'nonce-"+nonce+"'; "+
+		"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	// A cached page would hand its nonce to every later reader.
+	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// The page's address may carry the user's token: no request the page
+	// makes tells where it came from.
 	h.Set("Referrer-Policy", "no-referrer")
 	w.Write(buf.Bytes())
+}
+
+// cspNonce is a fresh nonce for one response's Content-Security-Policy:
+// 128 random bits, in the URL alphabet of base64 so that the template
+// writes it into the page unescaped.
+func cspNonce() string {
+	var b [16]byte
+	rand.Read(b[:]) // crypto/rand never returns an error: it ends the program instead
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

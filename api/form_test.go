@@ -1,10 +1,13 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 func TestAppealFormInEveryLanguage(t *testing.T) {
@@ -48,5 +51,75 @@ func TestAppealFormInEveryLanguage(t *testing.T) {
 	prod.ServeHTTP(rec, httptest.NewRequest("GET", "/nope", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("/nope: %d", rec.Code)
+	}
+}
+
+// The form's own script and style run under a nonce that changes with every
+// response, and nothing else on the page can run: no 'unsafe-inline', no
+// event handler attributes, no style attributes.
+func TestAppealFormRunsOnlyItsOwnScript(t *testing.T) {
+	srv := NewServer(Deps{Registry: registry(t), DevUserTokens: true})
+	seen := map[string]bool{}
+	for range 3 {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/?lang=en", nil))
+		if rec.Code != 200 {
+			t.Fatalf("form: %d", rec.Code)
+		}
+		if got := rec.Header().Get("Referrer-Policy"); got != "no-referrer" {
+			t.Errorf("Referrer-Policy %q", got)
+		}
+		csp := rec.Header().Get("Content-Security-Policy")
+		directives := map[string]string{}
+		for _, d := range strings.Split(csp, ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+			directives[name] = value
+		}
+		script := directives["script-src"]
+		nonce, ok := strings.CutPrefix(script, "'nonce-")
+		nonce, ok2 := strings.CutSuffix(nonce, "'")
+		if !ok || !ok2 || strings.ContainsAny(nonce, "' ") {
+			t.Fatalf("script-src is not one nonce: %q", csp)
+		}
+		if directives["style-src"] != script || directives["default-src"] != "'none'" || strings.Contains(csp, "unsafe-") {
+			t.Errorf("CSP admits more than the page's nonce: %q", csp)
+		}
+		if raw, err := base64.RawURLEncoding.DecodeString(nonce); err != nil || len(raw) < 16 {
+			t.Errorf("nonce %q: %d bytes, %v", nonce, len(raw), err)
+		}
+		if seen[nonce] {
+			t.Errorf("nonce %q served twice", nonce)
+		}
+		seen[nonce] = true
+
+		scripts, styles := 0, 0
+		z := html.NewTokenizer(rec.Body)
+		for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			tok := z.Token()
+			attrs := map[string]string{}
+			for _, a := range tok.Attr {
+				attrs[a.Key] = a.Val
+				if strings.HasPrefix(a.Key, "on") || a.Key == "style" || strings.HasPrefix(strings.TrimSpace(strings.ToLower(a.Val)), "javascript:") {
+					t.Errorf("<%s %s=%q> would need 'unsafe-inline'", tok.Data, a.Key, a.Val)
+				}
+			}
+			switch tok.Data {
+			case "script":
+				scripts++
+			case "style":
+				styles++
+			default:
+				continue
+			}
+			if attrs["nonce"] != nonce {
+				t.Errorf("<%s id=%q> has nonce %q, the header %q", tok.Data, attrs["id"], attrs["nonce"], nonce)
+			}
+		}
+		if scripts == 0 || styles == 0 {
+			t.Errorf("%d scripts, %d styles on the page", scripts, styles)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,8 +31,11 @@ func chromium(t *testing.T) string {
 
 // The appeal form in a real headless Chromium: sign in (dev), file an
 // appeal for a demo deposit, follow it to its quote, accept the quote, and
-// read the status in another language. RECOVERY_UPDATE_SCREENSHOT=1 saves
-// the page with its quote to testdata/appeal_form.png.
+// read the status in another language; then follow a link that carries the
+// token in its fragment. Under the form's Content-Security-Policy nothing the
+// page needs is blocked, and the token does not stay in the address bar.
+// RECOVERY_UPDATE_SCREENSHOT=1 saves the page with its quote to
+// testdata/appeal_form.png.
 func TestAppealFormInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole engine and a browser")
@@ -59,6 +64,7 @@ func TestAppealFormInChromium(t *testing.T) {
 	defer cancel()
 	bctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
+	problems := pageProblems(bctx)
 	// The first run starts the browser, for as long as bctx lives; the
 	// later steps get a deadline of their own.
 	if err := chromedp.Do(bctx, chromedp.Navigate(e.api+"/?lang=en")); err != nil {
@@ -126,6 +132,75 @@ func TestAppealFormInChromium(t *testing.T) {
 	}
 	if zh := text("status"); accepted != "Our teams are approving the recovery" || zh != "我们的团队正在审批找回" {
 		t.Fatalf("after accepting: %q; in Chinese: %q", accepted, zh)
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the form reported, under its Content-Security-Policy:\n%s", strings.Join(p, "\n"))
+	}
+
+	// A link with the token in its fragment, opened in a tab of its own
+	// (nothing in its session yet), signs the user in; then the token leaves
+	// the address bar and the tab's history, and the language stays.
+	var issued struct{ Token string }
+	if code := call(t, "POST", e.api+"/v1/dev/user-token", "", map[string]string{"user_id": btc.UserID}, &issued); code != 200 || issued.Token == "" {
+		t.Fatalf("dev user token: %d", code)
+	}
+	tab, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	tabProblems := pageProblems(tab)
+	tctx, cancel := context.WithTimeout(tab, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.api+"/?lang=en#token="+issued.Token), chromedp.WaitVisible(chromedp.ID("signed-in"))); err != nil {
+		t.Fatalf("following a link with a token: %v", err)
+	}
+	signedIn, err = chromedp.Run(tctx, chromedp.Text(chromedp.ID("signed-in")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	href, err := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	history, err := chromedp.Run(tctx, chromedp.NavigationEntries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(signedIn, btc.UserID) || strings.Contains(href, issued.Token) || href != e.api+"/?lang=en" {
+		t.Errorf("after a link with a token: signed in %q; the address is %q", signedIn, href)
+	}
+	for _, h := range history.Entries {
+		if strings.Contains(h.URL, issued.Token) {
+			t.Errorf("the token stays in the tab's history: %q", h.URL)
+		}
+	}
+	if p := tabProblems(); len(p) > 0 {
+		t.Errorf("the form opened by a link reported:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// pageProblems follows the console of the tab at ctx, from before its page
+// loads, and returns what it has seen go wrong so far: a script, handler or
+// style the Content-Security-Policy blocked (the browser logs those from
+// "security"), or an exception nothing caught.
+func pageProblems(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var seen []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Source == "security" || m.IsException() {
+				mu.Lock()
+				seen = append(seen, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
 	}
 }
 
