@@ -79,23 +79,39 @@ func decodeAction[T any](raw []byte) (T, error) {
 	return b, decodeStrictBytes(raw, &b)
 }
 
+// checkNote checks the note of a staff action. why, when not "", says
+// what the note is required for; "" makes it optional.
+func checkNote(note, why string) error {
+	if why != "" && strings.TrimSpace(note) == "" {
+		return recovery.FieldError("note", "note is required: %s", why)
+	}
+	return validateNote("note", note)
+}
+
 func assignArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[assignBody](raw)
-	return workflows.AssignRequest{By: by, Assignee: strings.TrimSpace(b.Assignee), Note: b.Note}, err
+	b.Assignee = strings.TrimSpace(b.Assignee)
+	if err == nil {
+		err = validateText("assignee", b.Assignee, maxLabel)
+	}
+	if err == nil {
+		err = checkNote(b.Note, "")
+	}
+	return workflows.AssignRequest{By: by, Assignee: b.Assignee, Note: b.Note}, err
 }
 
 func noteArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[noteBody](raw)
-	if err == nil && strings.TrimSpace(b.Note) == "" {
-		err = recovery.FieldError("note", "note is required")
+	if err == nil {
+		err = checkNote(b.Note, "write what the next person on the case should know")
 	}
 	return workflows.NoteRequest{By: by, Note: b.Note}, err
 }
 
 func escalateArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[escalateBody](raw)
-	if err == nil && strings.TrimSpace(b.Note) == "" {
-		err = recovery.FieldError("note", "note is required: say why the case is escalated")
+	if err == nil {
+		err = checkNote(b.Note, "say why the case is escalated")
 	}
 	return workflows.EscalateRequest{By: by, Note: b.Note}, err
 }
@@ -106,14 +122,17 @@ func reclassifyArg(raw []byte, by workflows.Actor) (any, error) {
 	case err != nil:
 	case !recovery.IsCategory(b.Category):
 		err = recovery.FieldError("category", "category is one of %s", strings.Join(recovery.Categories(), ", "))
-	case strings.TrimSpace(b.Note) == "":
-		err = recovery.FieldError("note", "note is required: say why the category changes")
+	default:
+		err = checkNote(b.Note, "say why the category changes")
 	}
 	return workflows.ReclassifyRequest{By: by, Category: b.Category, Note: b.Note}, err
 }
 
 func recheckArg(raw []byte, by workflows.Actor) (any, error) {
 	b, err := decodeAction[recheckBody](raw)
+	if err == nil {
+		err = checkNote(b.Note, "")
+	}
 	return workflows.RecheckRequest{By: by, Note: b.Note}, err
 }
 
@@ -121,8 +140,8 @@ func recheckArg(raw []byte, by workflows.Actor) (any, error) {
 // action named what.
 func noted(raw []byte, what string) (string, error) {
 	b, err := decodeAction[recheckBody](raw)
-	if err == nil && strings.TrimSpace(b.Note) == "" {
-		err = recovery.FieldError("note", "note is required: %s", what)
+	if err == nil {
+		err = checkNote(b.Note, what)
 	}
 	return b.Note, err
 }
@@ -148,8 +167,8 @@ func reassignClaimantArg(raw []byte, by workflows.Actor) (any, error) {
 	case err != nil:
 	case !userIDPattern.MatchString(b.UserID):
 		err = recovery.FieldError("user_id", "user_id is required: 1 to 128 letters, digits or . _ @ : -")
-	case strings.TrimSpace(b.Note) == "":
-		err = recovery.FieldError("note", "note is required: say why the case changes hands")
+	default:
+		err = checkNote(b.Note, "say why the case changes hands")
 	}
 	return workflows.ReassignClaimantRequest{By: by, UserID: b.UserID, Signature: strings.TrimSpace(b.Signature), Note: b.Note}, err
 }
@@ -163,6 +182,9 @@ func signoffArg(raw []byte, by workflows.Actor) (any, error) {
 		err = recovery.FieldError("team", "team is wallet, settlement or security")
 	case b.Approve == nil:
 		err = recovery.FieldError("approve", "approve is required: true or false")
+	default:
+		// The case requires the note of a refusal, after its own checks.
+		err = checkNote(b.Note, "")
 	}
 	req := workflows.SignoffRequest{By: by, Team: team, Note: b.Note}
 	if b.Approve != nil {

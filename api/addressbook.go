@@ -37,9 +37,15 @@ func (s *server) putAddressBook(w http.ResponseWriter, r *http.Request, who Staf
 		s.writeError(w, r, recovery.Errorf(recovery.EInvalid, "no entries to import"))
 		return
 	}
-	for _, e := range entries {
+	for i, e := range entries {
 		if _, ok := s.Registry.Get(strings.TrimSpace(e.Network)); !ok {
 			s.writeError(w, r, recovery.FieldError("network", "unknown network %q (address %s)", e.Network, e.Address))
+			return
+		}
+		// The book measures a memo in bytes only; a memo is matched against
+		// the appeal's, which is one line of text.
+		if err := validateText("memo", strings.TrimSpace(e.Memo), maxLabel); err != nil {
+			s.writeError(w, r, recovery.FieldError("memo", "entry %d: %s", i+1, recovery.ErrorMessage(err)))
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -91,18 +92,79 @@ func readBody(body io.Reader) ([]byte, error) {
 	return raw, nil
 }
 
-// decodeStrictBytes decodes one JSON object, refusing unknown fields.
+// notAnObject is the refusal of a body whose JSON value is not an object.
+const notAnObject = "the request body must be a JSON object"
+
+// decodeStrictBytes decodes one JSON object, refusing unknown fields, any
+// other JSON value (null would decode into an empty request) and text that
+// is not UTF-8 (encoding/json would replace it unseen).
 func decodeStrictBytes(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
+	// Only null decodes into a struct without an error.
+	if body := bytes.TrimLeft(raw, " \t\r\n"); len(body) == 0 || body[0] != '{' {
+		return recovery.Errorf(recovery.EInvalid, notAnObject)
+	}
 	// dec.More reports false for a stray '}' or ']', so look at what is left.
 	if len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0 {
 		return recovery.Errorf(recovery.EInvalid, "the body must hold one JSON object and nothing after it")
 	}
+	if !utf8.Valid(raw) {
+		if field := notUTF8Field(raw, v); field != "" {
+			return recovery.FieldError(field, "%s is not valid UTF-8", field)
+		}
+		return recovery.Errorf(recovery.EInvalid, "the request body is not valid UTF-8")
+	}
 	return nil
+}
+
+// notUTF8Field names the first field of the JSON object raw, decoded into
+// v, whose value is not valid UTF-8; "" when none can be named.
+func notUTF8Field(raw []byte, v any) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var value json.RawMessage // the bytes as sent
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+		if name, _ := key.(string); !utf8.Valid(value) {
+			return jsonName(v, name)
+		}
+	}
+	return ""
+}
+
+// jsonName is the name of the field of the struct v that encoding/json
+// fills from key, which it matches ignoring case; key when v has none.
+func jsonName(v any, key string) string {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return key
+	}
+	folded := key
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		switch {
+		case name == key:
+			return name
+		case strings.EqualFold(name, key) && folded == key:
+			folded = name
+		}
+	}
+	return folded
 }
 
 func jsonError(err error) error {
@@ -110,7 +172,7 @@ func jsonError(err error) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return recovery.Errorf(recovery.EInvalid, "the body must be a JSON object")
+		return recovery.Errorf(recovery.EInvalid, notAnObject)
 	case errors.As(err, &typeErr):
 		return recovery.FieldError(typeErr.Field, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Field))
 	case errors.As(err, &syntaxErr):
@@ -207,17 +269,45 @@ func validateAddress(s string, n *chains.Network) error {
 	return nil
 }
 
+// Limits of the text people type, in characters (runes): a note may run
+// over several lines; a name or a label is one line.
+const (
+	maxNote  = 2000
+	maxLabel = 128
+)
+
+// validateText checks one line of text a person typed: UTF-8, at most max
+// characters, no control character.
 func validateText(field, s string, max int) error {
+	return checkText(field, s, max, false)
+}
+
+// validateNote checks a note a person typed: as validateText, with line
+// breaks (\n or \r\n) and tabs allowed, and at most maxNote characters.
+func validateNote(field, s string) error {
+	return checkText(field, s, maxNote, true)
+}
+
+func checkText(field, s string, max int, lines bool) error {
 	if !utf8.ValidString(s) {
 		return recovery.FieldError(field, "%s is not valid UTF-8", field)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return recovery.FieldError(field, "%s is longer than %d characters", field, max)
+		return recovery.FieldError(field, "%s is longer than %d characters (it has %d)", field, max, n)
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return recovery.FieldError(field, "%s contains a control character", field)
+	pos := 0
+	for i, r := range s {
+		pos++
+		if !unicode.IsControl(r) {
+			continue
 		}
+		if lines && (r == '\n' || r == '\t' || r == '\r' && strings.HasPrefix(s[i+1:], "\n")) {
+			continue
+		}
+		if lines {
+			return recovery.FieldError(field, "%s contains a control character (%U at character %d); only line breaks and tabs are allowed", field, r, pos)
+		}
+		return recovery.FieldError(field, "%s contains a control character (%U at character %d)", field, r, pos)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/workflows"
@@ -57,8 +59,9 @@ func jsonFieldKind(body any, name string) string {
 // A staff action's body is either refused with an invalid-input error that
 // names a field of that body (or an unknown field) in words a person can
 // act on, or it becomes an update argument that carries the token's
-// person and roles, never ones from the body, and the fields the action
-// requires.
+// person and roles, never ones from the body, the fields the action
+// requires, and only text a person could type: a note of at most 2000
+// characters over lines, a one-line assignee.
 func FuzzStaffAction(f *testing.F) {
 	for _, s := range []struct {
 		action uint8
@@ -133,60 +136,77 @@ func checkStaffArg(t *testing.T, action string, by workflows.Actor, a any) {
 	t.Helper()
 	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
 	var got workflows.Actor
+	var note string
 	switch r := a.(type) {
 	case workflows.AssignRequest:
-		got = r.By
-		if strings.TrimSpace(r.Assignee) != r.Assignee {
-			t.Fatalf("%s: assignee %q not trimmed", action, r.Assignee)
+		got, note = r.By, r.Note
+		if strings.TrimSpace(r.Assignee) != r.Assignee || !typedText(r.Assignee, maxLabel, false) {
+			t.Fatalf("%s: accepted the assignee %q", action, r.Assignee)
 		}
 	case workflows.NoteRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if blank(r.Note) {
 			t.Fatalf("%s: accepted without a note", action)
 		}
 	case workflows.EscalateRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if blank(r.Note) {
 			t.Fatalf("%s: accepted without a note", action)
 		}
 	case workflows.ReclassifyRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if !recovery.IsCategory(r.Category) || blank(r.Note) {
 			t.Fatalf("%s: accepted %+v", action, r)
 		}
 	case workflows.SignoffRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if !slices.Contains(recovery.Teams(), r.Team) {
 			t.Fatalf("%s: accepted team %q", action, r.Team)
 		}
 	case workflows.RecheckRequest:
-		got = r.By
+		got, note = r.By, r.Note
 	case workflows.CloseRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if blank(r.Note) {
 			t.Fatalf("%s: accepted without a reason", action)
 		}
 	case workflows.ReopenRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if blank(r.Note) {
 			t.Fatalf("%s: accepted without a reason", action)
 		}
 	case workflows.ConfirmProofRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if blank(r.Note) {
 			t.Fatalf("%s: accepted without a reason", action)
 		}
 	case workflows.ReassignClaimantRequest:
-		got = r.By
+		got, note = r.By, r.Note
 		if !userIDPattern.MatchString(r.UserID) || blank(r.Note) || strings.TrimSpace(r.Signature) != r.Signature {
 			t.Fatalf("%s: accepted %+v", action, r)
 		}
 	default:
 		t.Fatalf("%s: argument of type %T", action, a)
 	}
+	if !typedText(note, maxNote, true) {
+		t.Fatalf("%s: accepted the note %q", action, note)
+	}
 	if !reflect.DeepEqual(got, by) {
 		t.Fatalf("%s: the update is made by %+v, the token is %+v's", action, got, by)
 	}
+}
+
+// typedText reports whether s is text a person could have typed: UTF-8,
+// at most max characters, no control character but, in lines, line
+// breaks (\n, \r\n) and tabs.
+func typedText(s string, max int, lines bool) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	if lines {
+		s = strings.NewReplacer("\r\n", "", "\n", "", "\t", "").Replace(s)
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // queueClause is one condition of a queue's visibility query: an
