@@ -118,7 +118,8 @@ type Config struct {
 	// removing the old one only once no open case holds payloads under it.
 	// RECOVERY_PAYLOAD_KEY (and RECOVERY_PAYLOAD_KEY_ID, default "1") adds
 	// a key and makes it current. Every recovery api and recovery worker
-	// needs the same keys; recovery dev makes one of its own.
+	// needs the same keys, and both refuse to start without one (make one
+	// with `openssl rand -base64 32`); recovery dev makes one of its own.
 	PayloadKeys  []PayloadKey `yaml:"payload_keys"`
 	PayloadKeyID string       `yaml:"payload_key_id"`
 	// WebUIOrigin is the Temporal Web UI's origin (scheme://host:port),

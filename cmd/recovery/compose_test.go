@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,11 +126,96 @@ func TestComposeMatchesTheCode(t *testing.T) {
 	if !strings.HasPrefix(w, "${RECOVERY_ACTION_KEY:?") || w != a {
 		t.Errorf("RECOVERY_ACTION_KEY: the worker has %q, the API %q; both need the same required variable", w, a)
 	}
+	// Every recovery api and recovery worker is given the same payload
+	// key, or refuses to start; and the check sees a service left without.
+	for _, e := range composePayloadKeys(c) {
+		t.Error(e)
+	}
+	unkeyed := c
+	unkeyed.Services = maps.Clone(c.Services)
+	worker := unkeyed.Services["recovery-worker"]
+	worker.Environment = maps.Clone(worker.Environment)
+	delete(worker.Environment, "RECOVERY_PAYLOAD_KEY")
+	unkeyed.Services["recovery-worker"] = worker
+	if errs := composePayloadKeys(unkeyed); len(errs) == 0 {
+		t.Error("a worker without RECOVERY_PAYLOAD_KEY passes the payload key check")
+	}
 	if ui := c.Services["temporal-ui"].Environment["TEMPORAL_ADDRESS"]; !strings.HasSuffix(ui, ":"+strconv.Itoa(config.DefaultTemporalPort)) {
 		t.Errorf("temporal-ui points at %q", ui)
 	}
 	dockerfile, err := os.ReadFile("../../Dockerfile")
 	if err != nil || !strings.Contains(string(dockerfile), "./cmd/recovery") {
 		t.Errorf("Dockerfile does not build ./cmd/recovery: %v", err)
+	}
+}
+
+// composePayloadKeys says which services of c that run recovery api or
+// recovery worker would start without a payload key, or with a key other
+// than the others', when the operator's .env sets the variables the file
+// requires: the configuration each one loads from its environment and the
+// config file it mounts is checked as the commands check it.
+func composePayloadKeys(c composeFile) []string {
+	var errs []string
+	required := map[string]string{} // the .env: a value for each required variable
+	var keys []config.PayloadKey
+	keyedBy := ""
+	for _, name := range slices.Sorted(maps.Keys(c.Services)) {
+		s := c.Services[name]
+		if len(s.Command) == 0 || (s.Command[0] != "api" && s.Command[0] != "worker") {
+			continue
+		}
+		cfgPath := ""
+		for i, a := range s.Command {
+			if a == "--config" && i+1 < len(s.Command) {
+				cfgPath = strings.Replace(s.Command[i+1], "/etc/recovery", "../../deploy", 1)
+			}
+		}
+		cfg, err := config.Load(cfgPath, composeEnv(s.Environment, required))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if err := needPayloadKey(cfg); err != nil {
+			errs = append(errs, fmt.Sprintf("%s is given no payload key: %v", name, err))
+			continue
+		}
+		if _, err := payloadCodec(cfg); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if keyedBy == "" {
+			keys, keyedBy = cfg.PayloadKeys, name
+		} else if !slices.Equal(keys, cfg.PayloadKeys) {
+			errs = append(errs, fmt.Sprintf("%s and %s are given different payload keys: one cannot read the other's cases", keyedBy, name))
+		}
+	}
+	return errs
+}
+
+// composeVar is a variable reference in a compose file: ${NAME},
+// ${NAME:?message}, ${NAME:-default} and their forms without the colon.
+var composeVar = regexp.MustCompile(`\$\{(\w+)(?::?([?-])([^}]*))?\}`)
+
+// composeEnv is a service's environment as compose hands it over when the
+// operator's .env sets exactly the variables the file requires: those get
+// their value in required (made there, 32 random bytes in base64, when
+// missing), a variable with a default its default, any other one nothing.
+func composeEnv(env, required map[string]string) func(string) string {
+	return func(key string) string {
+		return composeVar.ReplaceAllStringFunc(env[key], func(ref string) string {
+			m := composeVar.FindStringSubmatch(ref)
+			switch m[2] {
+			case "?":
+				if _, ok := required[m[1]]; !ok {
+					b := make([]byte, 32)
+					rand.Read(b)
+					required[m[1]] = base64.StdEncoding.EncodeToString(b)
+				}
+				return required[m[1]]
+			case "-":
+				return m[3]
+			}
+			return ""
+		})
 	}
 }

@@ -20,12 +20,20 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/config"
+	"github.com/misdeposit/recovery/internal/payloadcodec"
 	"github.com/misdeposit/recovery/policy"
+	"github.com/misdeposit/recovery/workflows"
 )
 
 // syncBuffer collects what the engine prints while the test reads it.
@@ -759,9 +767,19 @@ func TestDevEndToEnd(t *testing.T) {
 }
 
 // recordHistory saves a case's event history for the replay test in
-// workflows/ (RECOVERY_RECORD_HISTORY=path go test -run TestDevEndToEnd).
+// workflows/ (RECOVERY_RECORD_HISTORY=path go test -run TestDevEndToEnd),
+// its payloads decrypted as the engine reads them, since the replayer has
+// no payload key, and checks that the file replays.
 func recordHistory(t *testing.T, temporalAddr, id, path string) {
-	c, err := client.Dial(client.Options{HostPort: temporalAddr})
+	t.Helper()
+	decode, err := converter.NewPayloadCodecGRPCClientInterceptor(converter.PayloadCodecGRPCClientInterceptorOptions{
+		Codecs: []converter.PayloadCodec{testEngineKeys(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger{},
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(decode)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -782,4 +800,67 @@ func recordHistory(t *testing.T, temporalAddr, id, path string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// As workflows.TestReplayRecordedHistories replays it.
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.PolicyWorkflow, workflow.RegisterOptions{Name: workflows.PolicyWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.BatchWorkflow, workflow.RegisterOptions{Name: workflows.BatchWorkflowName})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, path); err != nil {
+		t.Fatalf("the history recorded in %s does not replay: %v", path, err)
+	}
+}
+
+// testEngineKeys are the payload keys of the engines t started: recovery
+// dev on one of t's temporary directories (TestDevEndToEnd, startWith),
+// which keeps its key there. Each is tried on a sealed payload until one
+// opens it; a payload no key opens fails the recording, and a plain one
+// (from workers dialled without a codec) passes as it is.
+func testEngineKeys(t *testing.T) engineKeys {
+	t.Helper()
+	found, err := filepath.Glob(filepath.Join(filepath.Dir(t.TempDir()), "*", "payload-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys engineKeys
+	for _, f := range found {
+		cfg := config.Default()
+		if err := devPayloadKey(&cfg, filepath.Dir(f)); err != nil {
+			t.Fatal(err)
+		}
+		codec, err := payloadCodec(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, codec)
+	}
+	return keys
+}
+
+// engineKeys decodes what the engines of a test sealed, each under a key
+// of its own (all named "dev").
+type engineKeys []*payloadcodec.Codec
+
+// Encode leaves payloads as they are: recordHistory sends none.
+func (k engineKeys) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return payloads, nil
+}
+
+func (k engineKeys) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := slices.Clone(payloads)
+	for i, p := range payloads {
+		if string(p.GetMetadata()[converter.MetadataEncoding]) != payloadcodec.Encoding {
+			continue
+		}
+		opened := false
+		for _, c := range k {
+			if d, err := c.Decode([]*commonpb.Payload{p}); err == nil {
+				out[i], opened = d[0], true
+				break
+			}
+		}
+		if !opened {
+			return nil, fmt.Errorf("a payload sealed under key %q, which no engine of this test kept in its data directory", p.GetMetadata()[payloadcodec.MetadataKeyID])
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,6 +25,22 @@ import (
 // tctl to show decrypted payloads.
 const codecPath = "/v1/codec"
 
+// makePayloadKey is how an operator makes a payload key: 32 random bytes
+// in base64, as payload_keys and RECOVERY_PAYLOAD_KEY take them.
+const makePayloadKey = "openssl rand -base64 32"
+
+// needPayloadKey refuses to run recovery api or recovery worker without a
+// payload key: they would store the cases' personal data in Temporal's
+// history in plain text, for anyone who reads the history or a database
+// dump. No setting turns this off: a key costs one command, and payloads
+// written before there was one are still read once it is set.
+func needPayloadKey(cfg config.Config) error {
+	if len(cfg.PayloadKeys) > 0 {
+		return nil
+	}
+	return errors.New("a payload key is required: the key the API and the workers encrypt the users' personal data in Temporal's history with, the same in both; set RECOVERY_PAYLOAD_KEY (or payload_keys and payload_key_id in the config file) to 32 random bytes in base64, made with `" + makePayloadKey + "`")
+}
+
 // payloadCodec is the codec encrypting the engine's workflow payloads
 // under the configured keys, or nil when none is configured.
 func payloadCodec(cfg config.Config) (*payloadcodec.Codec, error) {
@@ -42,7 +59,10 @@ func payloadCodec(cfg config.Config) (*payloadcodec.Codec, error) {
 		}
 		key, err := payloadcodec.ParseKey(k.ID, b64)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (make a key with `%s`)", err, makePayloadKey)
+		}
+		if len(key.Secret) != payloadcodec.KeySize {
+			return nil, fmt.Errorf("payload key %q is %d bytes, want %d (make a key with `%s`)", k.ID, len(key.Secret), payloadcodec.KeySize, makePayloadKey)
 		}
 		keys = append(keys, key)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ import (
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/devchain/keystore"
 	"github.com/misdeposit/recovery/internal/nodetest"
+	"github.com/misdeposit/recovery/internal/payloadcodec"
 	"github.com/misdeposit/recovery/internal/pgtest"
 	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/ledger"
@@ -137,7 +139,7 @@ func TestProductionStackSurvivesAWorkerKilledMidRecovery(t *testing.T) {
 	if err := os.WriteFile(prices, []byte("source: test prices\nat: 2026-11-23T00:00:00Z\nassets: {ETH: \"3000\", BNB: \"600\"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secret, actionKey := prodSecret(t), prodSecret(t)
+	secret, actionKey, payloadKey := prodSecret(t), prodSecret(t), prodPayloadKey(t)
 	staff := map[string]string{"specialist": prodSecret(t), "wallet": prodSecret(t), "settlement": prodSecret(t)}
 	cfgPath := filepath.Join(dir, "recovery.yaml")
 	cfgText := fmt.Sprintf(`address_book: %q
@@ -153,9 +155,11 @@ staff_tokens:
   - {token: %q, person: sete, roles: [settlement]}
 user_token_secret: %q
 action_key: %q
+payload_keys: [{id: "1", key: %q}]
+payload_key_id: "1"
 log_level: warn
 `, db, db, ksDir, prices, ethNode.URL(), devchain.EthChainID, bscNode.URL(), devchain.BscChainID,
-		staff["specialist"], staff["wallet"], staff["settlement"], secret, actionKey)
+		staff["specialist"], staff["wallet"], staff["settlement"], secret, actionKey, payloadKey)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +404,16 @@ func prodSecret(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// prodPayloadKey is a payload key as `openssl rand -base64 32` makes one.
+func prodPayloadKey(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, payloadcodec.KeySize)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // prodSendDeposits sends each user's amount from key to the user's eth

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery"
 	apipkg "github.com/misdeposit/recovery/api"
@@ -54,7 +58,7 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	secret := "prod-test-user-token-secret-0123456789"
 	// The data directory (address book, ledger) is the test's own, never
 	// the source tree.
-	cfgText := fmt.Sprintf("data_dir: %q\nnetworks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nuser_token_secret: %q\naction_key: prod-test-action-key-0123456789abcdef\nlog_level: warn\n", t.TempDir(), node.URL(), token, secret)
+	cfgText := fmt.Sprintf("data_dir: %q\nnetworks:\n  - {id: eth, rpc: [%q], chain_id: 1337, confirmations: 3}\nstaff_tokens:\n  - {token: %q, person: ann, roles: [specialist]}\nuser_token_secret: %q\naction_key: prod-test-action-key-0123456789abcdef\npayload_keys: [{id: \"1\", key: %q}]\npayload_key_id: \"1\"\nlog_level: warn\n", t.TempDir(), node.URL(), token, secret, prodPayloadKey(t))
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +111,33 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	}
 	if st.Category != "not_our_address" || !st.Closed {
 		t.Fatalf("diagnosed %s, closed %v; want not_our_address, closed", st.Category, st.Closed)
+	}
+	// The API and the worker read each other's payloads (the case ran),
+	// and Temporal holds them only encrypted: read without the key, as
+	// its Web UI or a database dump shows it, the history has no user id
+	// and no address in it.
+	tc, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	hctx, hcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer hcancel()
+	personal := []string{"u-42", to.Hex(), strings.ToLower(to.Hex()), strings.TrimPrefix(strings.ToLower(to.Hex()), "0x")}
+	for it := tc.GetWorkflowHistory(hctx, created.AppealID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT); it.HasNext(); {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := ev.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range personal {
+			if bytes.Contains(raw, []byte(p)) {
+				t.Errorf("history event %d (%s) holds %q in plain text", ev.EventId, ev.EventType, p)
+			}
+		}
 	}
 	// The worker's metrics: the node answered its look-ups.
 	resp, err := http.Get("http://" + metricsAddr + "/metrics")

@@ -117,8 +117,10 @@ staff_tokens:
   - {token: scale-out-staff-token-0123, person: ann, roles: [specialist]}
 user_token_secret: %q
 action_key: scale-out-test-action-key-0123456789
+payload_keys: [{id: "1", key: %q}]
+payload_key_id: "1"
 log_level: warn
-`, dir, bookPath, filepath.Join(dir, "ledger.db"), prices, ethNode.URL(), devchain.EthChainID, bscNode.URL(), devchain.BscChainID, secret)
+`, dir, bookPath, filepath.Join(dir, "ledger.db"), prices, ethNode.URL(), devchain.EthChainID, bscNode.URL(), devchain.BscChainID, secret, prodPayloadKey(t))
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}

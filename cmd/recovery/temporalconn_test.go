@@ -187,3 +187,37 @@ func TestAPIAndWorkerNeedTheActionKey(t *testing.T) {
 		}
 	}
 }
+
+// recovery api and recovery worker refuse to start without a payload key,
+// which would leave the users' personal data in plain text in Temporal's
+// history, and say how to set one and make one; a key that is not 32
+// bytes of base64 is refused too.
+func TestAPIAndWorkerNeedThePayloadKey(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "recovery.yaml")
+	if err := os.WriteFile(cfgPath, []byte("data_dir: "+t.TempDir()+"\nuser_token_secret: payload-key-test-user-token-secret-01\naction_key: payload-key-test-action-key-0123456789\nlog_level: error\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, key string
+		want      []string
+	}{
+		{"without a payload key", "", []string{"RECOVERY_PAYLOAD_KEY", "payload_keys", "openssl rand -base64 32"}},
+		{"with a 16-byte key", "MDEyMzQ1Njc4OWFiY2RlZg==", []string{"16 bytes, want 32", "openssl rand -base64 32"}},
+		{"with a key not in base64", "not base64!", []string{"not base64", "openssl rand -base64 32"}},
+	} {
+		env := func(k string) string {
+			if k == "RECOVERY_PAYLOAD_KEY" {
+				return tc.key
+			}
+			return ""
+		}
+		for _, cmd := range []string{"api", "worker"} {
+			err := run(context.Background(), []string{cmd, "--config", cfgPath, "--temporal-address", "127.0.0.1:1"}, env, io.Discard, io.Discard)
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("recovery %s %s: %v, want a refusal saying %q", cmd, tc.name, err, w)
+				}
+			}
+		}
+	}
+}

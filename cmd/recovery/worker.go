@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +37,11 @@ func connect(ctx context.Context, f *commonFlags, getenv func(string) string, st
 		return nil, err
 	}
 	log := newLogger(cfg, stderr)
+	// Refused before dialling, with every missing secret named at once.
+	_, errActionKey := actionKeys(cfg)
+	if err := errors.Join(errActionKey, needPayloadKey(cfg)); err != nil {
+		return nil, err
+	}
 	reg, err := cfg.Registry()
 	if err != nil {
 		return nil, err
