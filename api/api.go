@@ -9,7 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
+	"strconv"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -46,7 +47,10 @@ type Deps struct {
 	AddressBook *addressbook.Store
 	// Ledger is the journal the fee reports read; nil disables them.
 	Ledger *ledger.Store
-	// StaffTokens maps bearer tokens to staff.
+	// Staff knows the staff tokens (by their hashes).
+	Staff *StaffTokens
+	// StaffTokens maps bearer tokens to staff, for small set-ups and
+	// tests: NewServer keeps only their hashes, with Staff's.
 	StaffTokens map[string]Staff
 	Timing      workflows.Timing
 	// DepositAddress answers GET /v1/deposit-address; only set in dev.
@@ -61,6 +65,9 @@ type Deps struct {
 	Now func() time.Time
 	// ResolveTimeout bounds the chain look-up done while filing.
 	ResolveTimeout time.Duration
+	// RequestTimeout bounds each request's work; 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// UserTokens checks the users' tokens on the appeal API; nil refuses
 	// every appeal request (no sign-in configured).
 	UserTokens *UserTokens
@@ -74,6 +81,9 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	limits  *userLimits
+	// staffSet knows the staff tokens; failures throttles failed sign-ins.
+	staffSet *StaffTokens
+	failures *authThrottle
 	// policies is the policy in force, read from the policy workflow at
 	// most every few seconds however often /v1/networks is asked.
 	policies *policyclient.Source
@@ -130,8 +140,24 @@ func (s *server) routes() []route {
 	}
 }
 
-// NewServer returns the API handler.
+// NewServer returns the API handler, /healthz and /metrics included.
 func NewServer(d Deps) http.Handler {
+	public, _ := NewHandlers(d, false)
+	return public
+}
+
+// opsRoutes are served on the internal listener when it is apart.
+var opsRoutes = []string{"GET /healthz", "GET /metrics"}
+
+// DefaultRequestTimeout bounds each request's work, the calls to Temporal
+// it waits on included, unless Deps.RequestTimeout says otherwise.
+const DefaultRequestTimeout = 30 * time.Second
+
+// NewHandlers returns the API handler and the operations handler
+// (/healthz and /metrics). With opsApart the API handler leaves those two
+// out: they are served only where the operations handler is, e.g. a port
+// only the monitoring network reaches.
+func NewHandlers(d Deps, opsApart bool) (public, ops http.Handler) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -141,19 +167,49 @@ func NewServer(d Deps) http.Handler {
 	if d.ResolveTimeout == 0 {
 		d.ResolveTimeout = 3 * time.Second
 	}
-	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits()}
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = DefaultRequestTimeout
+	}
+	staff := NewStaffTokens()
+	if d.Staff != nil {
+		staff.entries = append(staff.entries, d.Staff.entries...)
+	}
+	for token, who := range d.StaffTokens {
+		staff.AddToken(token, who)
+	}
+	d.StaffTokens = nil
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits(), staffSet: staff, failures: newAuthThrottle()}
 	if d.Temporal != nil {
 		s.policies = policyclient.NewSource(d.Temporal)
 	}
 	s.metrics.registry.MustRegister(newCaseCounts(s))
-	mux := http.NewServeMux()
+	mux, opsMux := http.NewServeMux(), http.NewServeMux()
 	for _, rt := range s.routes() {
+		if slices.Contains(opsRoutes, rt.pattern) {
+			opsMux.Handle(rt.pattern, rt.handler)
+			if opsApart {
+				continue
+			}
+		}
 		mux.Handle(rt.pattern, rt.handler)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, recovery.Errorf(recovery.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}
+	mux.HandleFunc("/", notFound)
+	opsMux.HandleFunc("/", notFound)
+	return noSniff(s.instrument(s.deadline(mux))), noSniff(opsMux)
+}
+
+// deadline bounds the work of each request, so that a Temporal that does
+// not answer costs the client a clear 503 within RequestTimeout rather
+// than a connection held open.
+func (s *server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
-	return noSniff(s.instrument(mux))
 }
 
 // noSniff tells browsers to take every response as the content type it
@@ -273,18 +329,35 @@ func (s *server) demo(w http.ResponseWriter, r *http.Request, _ Staff) {
 	writeJSON(w, http.StatusOK, map[string]any{"deposits": s.Demo()})
 }
 
-// staff wraps a handler that needs a staff bearer token.
+// staff wraps a handler that needs a staff bearer token. A client that
+// keeps presenting wrong tokens is refused for a while (429), right ones
+// included, so that tokens cannot be guessed at the API's speed.
 func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		who, known := s.StaffTokens[strings.TrimSpace(token)]
-		if !ok || !known {
+		if s.throttled(w, r) {
+			return
+		}
+		who, known := s.staffSet.FromRequest(r)
+		if !known {
+			s.failures.failed(clientAddr(r), s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="staff"`)
 			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "a valid staff token is required (Authorization: Bearer ...)"))
 			return
 		}
 		h(w, r, who)
 	}
+}
+
+// throttled answers 429 to a client with too many failed sign-ins.
+func (s *server) throttled(w http.ResponseWriter, r *http.Request) bool {
+	wait := s.failures.blocked(clientAddr(r), s.Now())
+	if wait <= 0 {
+		return false
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.writeError(w, r, recovery.Errorf(recovery.ERateLimited, "too many failed sign-ins from this address; try again in %ds", secs))
+	return true
 }
 
 func shortHash(s string) []byte {

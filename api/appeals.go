@@ -189,6 +189,10 @@ func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request, user str
 			return
 		}
 	}
+	if err := validateNote("reason", req.Reason); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.updateAppeal(w, r, user, workflows.WithdrawUpdate, req)
 }
 

@@ -182,6 +182,16 @@ func TestAppealTextIsRefusedNamingTheField(t *testing.T) {
 			t.Errorf("%s: %+v, want field %q and message %q", tc.name, e, tc.field, tc.message)
 		}
 	}
+	// The reason a user gives for withdrawing is a note as staff write.
+	for _, tc := range []struct{ name, body, message string }{
+		{"reason too long", `{"reason":"` + strings.Repeat("é", 2001) + `"}`, "reason is longer than 2000 characters (it has 2001)"},
+		{"reason with a bell", `{"reason":"no\u0007"}`, "reason contains a control character (U+0007 at character 3); only line breaks and tabs are allowed"},
+	} {
+		e := s.refusal("POST", "/v1/appeals/eth.x.v/withdraw", "", "application/json", tc.body)
+		if e.Field != "reason" || e.Message != tc.message {
+			t.Errorf("%s: %+v, want field reason and message %q", tc.name, e, tc.message)
+		}
+	}
 }
 
 // An address book memo is one line of text, in CSV as in JSON, and the

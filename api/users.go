@@ -68,6 +68,9 @@ func (s *server) user(h func(http.ResponseWriter, *http.Request, string)) http.H
 			s.writeError(w, r, recovery.Errorf(recovery.EUnavailable, "user sign-in is not configured on this engine (user_token_secret)"))
 			return
 		}
+		if s.throttled(w, r) {
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="appeals"`)
@@ -76,6 +79,7 @@ func (s *server) user(h func(http.ResponseWriter, *http.Request, string)) http.H
 		}
 		user, err := s.UserTokens.Check(strings.TrimSpace(token))
 		if err != nil {
+			s.failures.failed(clientAddr(r), s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="appeals", error="invalid_token"`)
 			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "%s", err.Error()))
 			return

@@ -24,6 +24,7 @@ import (
 // Defaults every part of the engine and docker-compose.yml agree on.
 const (
 	DefaultAPIAddr         = ":8080"
+	DefaultDevAPIAddr      = "127.0.0.1:8080"
 	DefaultTemporalPort    = 7233
 	DefaultTemporalAddress = "127.0.0.1:7233"
 	DefaultUIPort          = 8233
@@ -63,10 +64,16 @@ type Config struct {
 	// its version is not the one in force; "" keeps the policy in force
 	// (the built-in default until one is applied).
 	PolicyFile string `yaml:"policy_file"`
-	APIAddr    string `yaml:"api_addr"`
+	// APIAddr is where the API listens; "" is DefaultAPIAddr, or
+	// DefaultDevAPIAddr (this machine only) for recovery dev.
+	APIAddr string `yaml:"api_addr"`
 	// MetricsAddr is where recovery worker serves /metrics and /healthz
-	// ("off" disables); the API serves its own on api_addr.
-	MetricsAddr     string `yaml:"metrics_addr"`
+	// ("off" disables).
+	MetricsAddr string `yaml:"metrics_addr"`
+	// InternalAddr, when set, is where recovery api and recovery dev serve
+	// their /metrics and /healthz, which api_addr then does not serve: a
+	// port for the monitoring network only.
+	InternalAddr    string `yaml:"internal_addr"`
 	TemporalAddress string `yaml:"temporal_address"`
 	Namespace       string `yaml:"namespace"`
 	UIPort          int    `yaml:"ui_port"` // dev only; -1 disables the Web UI
@@ -162,13 +169,6 @@ type ActionKey struct {
 	Key string `yaml:"key"`
 }
 
-// StaffToken maps a bearer token to a person and roles.
-type StaffToken struct {
-	Token  string   `yaml:"token"`
-	Person string   `yaml:"person"`
-	Roles  []string `yaml:"roles"`
-}
-
 // DevConfig tunes `recovery dev`.
 type DevConfig struct {
 	// BlockPeriod is how often the local chains make a block.
@@ -183,7 +183,6 @@ type DevConfig struct {
 func Default() Config {
 	return Config{
 		DataDir:         DefaultDataDir,
-		APIAddr:         DefaultAPIAddr,
 		MetricsAddr:     DefaultMetricsAddr,
 		TemporalAddress: DefaultTemporalAddress,
 		Namespace:       DefaultNamespace,
@@ -223,6 +222,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		"RECOVERY_POLICY_FILE":       &cfg.PolicyFile,
 		"RECOVERY_USER_TOKEN_SECRET": &cfg.UserTokenSecret,
 		"RECOVERY_API_ADDR":          &cfg.APIAddr,
+		"RECOVERY_METRICS_ADDR":      &cfg.MetricsAddr,
+		"RECOVERY_INTERNAL_ADDR":     &cfg.InternalAddr,
 		"RECOVERY_TEMPORAL_ADDRESS":  &cfg.TemporalAddress,
 		"RECOVERY_NAMESPACE":         &cfg.Namespace,
 		"RECOVERY_LOG_LEVEL":         &cfg.LogLevel,
@@ -276,7 +277,23 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			cfg.setRPC(n.ID, strings.Split(v, ","))
 		}
 	}
+	if err := resolveStaffTokens(cfg.StaffTokens, getenv); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
+}
+
+// ListenAddr is where the API listens: api_addr, else DefaultAPIAddr, or
+// for recovery dev DefaultDevAPIAddr, so that a dev engine with its demo
+// tokens is not open to the network unless asked.
+func (c *Config) ListenAddr(dev bool) string {
+	switch {
+	case c.APIAddr != "":
+		return c.APIAddr
+	case dev:
+		return DefaultDevAPIAddr
+	}
+	return DefaultAPIAddr
 }
 
 func (c *Config) setRPC(id string, urls []string) {
@@ -300,24 +317,8 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format %q is not text or json", c.LogFormat)
 	}
-	seen := map[string]bool{}
-	for _, t := range c.StaffTokens {
-		switch {
-		case len(t.Token) < 16:
-			return fmt.Errorf("config: staff token of %q is shorter than 16 characters", t.Person)
-		case t.Person == "":
-			return errors.New("config: a staff token has no person")
-		case seen[t.Token]:
-			return fmt.Errorf("config: staff token of %q is listed twice", t.Person)
-		case len(t.Roles) == 0:
-			return fmt.Errorf("config: staff token of %q has no roles (%s)", t.Person, strings.Join(recovery.Roles(), ", "))
-		}
-		for _, r := range t.Roles {
-			if !slices.Contains(recovery.Roles(), r) {
-				return fmt.Errorf("config: staff token of %q has the unknown role %q (roles: %s)", t.Person, r, strings.Join(recovery.Roles(), ", "))
-			}
-		}
-		seen[t.Token] = true
+	if err := validateStaffTokens(c.StaffTokens); err != nil {
+		return err
 	}
 	if c.WorkflowCache < 0 {
 		return fmt.Errorf("config: workflow_cache %d is negative (0 keeps no case in memory)", c.WorkflowCache)

@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.APIAddr != ":8080" || cfg.TemporalAddress != "127.0.0.1:7233" || cfg.UIPort != 8233 || cfg.DataDir != ".recovery" {
+	if cfg.ListenAddr(false) != ":8080" || cfg.ListenAddr(true) != "127.0.0.1:8080" || cfg.TemporalAddress != "127.0.0.1:7233" || cfg.UIPort != 8233 || cfg.DataDir != ".recovery" {
 		t.Fatalf("defaults changed: %+v", cfg)
 	}
 	if cfg.ExternalNodes() {
@@ -37,7 +37,7 @@ networks:
     confirmations: 5
     native_asset: MY
 staff_tokens:
-  - {token: "0123456789abcdef", person: ann, roles: [specialist]}
+  - {token: "ann-Q7vLx2RkT9mWz4NcB8pJd3HsY6fG", person: ann, roles: [specialist]}
 `), 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -72,9 +72,16 @@ func TestBadConfigIsRefusedWithAReason(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
 		"unknown key":     {"api_adr: x\n", "api_adr"},
 		"unknown network": {"networks: [{id: nowhere, rpc: ['http://x']}]\n", "nowhere"},
-		"short token":     {"staff_tokens: [{token: abc, person: ann}]\n", "shorter than 16"},
-		"bad rpc":         {"networks: [{id: eth, rpc: ['ws://x']}]\n", "http(s)"},
-		"bad log level":   {"log_level: loud\n", "log_level"},
+		"short token":     {"staff_tokens: [{token: abc, person: ann, roles: [wallet]}]\n", "shorter than 32"},
+		"placeholder":     {"staff_tokens: [{token: replace-me-with-a-long-random-token, person: ann, roles: [wallet]}]\n", "placeholder"},
+		"guessable token": {"staff_tokens: [{token: 0123456789abcdef0123456789abcdef, person: ann, roles: [wallet]}]\n", "pattern"},
+		"two sources":     {"staff_tokens: [{token: ann-Q7vLx2RkT9mWz4NcB8pJd3HsY6fG, token_env: T, person: ann, roles: [wallet]}]\n", "only one of"},
+		"bad hash":        {"staff_tokens: [{token_sha256: abc, person: ann, roles: [wallet]}]\n", "64 hexadecimal"},
+		"no token":        {"staff_tokens: [{person: ann, roles: [wallet]}]\n", "give one of"},
+		"same token twice": {"staff_tokens: [{token: ann-Q7vLx2RkT9mWz4NcB8pJd3HsY6fG, person: ann, roles: [wallet]}, " +
+			"{token_sha256: " + sha256Hex("ann-Q7vLx2RkT9mWz4NcB8pJd3HsY6fG") + ", person: bob, roles: [wallet]}]\n", "listed twice"},
+		"bad rpc":       {"networks: [{id: eth, rpc: ['ws://x']}]\n", "http(s)"},
+		"bad log level": {"log_level: loud\n", "log_level"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {

@@ -9,6 +9,7 @@ package workflows
 import (
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -537,7 +538,7 @@ func (c *appeal) validateWithdraw(ctx workflow.Context, req WithdrawRequest) err
 	if c.st.Status == recovery.StatusRecovering {
 		return temporal.NewNonRetryableApplicationError("the recovery is under way on chain; it can no longer be withdrawn", ErrConflict, nil)
 	}
-	if len(req.Reason) > 2000 {
+	if utf8.RuneCountInString(req.Reason) > 2000 {
 		return temporal.NewNonRetryableApplicationError("reason is longer than 2000 characters", recovery.InvalidInput, nil)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -128,7 +129,7 @@ func (c *appeal) staffCheck(by Actor, note string, roles ...string) error {
 		return refuse("the action has no person", recovery.InvalidInput)
 	case c.st.Closed:
 		return refuse("the case is already closed", ErrClosed)
-	case len(note) > maxNote:
+	case utf8.RuneCountInString(note) > maxNote:
 		return refuse(fmt.Sprintf("note is longer than %d characters", maxNote), recovery.InvalidInput)
 	case !by.has(roles...):
 		return refuse(fmt.Sprintf("%s needs one of the roles %s", by.Person, strings.Join(roles, ", ")), ErrForbidden)
@@ -144,7 +145,7 @@ func (c *appeal) validateAssign(_ workflow.Context, r AssignRequest) error {
 	if err := c.staffCheck(r.By, r.Note, recovery.RoleSpecialist, recovery.RoleAdmin); err != nil {
 		return err
 	}
-	if len(r.Assignee) > 128 || strings.ContainsAny(r.Assignee, "\n\r\t") {
+	if utf8.RuneCountInString(r.Assignee) > 128 || strings.ContainsAny(r.Assignee, "\n\r\t") {
 		return refuse("assignee is not a person's name", recovery.InvalidInput)
 	}
 	return nil

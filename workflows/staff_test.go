@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,22 @@ func refusedAs(t *testing.T, err error, kind string) {
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	require.Equal(t, kind, appErr.Type(), appErr.Message())
+}
+
+// A note's limit counts characters, as the API does: 2,000 characters of
+// Chinese (6,000 bytes) are taken, 2,001 are not.
+func TestNoteLimitCountsCharacters(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, diagnosed(recovery.CategoryWrongNetworkEVM, policy.Direct, false))
+	var full, over *error
+	env.RegisterDelayedCallback(func() {
+		full = staffUpdate(env, NoteUpdate, NoteRequest{By: sam, Note: strings.Repeat("中", 2000)})
+		over = staffUpdate(env, NoteUpdate, NoteRequest{By: sam, Note: strings.Repeat("中", 2001)})
+		env.CancelWorkflow()
+	}, time.Minute)
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+	require.NoError(t, *full)
+	refusedAs(t, *over, recovery.InvalidInput)
 }
 
 // A recovery is approved once every team the decision names has signed,

@@ -25,6 +25,9 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer cl.temporal.Close()
+			if err := cl.cfg.StaffTokensReady(); err != nil {
+				return err
+			}
 			if cl.cfg.UserTokenSecret == "" {
 				return errors.New("user_token_secret is required: the secret user tokens are signed with, at least 32 characters (RECOVERY_USER_TOKEN_SECRET)")
 			}
@@ -42,7 +45,11 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer journal.Close()
-			l, err := listen(cl.cfg.APIAddr)
+			l, err := listen(cl.cfg.ListenAddr(false))
+			if err != nil {
+				return err
+			}
+			internal, err := listenInternal(cl.cfg)
 			if err != nil {
 				return err
 			}
@@ -54,7 +61,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if sg != nil {
 				wallets = &hotWallets{reg: cl.reg, signer: sg, nodes: cl.nodes}
 			}
-			h := api.NewServer(api.Deps{
+			h, ops := api.NewHandlers(api.Deps{
 				HotWallets:  wallets,
 				Temporal:    cl.temporal,
 				Namespace:   cl.cfg.Namespace,
@@ -62,18 +69,18 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Scanner:     cl.scanner,
 				AddressBook: book,
 				Ledger:      journal,
-				StaffTokens: staffTokens(cl.cfg),
+				Staff:       staffTokens(cl.cfg),
 				Timing:      workflows.DefaultTiming(),
 				Logger:      cl.log,
 				UserTokens:  users,
-			})
+			}, internal != nil)
 			codec, err := payloadCodec(cl.cfg)
 			if err != nil {
 				return err
 			}
 			h = withCodecEndpoint(h, staffTokens(cl.cfg), codec, cl.cfg.WebUIOrigin)
 			cl.log.Info("API listening", "addr", l.Addr().String())
-			return serveHTTP(ctx, l, h)
+			return serveBoth(ctx, l, h, internal, ops, cl.log)
 		},
 	}
 	f.register(cmd)

@@ -109,7 +109,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 			t.Fatalf("accept %d: %d", i, code)
 		}
 		// Two people agree to every recovery, a small one too.
-		for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+		for _, s := range []struct{ token, team string }{{"wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "wallet"}, {"seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "settlement"}} {
 			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 				t.Fatalf("%s sign-off %d: %d", s.team, i, code)
 			}
@@ -137,12 +137,12 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 			t.Fatal("the batch sent no transaction")
 		}
 		time.Sleep(200 * time.Millisecond)
-		if call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &inFlight); len(inFlight.Batches) == 1 {
+		if call(t, "GET", api+"/v1/batches", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &inFlight); len(inFlight.Batches) == 1 {
 			var b struct {
 				Status       string                  `json:"status"`
 				Transactions []struct{ Hash string } `json:"transactions"`
 			}
-			sent = call(t, "GET", api+"/v1/batches/"+inFlight.Batches[0].ID, "wallet-token-0123456789", nil, &b) == 200 && len(b.Transactions) == 1
+			sent = call(t, "GET", api+"/v1/batches/"+inFlight.Batches[0].ID, "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &b) == 200 && len(b.Transactions) == 1
 			if sent {
 				t.Logf("engine stopped with the batch %s", b.Status)
 			}
@@ -207,7 +207,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 			Members int    `json:"members"`
 		} `json:"batches"`
 	}
-	if code := call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &batches); code != 200 || len(batches.Batches) != 1 ||
+	if code := call(t, "GET", api+"/v1/batches", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &batches); code != 200 || len(batches.Batches) != 1 ||
 		batches.Batches[0].Status != "done" || batches.Batches[0].Members != deposits {
 		t.Fatalf("batches: %d %+v", code, batches)
 	}
@@ -217,7 +217,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 			Hash string `json:"hash"`
 		} `json:"transactions"`
 	}
-	if code := call(t, "GET", api+"/v1/batches/"+batches.Batches[0].ID, "wallet-token-0123456789", nil, &b); code != 200 ||
+	if code := call(t, "GET", api+"/v1/batches/"+batches.Batches[0].ID, "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &b); code != 200 ||
 		len(b.Locked) != deposits-1 || len(b.Transactions) != 1 || b.Transactions[0].Hash != sweep || slices.Contains(b.Locked, ids[0]) {
 		t.Fatalf("batch %s: %d %+v", batches.Batches[0].ID, code, b)
 	}
@@ -230,7 +230,7 @@ func TestSmallDepositsRecoveredInOneBatch(t *testing.T) {
 			Cases int `json:"cases"`
 		} `json:"total"`
 	}
-	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != deposits-1 {
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "fay-f7QmZ3tLx9WkR2vNc6BpJ8hDs4Gy", nil, &report); code != 200 || report.Total.Cases != deposits-1 {
 		t.Fatalf("credits in the ledger: %d %+v; want %d", code, report, deposits-1)
 	}
 }
@@ -258,7 +258,7 @@ func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
 	defer func() {
 		if t.Failed() {
 			var batches any
-			code := call(t, "GET", api+"/v1/batches", "wallet-token-0123456789", nil, &batches)
+			code := call(t, "GET", api+"/v1/batches", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &batches)
 			t.Logf("batches (%d): %+v", code, batches)
 		}
 	}()
@@ -296,7 +296,7 @@ func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
 			t.Fatalf("accept %d: %d", i, code)
 		}
 		// Two people agree to every recovery, a small one too.
-		for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+		for _, s := range []struct{ token, team string }{{"wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "wallet"}, {"seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "settlement"}} {
 			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 				t.Fatalf("%s sign-off %d: %d", s.team, i, code)
 			}
@@ -326,7 +326,7 @@ func TestSmallEVMDepositsRecoveredInABatch(t *testing.T) {
 			Cases int `json:"cases"`
 		} `json:"total"`
 	}
-	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != deposits {
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "fay-f7QmZ3tLx9WkR2vNc6BpJ8hDs4Gy", nil, &report); code != 200 || report.Total.Cases != deposits {
 		t.Fatalf("credits in the ledger: %d %+v; want %d", code, report, deposits)
 	}
 }

@@ -53,7 +53,7 @@ func TestImportedCreditsStopRecoveries(t *testing.T) {
 		t.Helper()
 		parts := strings.Split(id, ".")
 		csv := "network,tx_hash,index,user_id,amount,credited_at\n" + strings.Join([]string{parts[0], parts[1], parts[2], user, "500000000000000000", "2026-11-30"}, ",") + "\n"
-		if code := callRaw(t, "PUT", api+"/v1/credits", "settle-token-0123456789", "text/csv", csv); code != 200 {
+		if code := callRaw(t, "PUT", api+"/v1/credits", "seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "text/csv", csv); code != 200 {
 			t.Fatalf("credits import: %d", code)
 		}
 	}
@@ -76,7 +76,7 @@ func TestImportedCreditsStopRecoveries(t *testing.T) {
 		t.Fatalf("accept: %d", code)
 	}
 	credit(zoeID, "zoe")
-	for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+	for _, s := range []struct{ token, team string }{{"wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "wallet"}, {"seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "settlement"}} {
 		if code := call(t, "POST", api+"/v1/cases/"+zoeID+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 			t.Fatalf("%s sign-off: %d", s.team, code)
 		}

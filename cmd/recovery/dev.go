@@ -27,6 +27,7 @@ import (
 	"github.com/misdeposit/recovery/config"
 	"github.com/misdeposit/recovery/devchain"
 	"github.com/misdeposit/recovery/devchain/keystore"
+	"github.com/misdeposit/recovery/internal/securefile"
 	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/workflows"
@@ -63,17 +64,24 @@ mis-deposits on them. Everything survives a restart.`,
 }
 
 func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Logger) (err error) {
+	if err := cfg.StaffTokensReady(); err != nil {
+		return err
+	}
 	dataDir, err := makeDataDir(cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	// Take the API port first so that a port in use fails at once, not
 	// after the chains and Temporal have started.
-	l, err := listen(cfg.APIAddr)
+	l, err := listen(cfg.ListenAddr(true))
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	internal, err := listenInternal(cfg)
+	if err != nil {
+		return err
+	}
 
 	// The dev keystore: the users' deposit keys (their dev addresses, on
 	// local chains or the operator's nodes alike) and the hot wallets'.
@@ -174,12 +182,17 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 	} else if sg != nil {
 		deps.HotWallets = &hotWallets{reg: reg, signer: sg, nodes: quoting}
 	}
-	printBanner(stdout, l.Addr().String(), srv, dataDir, lookups, local)
+	opsAddr := l.Addr().String()
+	if internal != nil {
+		opsAddr = internal.Addr().String()
+	}
+	printBanner(stdout, l.Addr().String(), opsAddr, srv, dataDir, lookups, local)
 	uiOrigin := ""
 	if ui := srv.UIAddress(); ui != "" {
 		uiOrigin = "http://" + ui
 	}
-	return serveHTTP(ctx, l, withCodecEndpoint(api.NewServer(deps), deps.StaffTokens, codec, uiOrigin))
+	h, ops := api.NewHandlers(deps, internal != nil)
+	return serveBoth(ctx, l, withCodecEndpoint(h, deps.Staff, codec, uiOrigin), internal, ops, log)
 }
 
 // makeDataDir makes the data directory and returns its absolute path.
@@ -188,7 +201,8 @@ func makeDataDir(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	// It holds keys, tokens and users' cases: its owner's only.
+	if err := securefile.PrivateDir(dataDir); err != nil {
 		return "", fmt.Errorf("data directory: %w", err)
 	}
 	return dataDir, nil
@@ -321,7 +335,7 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		Scanner:     scanner,
 		AddressBook: book,
 		Ledger:      journal,
-		StaffTokens: staffTokens(cfg),
+		Staff:       staffTokens(cfg),
 		Timing:      timing,
 		Logger:      log,
 		UserTokens:  users,
@@ -385,21 +399,32 @@ func devSecret(dataDir, name string, n int) (string, error) {
 		return "", err
 	}
 	token := hex.EncodeToString(buf)
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+	made, err := securefile.CreateOnce(path, []byte(token+"\n"))
+	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	if !made { // another process starting on this data dir made it first
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
 	}
 	return token, nil
 }
 
-func printBanner(out io.Writer, apiAddr string, srv *temporaldev.Server, dataDir string, lookups map[string]chains.Lookup, local *devchain.Chains) {
-	host := apiAddr
-	if h, p, err := net.SplitHostPort(apiAddr); err == nil && (h == "::" || h == "0.0.0.0" || h == "") {
-		host = net.JoinHostPort("localhost", p)
+func printBanner(out io.Writer, apiAddr, opsAddr string, srv *temporaldev.Server, dataDir string, lookups map[string]chains.Lookup, local *devchain.Chains) {
+	hostOf := func(addr string) string {
+		if h, p, err := net.SplitHostPort(addr); err == nil && (h == "::" || h == "0.0.0.0" || h == "") {
+			return net.JoinHostPort("localhost", p)
+		}
+		return addr
 	}
+	host, ops := hostOf(apiAddr), hostOf(opsAddr)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Recovery engine (dev) is running.")
 	fmt.Fprintf(tw, "  API and appeal form\thttp://%s/\n", host)
-	fmt.Fprintf(tw, "  Health / metrics\thttp://%s/healthz  http://%s/metrics\n", host, host)
+	fmt.Fprintf(tw, "  Health / metrics\thttp://%s/healthz  http://%s/metrics\n", ops, ops)
 	fmt.Fprintf(tw, "  Temporal frontend\t%s\n", srv.FrontendAddress())
 	if ui := srv.UIAddress(); ui != "" {
 		fmt.Fprintf(tw, "  Temporal Web UI\thttp://%s/\n", ui)

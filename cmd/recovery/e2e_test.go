@@ -279,7 +279,7 @@ func TestDevEndToEnd(t *testing.T) {
 	uiPort := freePort(t)
 	// Two team members besides the dev admin, to sign recoveries off.
 	cfgPath := filepath.Join(dir, "staff.yaml")
-	staffCfg := "staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n  - {token: spec-token-0123456789, person: sam, roles: [specialist]}\n"
+	staffCfg := "staff_tokens:\n  - {token: wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg, person: wanda, roles: [wallet]}\n  - {token: seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy, person: seth, roles: [settlement]}\n  - {token: sam-p3VnX8qLw6TzK2rJc9BmH5dYs4Fg, person: sam, roles: [specialist]}\n"
 	if err := os.WriteFile(cfgPath, []byte(staffCfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals/"+contractID+"/quote", as(contract.UserID), map[string]any{"quote_id": st.Quote.ID, "accept": true}, nil); code != 200 {
 		t.Fatalf("contract deposit: accept %d", code)
 	}
-	for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+	for _, s := range []struct{ token, team string }{{"wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "wallet"}, {"seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "settlement"}} {
 		if code := call(t, "POST", api+"/v1/cases/"+contractID+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 			t.Fatalf("contract deposit: %s sign-off %d", s.team, code)
 		}
@@ -549,7 +549,7 @@ func TestDevEndToEnd(t *testing.T) {
 	// reads; a recheck of a case that was found is refused.
 	small := byName["small-deposit"]
 	specialist := func(args ...string) (string, error) {
-		out, err := exec.Command(casectl, append([]string{"--api", api, "--token", "spec-token-0123456789"}, args...)...).CombinedOutput()
+		out, err := exec.Command(casectl, append([]string{"--api", api, "--token", "sam-p3VnX8qLw6TzK2rJc9BmH5dYs4Fg"}, args...)...).CombinedOutput()
 		return string(out), err
 	}
 	if out, err := specialist("cases", "recheck", ids["small-deposit"]); err == nil || !strings.Contains(out, "not waiting for a new look-up") {
@@ -623,10 +623,10 @@ func TestDevEndToEnd(t *testing.T) {
 		out, err := exec.Command(casectl, append([]string{"--api", api, "--token", tok}, args...)...).CombinedOutput()
 		return string(out), err
 	}
-	if out, err := staff("spec-token-0123456789", "cases", "assign", btcID, "sam", "--note", "mine"); err != nil || !strings.Contains(out, "Assignee  sam") {
+	if out, err := staff("sam-p3VnX8qLw6TzK2rJc9BmH5dYs4Fg", "cases", "assign", btcID, "sam", "--note", "mine"); err != nil || !strings.Contains(out, "Assignee  sam") {
 		t.Fatalf("casectl cases assign: %v\n%s", err, out)
 	}
-	if out, err := staff("spec-token-0123456789", "cases", "note", btcID, "user confirmed by phone"); err != nil {
+	if out, err := staff("sam-p3VnX8qLw6TzK2rJc9BmH5dYs4Fg", "cases", "note", btcID, "user confirmed by phone"); err != nil {
 		t.Fatalf("casectl cases note: %v\n%s", err, out)
 	}
 	if out, err := staff(token, "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "forbidden") {
@@ -634,7 +634,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	// A retired address needs the wallet and settlement teams (default
 	// policy): two people agree to every recovery.
-	out, err = exec.Command(casectl, "--api", api, "--token", "wallet-token-0123456789", "cases", "signoff", btcID, "--team", "wallet", "--approve", "-o", "json").CombinedOutput()
+	out, err = exec.Command(casectl, "--api", api, "--token", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "cases", "signoff", btcID, "--team", "wallet", "--approve", "-o", "json").CombinedOutput()
 	var signed struct {
 		Status string
 		Audit  []struct{ Person, Action string }
@@ -643,11 +643,11 @@ func TestDevEndToEnd(t *testing.T) {
 		len(signed.Audit) != 3 || signed.Audit[2].Person != "wanda" {
 		t.Fatalf("wallet sign-off: %v\n%s", err, out)
 	}
-	if out, err := staff("wallet-token-0123456789", "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "conflict") {
+	if out, err := staff("wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "cases", "signoff", btcID, "--team", "wallet", "--approve"); err == nil || !strings.Contains(out, "conflict") {
 		t.Fatalf("a team signed twice: %v\n%s", err, out)
 	}
 	// The last sign-off starts the recovery at once.
-	out, err = exec.Command(casectl, "--api", api, "--token", "settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve", "-o", "json").CombinedOutput()
+	out, err = exec.Command(casectl, "--api", api, "--token", "seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "cases", "signoff", btcID, "--team", "settlement", "--approve", "-o", "json").CombinedOutput()
 	if err != nil || json.Unmarshal(out, &signed) != nil || (signed.Status != recovery.StatusApproved && signed.Status != recovery.StatusRecovering) ||
 		len(signed.Audit) != 4 || signed.Audit[3].Person != "seth" {
 		t.Fatalf("settlement sign-off: %v\n%s", err, out)
@@ -694,7 +694,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if code := call(t, "POST", api+"/v1/appeals/"+btcID+"/quote", as(btc.UserID), map[string]any{"quote_id": q.ID, "accept": true}, &apiErr); code != 409 {
 		t.Fatalf("accept on a credited case: %d %+v", code, apiErr)
 	}
-	if out, err := staff("settle-token-0123456789", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "closed") {
+	if out, err := staff("seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "cases", "signoff", btcID, "--team", "settlement", "--approve"); err == nil || !strings.Contains(out, "closed") {
 		t.Fatalf("a sign-off on a credited case: %v\n%s", err, out)
 	}
 	if out, err := staff(token, "cases", "show", btcID); err != nil || !strings.Contains(out, "Credited  "+q.Net+" BTC") || !strings.Contains(out, sentHash) {

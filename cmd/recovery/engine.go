@@ -216,17 +216,32 @@ func prices(cfg config.Config, dev bool) (fees.Prices, error) {
 	return nil, nil
 }
 
-func staffTokens(cfg config.Config) map[string]api.Staff {
-	out := map[string]api.Staff{}
+// staffTokens is the staff the configuration admits, by their tokens'
+// hashes (Validate has checked each one).
+func staffTokens(cfg config.Config) *api.StaffTokens {
+	out := api.NewStaffTokens()
 	for _, t := range cfg.StaffTokens {
-		out[t.Token] = api.Staff{Person: t.Person, Roles: t.Roles}
+		if sum, err := t.Sum(); err == nil {
+			out.Add(sum, api.Staff{Person: t.Person, Roles: t.Roles})
+		}
 	}
 	return out
 }
 
 // serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, l net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A whole request is small (appeals, actions, an address book
+		// import): a client that trickles one is cut off.
+		ReadTimeout: 60 * time.Second,
+		// Each handler's work is bounded by the API's request timeout;
+		// this bounds the writing of the answer too.
+		WriteTimeout:   api.DefaultRequestTimeout + 30*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -241,6 +256,38 @@ func serveHTTP(ctx context.Context, l net.Listener, h http.Handler) error {
 		}
 		return err
 	}
+}
+
+// listenInternal takes the internal address for /metrics and /healthz,
+// when one is configured; nil when not.
+func listenInternal(cfg config.Config) (net.Listener, error) {
+	if cfg.InternalAddr == "" {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", cfg.InternalAddr)
+	if err != nil {
+		return nil, fmt.Errorf("internal address %s: %w", cfg.InternalAddr, err)
+	}
+	return l, nil
+}
+
+// serveBoth serves the API on l and, when internal is not nil, the
+// operations handler there, until ctx ends or either fails.
+func serveBoth(ctx context.Context, l net.Listener, h http.Handler, internal net.Listener, ops http.Handler, log *slog.Logger) error {
+	if internal == nil {
+		return serveHTTP(ctx, l, h)
+	}
+	log.Info("health and metrics listening", "addr", internal.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- serveHTTP(ctx, internal, ops)
+		cancel()
+	}()
+	err := serveHTTP(ctx, l, h)
+	cancel()
+	return errors.Join(err, <-errc)
 }
 
 func listen(addr string) (net.Listener, error) {

@@ -46,7 +46,7 @@ func TestDevOnExternalNodes(t *testing.T) {
 			UserID  string `json:"user_id"`
 		}
 	}
-	if code := call(t, "GET", e.api+"/v1/addressbook?address="+issued.Address, "wallet-token-0123456789", nil, &book); code != 200 ||
+	if code := call(t, "GET", e.api+"/v1/addressbook?address="+issued.Address, "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &book); code != 200 ||
 		len(book.Entries) != 1 || book.Entries[0].UserID != "zoe" || book.Entries[0].Network != "eth" {
 		t.Fatalf("the issued address is not in the address book: %d %+v", code, book)
 	}
@@ -59,7 +59,7 @@ func TestDevOnExternalNodes(t *testing.T) {
 		Wallets []struct{ Network, Address, Balance string }
 	}
 	var ws wallets
-	if code := call(t, "GET", e.api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || len(ws.Wallets) != 1 ||
+	if code := call(t, "GET", e.api+"/v1/wallets", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &ws); code != 200 || len(ws.Wallets) != 1 ||
 		ws.Wallets[0].Network != "eth" || ws.Wallets[0].Balance != "0" || strings.EqualFold(ws.Wallets[0].Address, issued.Address) {
 		t.Fatalf("hot wallets: %d %+v", code, ws)
 	}
@@ -69,7 +69,7 @@ func TestDevOnExternalNodes(t *testing.T) {
 	if _, err := evmnode.SendValue(ctx, eth, funder, common.HexToAddress(hot), big.NewInt(5_000_000)); err != nil {
 		t.Fatal(err)
 	}
-	if code := call(t, "GET", e.api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || ws.Wallets[0].Balance != "5000000" {
+	if code := call(t, "GET", e.api+"/v1/wallets", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &ws); code != 200 || ws.Wallets[0].Balance != "5000000" {
 		t.Fatalf("funded hot wallet: %d %+v", code, ws)
 	}
 }
@@ -84,8 +84,8 @@ func startOnNode(t *testing.T, url, extra, networks string) (e *engine, dataDir,
 
 // startWith starts recovery dev with the network entries in networks (a
 // YAML list's lines), the settings in extra, and three staff: wanda
-// (wallet, token wallet-token-0123456789), seth (settlement,
-// settle-token-0123456789) and fay (finance, finance-token-012345678). It
+// (wallet, token wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg), seth (settlement,
+// seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy) and fay (finance, fay-f7QmZ3tLx9WkR2vNc6BpJ8hDs4Gy). It
 // returns the engine, its data directory and the address of its Temporal
 // frontend.
 func startWith(t *testing.T, networks, extra string) (e *engine, dataDir, temporalAddr string) {
@@ -93,9 +93,9 @@ func startWith(t *testing.T, networks, extra string) (e *engine, dataDir, tempor
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "recovery.yaml")
 	cfg := extra + "networks:\n" + networks +
-		"staff_tokens:\n  - {token: wallet-token-0123456789, person: wanda, roles: [wallet]}\n" +
-		"  - {token: settle-token-0123456789, person: seth, roles: [settlement]}\n" +
-		"  - {token: finance-token-012345678, person: fay, roles: [finance]}\n"
+		"staff_tokens:\n  - {token: wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg, person: wanda, roles: [wallet]}\n" +
+		"  - {token: seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy, person: seth, roles: [settlement]}\n" +
+		"  - {token: fay-f7QmZ3tLx9WkR2vNc6BpJ8hDs4Gy, person: fay, roles: [finance]}\n"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

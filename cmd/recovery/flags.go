@@ -13,14 +13,14 @@ import (
 // commonFlags are the flags every server command shares. A flag given on
 // the command line wins over the environment and the config file.
 type commonFlags struct {
-	configFile string
-	dataDir    string
-	apiAddr    string
-	temporal   string
-	namespace  string
-	logLevel   string
-	logFormat  string
-	metrics    string
+	configFile            string
+	dataDir               string
+	apiAddr, internalAddr string
+	temporal              string
+	namespace             string
+	logLevel              string
+	logFormat             string
+	metrics               string
 	// The connection to Temporal.
 	temporalTLSCert, temporalTLSKey, temporalTLSCA, temporalTLSServerName string
 	temporalAPIKey, temporalAPIKeyFile                                    string
@@ -30,7 +30,8 @@ func (f *commonFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.configFile, "config", "", "YAML config file (env RECOVERY_CONFIG)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (default "+config.DefaultDataDir+", env RECOVERY_DATA_DIR)")
-	fl.StringVar(&f.apiAddr, "api-addr", "", "API listen address (default "+config.DefaultAPIAddr+", env RECOVERY_API_ADDR)")
+	fl.StringVar(&f.apiAddr, "api-addr", "", "API listen address (default "+config.DefaultAPIAddr+"; recovery dev: "+config.DefaultDevAPIAddr+"; env RECOVERY_API_ADDR)")
+	fl.StringVar(&f.internalAddr, "internal-addr", "", "recovery api and dev: serve /metrics and /healthz here only, not on the API address (env RECOVERY_INTERNAL_ADDR)")
 	fl.StringVar(&f.temporal, "temporal-address", "", "Temporal frontend host:port (default "+config.DefaultTemporalAddress+", env RECOVERY_TEMPORAL_ADDRESS)")
 	fl.StringVar(&f.namespace, "namespace", "", "Temporal namespace (default "+config.DefaultNamespace+", env RECOVERY_NAMESPACE)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (env RECOVERY_LOG_LEVEL)")
@@ -64,6 +65,7 @@ func (f *commonFlags) load(getenv func(string) string) (config.Config, error) {
 		{f.logLevel, &cfg.LogLevel},
 		{f.logFormat, &cfg.LogFormat},
 		{f.metrics, &cfg.MetricsAddr},
+		{f.internalAddr, &cfg.InternalAddr},
 		{f.temporalTLSCert, &cfg.TemporalTLSCert},
 		{f.temporalTLSKey, &cfg.TemporalTLSKey},
 		{f.temporalTLSCA, &cfg.TemporalTLSCA},

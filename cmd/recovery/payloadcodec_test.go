@@ -112,7 +112,7 @@ func TestCaseHistoryHoldsNoPersonalData(t *testing.T) {
 		body.ReadFrom(resp.Body)
 		return resp.StatusCode, body.Bytes()
 	}
-	code, body := decode("wallet-token-0123456789")
+	code, body := decode("wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg")
 	var decoded commonpb.Payloads
 	if code != 200 {
 		t.Fatalf("staff decode: %d %s", code, body)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 
 	"go.temporal.io/sdk/converter"
 
@@ -100,25 +98,13 @@ func devPayloadKey(cfg *config.Config, dataDir string) error {
 // withCodecEndpoint serves the codec endpoint beside the API h, to staff
 // bearer tokens only: it decrypts user ids, addresses and contacts.
 // uiOrigin is the Web UI's origin, answered for CORS.
-func withCodecEndpoint(h http.Handler, staff map[string]api.Staff, codec *payloadcodec.Codec, uiOrigin string) http.Handler {
+func withCodecEndpoint(h http.Handler, staff *api.StaffTokens, codec *payloadcodec.Codec, uiOrigin string) http.Handler {
 	if codec == nil {
 		return h
 	}
-	tokens := make([][]byte, 0, len(staff))
-	for t := range staff {
-		tokens = append(tokens, []byte(t))
-	}
 	isStaff := func(r *http.Request) bool {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
-			return false
-		}
-		for _, t := range tokens {
-			if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), t) == 1 {
-				return true
-			}
-		}
-		return false
+		_, ok := staff.FromRequest(r)
+		return ok
 	}
 	mux := http.NewServeMux()
 	mux.Handle(codecPath+"/", http.StripPrefix(codecPath, codec.Handler(isStaff, uiOrigin)))

@@ -53,7 +53,7 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 		}
 	}
 
-	token := "prod-test-token-0123456789"
+	token := "prod-t6WnQ9xLz4RkV8mBc3JpH7dFs2Gy"
 	cfgPath := filepath.Join(t.TempDir(), "recovery.yaml")
 	secret := "prod-test-user-token-secret-0123456789"
 	// The data directory (address book, ledger) is the test's own, never

@@ -114,7 +114,7 @@ networks:
   - {id: eth, rpc: [%q], chain_id: %d, confirmations: 2, min_deposit: "0.001", rate_limit: 0}
   - {id: bsc, rpc: [%q], chain_id: %d, confirmations: 2, min_deposit: "0.001", rate_limit: 0}
 staff_tokens:
-  - {token: scale-out-staff-token-0123, person: ann, roles: [specialist]}
+  - {token: scale-k5RtW8nQz3XvL7mBc2JpH9dFs6Gy, person: ann, roles: [specialist]}
 user_token_secret: %q
 action_key: scale-out-test-action-key-0123456789
 payload_keys: [{id: "1", key: %q}]

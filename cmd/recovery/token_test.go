@@ -58,7 +58,7 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 	var ws struct {
 		Wallets []struct{ Network, Address, Balance string }
 	}
-	if code := call(t, "GET", api+"/v1/wallets", "wallet-token-0123456789", nil, &ws); code != 200 || len(ws.Wallets) != 1 || ws.Wallets[0].Balance != "0" {
+	if code := call(t, "GET", api+"/v1/wallets", "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", nil, &ws); code != 200 || len(ws.Wallets) != 1 || ws.Wallets[0].Balance != "0" {
 		t.Fatalf("hot wallets: %d %+v", code, ws)
 	}
 	hot := common.HexToAddress(ws.Wallets[0].Address)
@@ -106,7 +106,7 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 			t.Fatalf("%s: accept %d", tc.outcome, code)
 		}
 		signed := time.Now()
-		for _, s := range []struct{ token, team string }{{"wallet-token-0123456789", "wallet"}, {"settle-token-0123456789", "settlement"}} {
+		for _, s := range []struct{ token, team string }{{"wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg", "wallet"}, {"seth-s8KpW2nQx5RtL9vBc4MzJ7hDf3Gy", "settlement"}} {
 			if code := call(t, "POST", api+"/v1/cases/"+id+"/signoff", s.token, map[string]any{"team": s.team, "approve": true}, nil); code != 200 {
 				t.Fatalf("%s: %s sign-off %d", tc.outcome, s.team, code)
 			}
@@ -161,7 +161,7 @@ func TestUnlistedTokensRecoveredCreditedOrReturned(t *testing.T) {
 			Cases int `json:"cases"`
 		} `json:"total"`
 	}
-	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "finance-token-012345678", nil, &report); code != 200 || report.Total.Cases != 2 {
+	if code := call(t, "GET", api+"/v1/reports/fees?format=json", "fay-f7QmZ3tLx9WkR2vNc6BpJ8hDs4Gy", nil, &report); code != 200 || report.Total.Cases != 2 {
 		t.Fatalf("credits in the ledger: %d %+v; want 2", code, report)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/misdeposit/recovery/internal/securefile"
 )
 
 // Purpose separates key trees so that a user index can never collide with
@@ -53,7 +54,7 @@ func Open(dir string) (*Keystore, error) {
 	raw, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := create(dir, path); err != nil {
+		if err := create(path); err != nil {
 			return nil, err
 		}
 		// Whoever created the seed first, every process reads that one.
@@ -72,24 +73,12 @@ func Open(dir string) (*Keystore, error) {
 // and an API starting together on one keystore) made one first: the seed
 // is written to a file of its own and linked into place, which only one
 // process can do.
-func create(dir, path string) error {
+func create(path string) error {
 	seed := make([]byte, 32)
 	if _, err := rand.Read(seed); err != nil {
 		return fmt.Errorf("keystore: new seed: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("keystore: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, seedFile+".new-*")
-	if err != nil {
-		return fmt.Errorf("keystore: save seed: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.WriteString(hex.EncodeToString(seed) + "\n")
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("keystore: save seed: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+	if _, err := securefile.CreateOnce(path, []byte(hex.EncodeToString(seed)+"\n")); err != nil {
 		return fmt.Errorf("keystore: save seed: %w", err)
 	}
 	return nil

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func staffRequest(srv http.Handler, from, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", "/v1/wallets", nil)
+	req.RemoteAddr = from
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	return rec
+}
+
+// Staff known only by their token's hash sign in with the token; a
+// token's hash itself, or a prefix of the token, is no token.
+func TestStaffKnownByTheirTokensHash(t *testing.T) {
+	const token = "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg"
+	staff := NewStaffTokens()
+	staff.Add(sha256.Sum256([]byte(token)), Staff{Person: "wanda", Roles: []string{"wallet"}})
+	srv := NewServer(Deps{Registry: registry(t), Staff: staff, HotWallets: fixedWallets{}})
+	sum := sha256.Sum256([]byte(token))
+	for _, tc := range []struct {
+		token string
+		code  int
+	}{
+		{token, 200},
+		{" " + token + " ", 200},
+		{token[:len(token)-1], 401},
+		{string(sum[:]), 401},
+		{"", 401},
+	} {
+		if rec := staffRequest(srv, "192.0.2.1:4000", tc.token); rec.Code != tc.code {
+			t.Errorf("token %q: %d %s, want %d", tc.token, rec.Code, rec.Body, tc.code)
+		}
+	}
+}
+
+// An address that keeps presenting wrong tokens is refused for a while,
+// its right tokens too, with the wait in Retry-After; other addresses are
+// not affected, and the allowance comes back with time.
+func TestFailedSignInsAreThrottled(t *testing.T) {
+	const token = "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg"
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	srv := NewServer(Deps{Registry: registry(t), HotWallets: fixedWallets{}, Now: func() time.Time { return now },
+		StaffTokens: map[string]Staff{token: {Person: "wanda", Roles: []string{"wallet"}}}})
+	const attacker, colleague = "198.51.100.7:5000", "192.0.2.1:4000"
+	for i := range authFailureBurst {
+		if rec := staffRequest(srv, attacker, "guess-"+string(rune('a'+i))); rec.Code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i, rec.Code)
+		}
+	}
+	rec := staffRequest(srv, attacker, "one-more-guess")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("guess past the allowance: %d %q, want 429 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if rec := staffRequest(srv, attacker, token); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("the right token from the throttled address: %d, want 429", rec.Code)
+	}
+	if rec := staffRequest(srv, colleague, token); rec.Code != 200 {
+		t.Fatalf("the right token from another address: %d %s, want 200", rec.Code, rec.Body)
+	}
+	// Appeal requests with bad user tokens count against the same address.
+	req := httptest.NewRequest("GET", "/v1/appeals/x", nil)
+	req.RemoteAddr = attacker
+	req.Header.Set("Authorization", "Bearer nope")
+	urec := httptest.NewRecorder()
+	srv.ServeHTTP(urec, req)
+	if urec.Code != http.StatusTooManyRequests && urec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("appeal request from the throttled address: %d", urec.Code)
+	}
+	now = now.Add(authFailureEvery)
+	if rec := staffRequest(srv, attacker, token); rec.Code != 200 {
+		t.Fatalf("after the wait: %d %s, want 200", rec.Code, rec.Body)
+	}
+}
+
+// The throttle forgets whole allowances first and never grows past its
+// bound, whatever number of addresses guess.
+func TestThrottleMemoryIsBounded(t *testing.T) {
+	a := newAuthThrottle()
+	now := time.Now()
+	for i := range maxAuthClients * 2 {
+		a.failed(string(rune(i))+"-addr", now)
+	}
+	if n := len(a.clients); n > maxAuthClients {
+		t.Fatalf("%d addresses kept, bound %d", n, maxAuthClients)
+	}
+}
+
+// With the operations handler apart, /healthz and /metrics are served only
+// there, not on the public API.
+func TestMetricsOnTheInternalHandlerOnly(t *testing.T) {
+	public, ops := NewHandlers(Deps{Registry: registry(t)}, true)
+	get := func(h http.Handler, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code
+	}
+	if code := get(public, "/metrics"); code != 404 {
+		t.Errorf("public /metrics: %d, want 404", code)
+	}
+	if code := get(ops, "/metrics"); code != 200 {
+		t.Errorf("internal /metrics: %d, want 200", code)
+	}
+	if code := get(ops, "/v1/networks"); code != 404 {
+		t.Errorf("internal /v1/networks: %d, want 404 (the API is not served there)", code)
+	}
+	together := NewServer(Deps{Registry: registry(t)})
+	if code := get(together, "/metrics"); code != 200 {
+		t.Errorf("/metrics without an internal handler: %d, want 200", code)
+	}
+}
+
+// Every request's work ends at the request timeout, so a Temporal that
+// does not answer cannot hold a connection for ever.
+func TestRequestsHaveADeadline(t *testing.T) {
+	s := &server{Deps: Deps{RequestTimeout: 20 * time.Millisecond}}
+	var got error
+	h := s.deadline(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		got = r.Context().Err()
+	}))
+	done := make(chan struct{})
+	go func() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/cases", nil))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request outlived its deadline")
+	}
+	if !errors.Is(got, context.DeadlineExceeded) {
+		t.Fatalf("request context ended with %v, want the deadline", got)
+	}
+}
