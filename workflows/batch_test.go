@@ -30,6 +30,25 @@ func newBatchEnv() *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
+// batchNotices answers the batch's NotifyBatch, and returns what it was told.
+func batchNotices(env *testsuite.TestWorkflowEnvironment) func() NotifyBatchRequest {
+	var told NotifyBatchRequest
+	env.OnActivity(NotifyBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r NotifyBatchRequest) error {
+		told = r
+		return nil
+	})
+	return func() NotifyBatchRequest { return told }
+}
+
+// batchState is the finished batch's result.
+func batchState(t *testing.T, env *testsuite.TestWorkflowEnvironment) BatchState {
+	t.Helper()
+	require.NoError(t, env.GetWorkflowError())
+	var st BatchState
+	require.NoError(t, env.GetWorkflowResult(&st))
+	return st
+}
+
 func member(n int) BatchMember {
 	return BatchMember{CaseID: "btc.case" + string(rune('a'+n)), DepositID: "btc.dep" + string(rune('a'+n)) + ".o0", TxHash: "h",
 		Owner: "u", Deposit: recovery.Transfer{Kind: recovery.KindOutput, Amount: big.NewInt(10_000)}, USD: decimal.NewFromInt(9)}
@@ -59,26 +78,20 @@ func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) 
 	env.OnActivity(SendBatchActivityName, mock.Anything, mock.Anything).Return(&SentTx{Hash: "sweep"}, nil).Once()
 	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStatePending, Confirmations: 1, Required: 2}, nil).Once()
 	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(141)}, nil).Once()
-	var told NotifyBatchRequest
-	env.OnActivity(NotifyBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r NotifyBatchRequest) error {
-		told = r
-		return nil
-	})
+	told := batchNotices(env)
 	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.btc.BTC.1.0", Network: "btc", Asset: "BTC",
 		BatchLimits: BatchLimits{Window: 24 * time.Hour, MaxCases: 3, Poll: time.Second}})
 
-	require.NoError(t, env.GetWorkflowError())
-	var st BatchState
-	require.NoError(t, env.GetWorkflowResult(&st))
+	st := batchState(t, env)
 	refusedAs(t, *late, ErrBatchClosed)
 	require.Equal(t, BatchDone, st.Status)
 	require.Len(t, st.Members, 3)
 	require.Len(t, st.Transactions, 1)
 	require.True(t, st.Transactions[0].Confirmed)
-	require.Equal(t, []string{member(0).CaseID, member(2).CaseID}, told.Order)
-	require.Equal(t, "sweep", told.Results[member(0).CaseID].TxHash)
-	require.Equal(t, "71", told.Results[member(2).CaseID].Share.String())
-	require.NotContains(t, told.Results, member(1).CaseID)
+	require.Equal(t, []string{member(0).CaseID, member(2).CaseID}, told().Order)
+	require.Equal(t, "sweep", told().Results[member(0).CaseID].TxHash)
+	require.Equal(t, "71", told().Results[member(2).CaseID].Share.String())
+	require.NotContains(t, told().Results, member(1).CaseID)
 }
 
 // An EVM batch sends every member's sweep before following them: the
@@ -120,25 +133,19 @@ func TestEVMBatchSendsEverySweepBeforeWaitingForConfirmations(t *testing.T) {
 		}
 		return &TxCheck{State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(21000)}, nil
 	})
-	var told NotifyBatchRequest
-	env.OnActivity(NotifyBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r NotifyBatchRequest) error {
-		told = r
-		return nil
-	})
+	told := batchNotices(env)
 	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.eth.ETH.1.0", Network: "eth", Asset: "ETH",
 		BatchLimits: BatchLimits{Window: 24 * time.Hour, MaxCases: 3, Poll: time.Minute}})
 
-	require.NoError(t, env.GetWorkflowError())
-	var st BatchState
-	require.NoError(t, env.GetWorkflowResult(&st))
+	st := batchState(t, env)
 	require.Equal(t, BatchDone, st.Status)
 	require.Equal(t, []string{member(0).CaseID, member(2).CaseID}, sent)
 	require.Equal(t, []string{"send", "send", "look", "look", "look", "look"}, order, "both sweeps were out before the first look")
 	require.Equal(t, map[string]int{"0x" + member(0).CaseID: 2, "0x" + member(2).CaseID: 2}, looks)
 	require.Len(t, st.Transactions, 2)
-	require.Equal(t, "0x"+member(2).CaseID, told.Results[member(2).CaseID].TxHash)
-	require.Equal(t, "102", told.Results[member(2).CaseID].Share.String())
-	require.Contains(t, told.Results[member(1).CaseID].Failure, "too little for its gas")
+	require.Equal(t, "0x"+member(2).CaseID, told().Results[member(2).CaseID].TxHash)
+	require.Equal(t, "102", told().Results[member(2).CaseID].Share.String())
+	require.Contains(t, told().Results[member(1).CaseID].Failure, "too little for its gas")
 }
 
 // A case the policy sends to a batch is quoted and signed off first, joins
