@@ -49,6 +49,20 @@ func batchState(t *testing.T, env *testsuite.TestWorkflowEnvironment) BatchState
 	return st
 }
 
+// batchedCaseEnv runs a small deposit the policy sends to a batch (of 20
+// at most, within a day), quoted, accepted and signed off.
+func batchedCaseEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	env := newEnv(t)
+	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
+	res := ownedBy("u1")
+	res.Diagnosis.Category = recovery.CategoryBelowMinimum
+	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
+	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
+	offered(t, env, res)
+	signedOff(t, env)
+	return env
+}
+
 func member(n int) BatchMember {
 	return BatchMember{CaseID: "btc.case" + string(rune('a'+n)), DepositID: "btc.dep" + string(rune('a'+n)) + ".o0", TxHash: "h",
 		Owner: "u", Deposit: recovery.Transfer{Kind: recovery.KindOutput, Amount: big.NewInt(10_000)}, USD: decimal.NewFromInt(9)}
@@ -153,14 +167,7 @@ func TestEVMBatchSendsEverySweepBeforeWaitingForConfirmations(t *testing.T) {
 // credited from the batch's result with its share of the cost, which
 // settles the upper bound the quote charged.
 func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
-	env := newEnv(t)
-	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
-	res := ownedBy("u1")
-	res.Diagnosis.Category = recovery.CategoryBelowMinimum
-	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
-	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
-	offered(t, env, res)
-	signedOff(t, env)
+	env := batchedCaseEnv(t)
 	var joined JoinBatchRequest
 	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r JoinBatchRequest) (string, error) {
 		joined = r
@@ -208,14 +215,7 @@ func TestBatchedCaseIsCreditedWithItsShare(t *testing.T) {
 // refused, so the batch keeps the case and tells it its result (refused,
 // the case would wait in awaiting_batch for ever).
 func TestCaseLockedBeforeItHearsItJoinedStaysInTheBatch(t *testing.T) {
-	env := newEnv(t)
-	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
-	res := ownedBy("u1")
-	res.Diagnosis.Category = recovery.CategoryBelowMinimum
-	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
-	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
-	offered(t, env, res)
-	signedOff(t, env)
+	env := batchedCaseEnv(t)
 	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).After(2*time.Hour).Return("batch.eth.ETH.1.0", nil)
 	var lockErr, otherErr *error
 	var joining *AppealState
@@ -246,14 +246,7 @@ func TestCaseLockedBeforeItHearsItJoinedStaysInTheBatch(t *testing.T) {
 // and no validator can refuse) or a result for another batch leaves the
 // case waiting, never credited.
 func TestBatchedCaseTakesOnlyItsBatchsResult(t *testing.T) {
-	env := newEnv(t)
-	env.RegisterActivityWithOptions(func(context.Context, JoinBatchRequest) (string, error) { return "", errors.New("mocked") }, activity.RegisterOptions{Name: JoinBatchActivityName})
-	res := ownedBy("u1")
-	res.Diagnosis.Category = recovery.CategoryBelowMinimum
-	res.Decision.Category, res.Decision.Action, res.Decision.Batch = recovery.CategoryBelowMinimum, policy.Conditional, true
-	res.Decision.BatchWindow, res.Decision.BatchMaxCases = 24*time.Hour, 20
-	offered(t, env, res)
-	signedOff(t, env)
+	env := batchedCaseEnv(t)
 	env.OnActivity(JoinBatchActivityName, mock.Anything, mock.Anything).Return("batch.eth.ETH.1.0", nil)
 	credited := false
 	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(context.Context, CreditRequest) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/misdeposit/recovery"
 	apipkg "github.com/misdeposit/recovery/api"
@@ -116,29 +112,8 @@ func TestWorkerAndAPIAgainstExternalTemporal(t *testing.T) {
 	// and Temporal holds them only encrypted: read without the key, as
 	// its Web UI or a database dump shows it, the history has no user id
 	// and no address in it.
-	tc, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Logger: quietLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	hctx, hcancel := context.WithTimeout(context.Background(), time.Minute)
-	defer hcancel()
 	personal := []string{"u-42", to.Hex(), strings.ToLower(to.Hex()), strings.TrimPrefix(strings.ToLower(to.Hex()), "0x")}
-	for it := tc.GetWorkflowHistory(hctx, created.AppealID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT); it.HasNext(); {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := ev.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range personal {
-			if bytes.Contains(raw, []byte(p)) {
-				t.Errorf("history event %d (%s) holds %q in plain text", ev.EventId, ev.EventType, p)
-			}
-		}
-	}
+	historyWithoutKey(t, srv.FrontendAddress(), created.AppealID, personal)
 	// The worker's metrics: the node answered its look-ups.
 	resp, err := http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {
