@@ -2,7 +2,8 @@
 // deposit on chain, the facts of a diagnosis, fee quotes priced from the
 // network's nodes, resuming parked cases, and the recovery itself: its
 // plan, its transactions signed, recorded and sent exactly once, their
-// confirmations, and the ledger credit.
+// confirmations, and the ledger credit; and telling users what happened to
+// their case.
 // Activities is a struct carrying its dependencies so that the worker wires
 // real adapters and tests wire real local nodes.
 package activities
@@ -45,6 +46,12 @@ type Activities struct {
 	// Temporal and Namespace reach the parked cases a new policy resumes.
 	Temporal  client.Client
 	Namespace string
+	// Notifier tells users what happened to their case; without one a
+	// notification waits (retried) for a worker that has one. Texts
+	// writes an event's text in a language as the appeal API does; nil
+	// sends the event's code as its text.
+	Notifier Notifier
+	Texts    func(lang, code string, params map[string]string) string
 }
 
 // LookupDeposit finds a transaction on the chains and picks out the transfer

@@ -74,6 +74,11 @@ type Deps struct {
 	// DevUserTokens serves POST /v1/dev/user-token, which issues a token
 	// for any user: recovery dev only.
 	DevUserTokens bool
+	// Notifications says the workers tell users of their case at the
+	// contact an appeal gives (notify_url, or recovery dev's outbox).
+	// Without them an appeal that gives a contact is refused: the contact
+	// would be kept with the case and never used.
+	Notifications bool
 }
 
 type server struct {

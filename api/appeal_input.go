@@ -240,6 +240,14 @@ func validateAppeal(req appealRequest, reg *chains.Registry) (*appeal, error) {
 	return a, nil
 }
 
+// checkContact refuses a contact when no notification is ever sent to it.
+func checkContact(contact string, notifications bool) error {
+	if contact != "" && !notifications {
+		return recovery.FieldError("contact", "this engine sends no notifications: leave contact out and follow the appeal at GET /v1/appeals/{id}")
+	}
+	return nil
+}
+
 var decimalPattern = regexp.MustCompile(`^[0-9]{1,40}(\.[0-9]{1,36})?$`)
 
 func validateAmount(s string) error {

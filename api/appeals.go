@@ -31,6 +31,9 @@ type appealCreated struct {
 
 func (s *server) createAppeal(w http.ResponseWriter, r *http.Request, user string) {
 	a, err := decodeAppeal(r.Body, s.Registry)
+	if err == nil {
+		err = checkContact(a.Contact, s.Notifications)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

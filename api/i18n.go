@@ -52,6 +52,12 @@ func loadCatalog(files fs.FS) (map[string]map[string]string, error) {
 	return out, nil
 }
 
+// Message is the text of a timeline event in lang, as the appeal API shows
+// it: what a notification tells the user.
+func Message(lang, code string, params map[string]string) string {
+	return message(lang, code, params)
+}
+
 // message renders an event in lang, falling back to English and then to
 // the bare code so that an event is never dropped from a timeline.
 func message(lang, code string, params map[string]string) string {

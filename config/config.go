@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,6 +134,15 @@ type Config struct {
 	// allowed by CORS to call the API's codec endpoint, /v1/codec, with a
 	// staff token to show decrypted payloads.
 	WebUIOrigin string `yaml:"web_ui_origin"`
+	// NotifyURL is the exchange's notification service (http or https):
+	// the workers post each notification of a user there, signed with
+	// NotifySecret (at least 32 characters, required with a URL; better in
+	// RECOVERY_NOTIFY_SECRET than in the file). The API accepts an appeal's
+	// contact only when it is set, so recovery api and recovery worker
+	// both need it; recovery dev without it writes the notifications to
+	// notifications.jsonl in its data directory.
+	NotifyURL    string `yaml:"notify_url"`
+	NotifySecret string `yaml:"notify_secret"`
 }
 
 // PayloadKey is one key that encrypts workflow payloads.
@@ -252,6 +262,11 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	if v := getenv("RECOVERY_WEB_UI_ORIGIN"); v != "" {
 		cfg.WebUIOrigin = v
 	}
+	for k, p := range map[string]*string{"RECOVERY_NOTIFY_URL": &cfg.NotifyURL, "RECOVERY_NOTIFY_SECRET": &cfg.NotifySecret} {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
 	if v := getenv("RECOVERY_PAYLOAD_KEY"); v != "" {
 		id := getenv("RECOVERY_PAYLOAD_KEY_ID")
 		if id == "" {
@@ -343,8 +358,30 @@ func (c *Config) Validate() error {
 	if c.TemporalAPIKey != "" && c.TemporalAPIKeyFile != "" {
 		return errors.New("config: give temporal_api_key or temporal_api_key_file, not both")
 	}
+	if err := c.validateNotify(); err != nil {
+		return err
+	}
 	_, err := c.Registry()
 	return err
+}
+
+// validateNotify checks the notification service's URL and secret.
+func (c *Config) validateNotify() error {
+	if c.NotifyURL == "" {
+		if c.NotifySecret != "" {
+			return errors.New("config: notify_secret is set without notify_url, which it signs notifications for")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.NotifyURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The URL is not repeated: it may hold a password.
+		return errors.New("config: notify_url must be an http:// or https:// URL with a host")
+	}
+	if len(c.NotifySecret) < 32 {
+		return errors.New("config: notify_secret is required with notify_url, at least 32 characters (RECOVERY_NOTIFY_SECRET)")
+	}
+	return nil
 }
 
 // LedgerPath is where the ledger lives: a SQLite path or a PostgreSQL URL,

@@ -195,11 +195,15 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	if workflow.GetVersion(ctx, indexOnceChange, workflow.DefaultVersion, 1) == 1 {
 		c.indexOnce(ctx)
 	}
+	if in.Contact != "" && workflow.GetVersion(ctx, notifyChange, workflow.DefaultVersion, 1) == 1 {
+		c.notifyUser(ctx)
+	}
 	if err := c.register(ctx); err != nil {
 		return nil, err
 	}
 	err := c.run(ctx)
 	c.flushIndex(ctx)
+	c.awaitNotices(ctx)
 	if errors.Is(err, errWithdrawn) {
 		return c.st, nil
 	}
@@ -339,6 +343,9 @@ type appeal struct {
 	quotes                         int // quotes made, numbering their ids
 	resumeListening                bool
 	nextResume                     *ResumeRequest
+	// notify: the user hears of the case at their contact (a case with
+	// one, started since notifyChange); nil otherwise.
+	notify *notifier
 }
 
 // register sets the query and update handlers.

@@ -73,6 +73,8 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Timing:      workflows.DefaultTiming(),
 				Logger:      cl.log,
 				UserTokens:  users,
+				// The workers notify users only with notify_url.
+				Notifications: cl.cfg.NotifyURL != "",
 			}, internal != nil)
 			codec, err := payloadCodec(cl.cfg)
 			if err != nil {

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/chains"
@@ -296,7 +297,13 @@ func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scann
 	if err != nil {
 		return nil, err
 	}
-	w := newWorker(c, newActivities(c, cfg, reg, scanner, quoting, book, px, sg, journal))
+	acts := newActivities(c, cfg, reg, scanner, quoting, book, px, sg, journal)
+	if acts.Notifier == nil {
+		// Without notify_url the users' notifications go to an outbox a
+		// developer can tail.
+		acts.Notifier = &activities.Outbox{Path: filepath.Join(cfg.DataDir, "notifications.jsonl")}
+	}
+	w := newWorker(c, acts)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -341,6 +348,8 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		UserTokens:  users,
 		// recovery dev stands in for the exchange's sign-in.
 		DevUserTokens: true,
+		// Its worker notifies users, to notify_url or to its outbox.
+		Notifications: true,
 	}
 	// A deposit address handed out in dev comes from the dev keystore, on
 	// the local chains or on the operator's nodes, and goes into the

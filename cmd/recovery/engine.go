@@ -144,6 +144,7 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.PlanBatch, activity.RegisterOptions{Name: workflows.PlanBatchActivityName})
 	w.RegisterActivityWithOptions(acts.SendBatch, activity.RegisterOptions{Name: workflows.SendBatchActivityName})
 	w.RegisterActivityWithOptions(acts.NotifyBatch, activity.RegisterOptions{Name: workflows.NotifyBatchActivityName})
+	w.RegisterActivityWithOptions(acts.NotifyUser, activity.RegisterOptions{Name: workflows.NotifyActivityName})
 	return w
 }
 
@@ -161,6 +162,11 @@ func newActivities(c client.Client, cfg config.Config, reg *chains.Registry, sca
 	}
 	if journal != nil {
 		acts.Ledger = journal
+	}
+	// Users are told of their case in the words of their timeline.
+	acts.Texts = api.Message
+	if cfg.NotifyURL != "" {
+		acts.Notifier = &activities.Webhook{URL: cfg.NotifyURL, Secret: []byte(cfg.NotifySecret)}
 	}
 	return acts
 }

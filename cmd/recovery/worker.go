@@ -98,6 +98,9 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if sg == nil {
 				cl.log.Warn("no signer (RECOVERY_KEYSTORE_DIR): approved recoveries wait in recovering until a worker with a signer takes them")
 			}
+			if cl.cfg.NotifyURL == "" {
+				cl.log.Warn("no notify_url (RECOVERY_NOTIFY_URL): users are not notified, and the API refuses appeals that give a contact")
+			}
 			boundWorkflowCache(cl.cfg)
 			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px, sg, journal))
 			if err := w.Start(); err != nil {
