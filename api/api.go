@@ -49,6 +49,8 @@ type Deps struct {
 	Ledger *ledger.Store
 	// Staff knows the staff tokens (by their hashes).
 	Staff *StaffTokens
+	// SignIns throttles failed sign-ins; nil gives the API one of its own.
+	SignIns *SignInThrottle
 	// StaffTokens maps bearer tokens to staff, for small set-ups and
 	// tests: NewServer keeps only their hashes, with Staff's.
 	StaffTokens map[string]Staff
@@ -88,7 +90,7 @@ type server struct {
 	limits  *userLimits
 	// staffSet knows the staff tokens; failures throttles failed sign-ins.
 	staffSet *StaffTokens
-	failures *authThrottle
+	failures *SignInThrottle
 	// policies is the policy in force, read from the policy workflow at
 	// most every few seconds however often /v1/networks is asked.
 	policies *policyclient.Source
@@ -183,7 +185,10 @@ func NewHandlers(d Deps, opsApart bool) (public, ops http.Handler) {
 		staff.AddToken(token, who)
 	}
 	d.StaffTokens = nil
-	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits(), staffSet: staff, failures: newAuthThrottle()}
+	s := &server{Deps: d, log: d.Logger, metrics: newMetrics(), limits: newUserLimits(), staffSet: staff, failures: d.SignIns}
+	if s.failures == nil {
+		s.failures = NewSignInThrottle()
+	}
 	if d.Temporal != nil {
 		s.policies = policyclient.NewSource(d.Temporal)
 	}
@@ -344,7 +349,7 @@ func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.H
 		}
 		who, known := s.staffSet.FromRequest(r)
 		if !known {
-			s.failures.failed(clientAddr(r), s.Now())
+			s.failures.Failed(ClientAddr(r), s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="staff"`)
 			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "a valid staff token is required (Authorization: Bearer ...)"))
 			return
@@ -355,7 +360,7 @@ func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.H
 
 // throttled answers 429 to a client with too many failed sign-ins.
 func (s *server) throttled(w http.ResponseWriter, r *http.Request) bool {
-	wait := s.failures.blocked(clientAddr(r), s.Now())
+	wait := s.failures.Blocked(ClientAddr(r), s.Now())
 	if wait <= 0 {
 		return false
 	}

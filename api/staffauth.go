@@ -82,18 +82,23 @@ const (
 	maxAuthClients = 10_000
 )
 
-// authThrottle counts failed sign-ins per client address.
-type authThrottle struct {
+// SignInThrottle counts failed sign-ins per client address. One is shared
+// by everything that checks staff or user tokens (the API, the codec
+// endpoint), so that guesses spread over them count together.
+type SignInThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*rate.Limiter
 }
 
-func newAuthThrottle() *authThrottle { return &authThrottle{clients: map[string]*rate.Limiter{}} }
+// NewSignInThrottle is a throttle with no failure counted.
+func NewSignInThrottle() *SignInThrottle {
+	return &SignInThrottle{clients: map[string]*rate.Limiter{}}
+}
 
-// clientAddr is the address the request came from. Behind a reverse
+// ClientAddr is the address the request came from. Behind a reverse
 // proxy that is the proxy's: throttling then applies to all its clients
 // together, which errs on the side of refusing.
-func clientAddr(r *http.Request) string {
+func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -101,9 +106,9 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// blocked says how long the client must wait before its next sign-in
+// Blocked says how long the client must wait before its next sign-in
 // (0: it may try now).
-func (a *authThrottle) blocked(client string, now time.Time) time.Duration {
+func (a *SignInThrottle) Blocked(client string, now time.Time) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	l, ok := a.clients[client]
@@ -115,8 +120,8 @@ func (a *authThrottle) blocked(client string, now time.Time) time.Duration {
 	return r.DelayFrom(now)
 }
 
-// failed counts one failed sign-in of the client.
-func (a *authThrottle) failed(client string, now time.Time) {
+// Failed counts one failed sign-in of the client.
+func (a *SignInThrottle) Failed(client string, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	l, ok := a.clients[client]

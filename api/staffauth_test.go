@@ -87,10 +87,10 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 // The throttle forgets whole allowances first and never grows past its
 // bound, whatever number of addresses guess.
 func TestThrottleMemoryIsBounded(t *testing.T) {
-	a := newAuthThrottle()
+	a := NewSignInThrottle()
 	now := time.Now()
 	for i := range maxAuthClients * 2 {
-		a.failed(string(rune(i))+"-addr", now)
+		a.Failed(string(rune(i))+"-addr", now)
 	}
 	if n := len(a.clients); n > maxAuthClients {
 		t.Fatalf("%d addresses kept, bound %d", n, maxAuthClients)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -56,6 +57,14 @@ reported and nothing is stored.`,
 					UserID  string `json:"user_id"`
 					Status  string `json:"status"`
 				} `json:"entries"`
+				Changes []struct {
+					At      time.Time `json:"at"`
+					Person  string    `json:"person"`
+					Network string    `json:"network"`
+					Memo    string    `json:"memo"`
+					Before  string    `json:"before"`
+					After   string    `json:"after"`
+				} `json:"changes"`
 			}
 			raw, err := g.get(cmd.Context(), "/v1/addressbook", url.Values{"address": {args[0]}}, &resp)
 			if err != nil {
@@ -70,6 +79,17 @@ reported and nothing is stored.`,
 				fmt.Fprintln(tw, "NETWORK\tADDRESS\tMEMO\tUSER\tSTATUS")
 				for _, e := range resp.Entries {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Network, e.Address, dash(e.Memo), e.UserID, e.Status)
+				}
+				tw.Flush()
+				if len(resp.Changes) == 0 {
+					return
+				}
+				// Who gave the address to whom, and when: the book's audit trail.
+				fmt.Fprintln(w, "\nChanges")
+				tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "AT\tBY\tNETWORK\tMEMO\tBEFORE\tAFTER")
+				for _, c := range resp.Changes {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.At.UTC().Format(time.RFC3339), c.Person, c.Network, dash(c.Memo), dash(c.Before), c.After)
 				}
 				tw.Flush()
 			})

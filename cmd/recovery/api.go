@@ -61,6 +61,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if sg != nil {
 				wallets = &hotWallets{reg: cl.reg, signer: sg, nodes: cl.nodes}
 			}
+			staff, signIns := staffTokens(cl.cfg), api.NewSignInThrottle()
 			h, ops := api.NewHandlers(api.Deps{
 				HotWallets:  wallets,
 				Temporal:    cl.temporal,
@@ -69,7 +70,8 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				Scanner:     cl.scanner,
 				AddressBook: book,
 				Ledger:      journal,
-				Staff:       staffTokens(cl.cfg),
+				Staff:       staff,
+				SignIns:     signIns,
 				Timing:      workflows.DefaultTiming(),
 				Logger:      cl.log,
 				UserTokens:  users,
@@ -80,7 +82,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			h = withCodecEndpoint(h, staffTokens(cl.cfg), codec, cl.cfg.WebUIOrigin)
+			h = withCodecEndpoint(h, staff, signIns, codec, cl.cfg.WebUIOrigin)
 			cl.log.Info("API listening", "addr", l.Addr().String())
 			return serveBoth(ctx, l, h, internal, ops, cl.log)
 		},

@@ -193,7 +193,7 @@ func runDev(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.
 		uiOrigin = "http://" + ui
 	}
 	h, ops := api.NewHandlers(deps, internal != nil)
-	return serveBoth(ctx, l, withCodecEndpoint(h, deps.Staff, codec, uiOrigin), internal, ops, log)
+	return serveBoth(ctx, l, withCodecEndpoint(h, deps.Staff, deps.SignIns, codec, uiOrigin), internal, ops, log)
 }
 
 // makeDataDir makes the data directory and returns its absolute path.
@@ -343,6 +343,7 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		AddressBook: book,
 		Ledger:      journal,
 		Staff:       staffTokens(cfg),
+		SignIns:     api.NewSignInThrottle(),
 		Timing:      timing,
 		Logger:      log,
 		UserTokens:  users,

@@ -524,8 +524,9 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "import", csvPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "imported 1") {
 		t.Fatalf("casectl addressbook import: %v\n%s", err, out)
 	}
-	if out, _ = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "show", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh").CombinedOutput(); !strings.Contains(string(out), "ivan") {
-		t.Fatalf("imported address not found:\n%s", out)
+	if out, _ = exec.Command(casectl, "--api", api, "--token", token, "addressbook", "show", "rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh").CombinedOutput(); !strings.Contains(string(out), "ivan") ||
+		!regexp.MustCompile(`(?m)^\S+\s+dev-admin\s+xrp\s+1001\s+-\s+ivan \(active\)\s*$`).MatchString(string(out)) {
+		t.Fatalf("imported address, or who imported it, not shown:\n%s", out)
 	}
 	if err := os.WriteFile(csvPath, []byte("network,address,user_id\nnowhere,rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh,ivan\n"), 0o600); err != nil {
 		t.Fatal(err)

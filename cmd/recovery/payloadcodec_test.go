@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/misdeposit/recovery/api"
 	"github.com/misdeposit/recovery/devchain/evmnode"
 	"github.com/misdeposit/recovery/internal/nodetest"
 	"github.com/misdeposit/recovery/internal/payloadcodec"
@@ -227,4 +230,44 @@ func historyWithoutKey(t *testing.T, temporalAddr, caseID string, secrets []stri
 		events = append(events, ev)
 	}
 	return events
+}
+
+// Guessing staff tokens at the codec endpoint counts with the API's
+// failed sign-ins: once the address has used its allowance there, even
+// the right token is refused until the wait is over.
+func TestCodecEndpointSharesTheSignInThrottle(t *testing.T) {
+	const token = "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg"
+	codec, err := payloadcodec.New("1", []payloadcodec.Key{{ID: "1", Secret: bytes.Repeat([]byte{7}, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, signIns := api.NewStaffTokens(), api.NewSignInThrottle()
+	staff.AddToken(token, api.Staff{Person: "wanda", Roles: []string{"wallet"}})
+	h := withCodecEndpoint(http.NotFoundHandler(), staff, signIns, codec, "")
+	decode := func(from, bearer string) int {
+		req := httptest.NewRequest("POST", codecPath+"/decode", strings.NewReader(`{"payloads":[]}`))
+		req.RemoteAddr = from
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := decode("192.0.2.9:1", token); code != 200 {
+		t.Fatalf("staff decode: %d, want 200", code)
+	}
+	for i := range 10 {
+		if code := decode("198.51.100.7:1", fmt.Sprintf("guess-%d", i)); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i, code)
+		}
+	}
+	if code := decode("198.51.100.7:1", token); code == 200 {
+		t.Fatal("the guessing address decoded with the right token at once")
+	}
+	if wait := signIns.Blocked("198.51.100.7", time.Now()); wait <= 0 {
+		t.Fatal("the API's throttle did not hear of the codec endpoint's failures")
+	}
+	if code := decode("192.0.2.9:1", token); code != 200 {
+		t.Fatalf("another address: %d, want 200", code)
+	}
 }

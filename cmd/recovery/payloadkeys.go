@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"go.temporal.io/sdk/converter"
 
@@ -98,12 +99,21 @@ func devPayloadKey(cfg *config.Config, dataDir string) error {
 // withCodecEndpoint serves the codec endpoint beside the API h, to staff
 // bearer tokens only: it decrypts user ids, addresses and contacts.
 // uiOrigin is the Web UI's origin, answered for CORS.
-func withCodecEndpoint(h http.Handler, staff *api.StaffTokens, codec *payloadcodec.Codec, uiOrigin string) http.Handler {
+// Failed sign-ins count in signIns, the API's throttle: a client the API
+// refuses for a while is refused here too.
+func withCodecEndpoint(h http.Handler, staff *api.StaffTokens, signIns *api.SignInThrottle, codec *payloadcodec.Codec, uiOrigin string) http.Handler {
 	if codec == nil {
 		return h
 	}
 	isStaff := func(r *http.Request) bool {
+		client := api.ClientAddr(r)
+		if signIns.Blocked(client, time.Now()) > 0 {
+			return false
+		}
 		_, ok := staff.FromRequest(r)
+		if !ok {
+			signIns.Failed(client, time.Now())
+		}
 		return ok
 	}
 	mux := http.NewServeMux()
