@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -102,52 +103,19 @@ func Start(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	conf, err := o.serverConfig(sqlConf, visConf)
-	if err != nil {
-		return nil, err
-	}
-	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: o.LogLevel, Format: "console"}))
-	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
-	if err != nil {
-		return nil, fmt.Errorf("temporal authorizer: %w", err)
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
-	if err != nil {
-		return nil, fmt.Errorf("temporal claim mapper: %w", err)
-	}
-	hosts := map[primitives.ServiceName]static.Hosts{}
-	for _, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.MatchingService, primitives.HistoryService, primitives.WorkerService} {
-		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(o.IP, strconv.Itoa(conf.Services[string(svc)].RPC.GRPCPort)))
-	}
-	dyn := &dynamicConfig{StaticClient: dynamicconfig.StaticClient{
-		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,
-		dynamicconfig.HistoryPersistenceMaxQPS.Key():                     45000,
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		// Workflows' mutable states kept in memory: an open case that waits
-		// for days need not be, and each costs tens of KiB.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
-		// One partition per task queue. Four (the default) spread a
-		// backlog over partitions that a handful of pollers reach only by
-		// forwarding, and a backlog of first steps was then taken at 50
-		// cases/s with three quarters of the CPU idle; in one partition it
-		// is taken at 110/s. A single server gains nothing from more.
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-	}}
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(logger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dyn),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("temporal server: %w", err)
-	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("temporal server start: %w", err)
+	// The server's internal ports are picked free just before it binds
+	// them; another process may take one in between. Then the server is
+	// started again on other ports (the frontend's is the caller's).
+	var srv temporal.Server
+	var dyn *dynamicConfig
+	for attempt := 1; ; attempt++ {
+		srv, dyn, err = o.startServer(sqlConf, visConf)
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") || portFree(frontend) != nil {
+			return nil, err
+		}
 	}
 	s := &Server{server: srv, dyn: dyn, frontend: frontend}
 
@@ -345,4 +313,57 @@ func portFree(addr string) error {
 		return fmt.Errorf("%s is already in use (is another recovery dev or temporal server running?): %w", addr, err)
 	}
 	return l.Close()
+}
+
+// startServer builds and starts the Temporal server on fresh internal
+// ports.
+func (o Options) startServer(sqlConf, visConf *config.SQL) (temporal.Server, *dynamicConfig, error) {
+	conf, err := o.serverConfig(sqlConf, visConf)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{Level: o.LogLevel, Format: "console"}))
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.MatchingService, primitives.HistoryService, primitives.WorkerService} {
+		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(o.IP, strconv.Itoa(conf.Services[string(svc)].RPC.GRPCPort)))
+	}
+	dyn := &dynamicConfig{StaticClient: dynamicconfig.StaticClient{
+		dynamicconfig.FrontendPersistenceMaxQPS.Key():                    10000,
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():                     45000,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// Workflows' mutable states kept in memory: an open case that waits
+		// for days need not be, and each costs tens of KiB.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 2048,
+		// One partition per task queue. Four (the default) spread a
+		// backlog over partitions that a handful of pollers reach only by
+		// forwarding, and a backlog of first steps was then taken at 50
+		// cases/s with three quarters of the CPU idle; in one partition it
+		// is taken at 110/s. A single server gains nothing from more.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+	}}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, nil, fmt.Errorf("temporal server start: %w", err)
+	}
+	return srv, dyn, nil
 }
