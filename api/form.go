@@ -35,6 +35,9 @@ type formData struct {
 	// Nonce admits the page's own script and style and nothing else: an
 	// injected <script> cannot guess it, so it does not run.
 	Nonce string
+	// Notifications says the engine tells users of their case: the form
+	// asks for a contact only then.
+	Notifications bool
 }
 
 // formTexts are the catalogue keys the form uses.
@@ -45,7 +48,7 @@ var formTexts = []string{"form.", "status.", "line."}
 func (s *server) appealForm(w http.ResponseWriter, r *http.Request) {
 	lang := pickLang(r)
 	nonce := cspNonce()
-	d := formData{Lang: lang, T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce}
+	d := formData{Lang: lang, T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce, Notifications: s.Notifications}
 	for code := range catalog["en"] {
 		for _, prefix := range formTexts {
 			if strings.HasPrefix(code, prefix) {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestAppealFormInEveryLanguage(t *testing.T) {
-	srv := NewServer(Deps{Registry: registry(t), DevUserTokens: true})
+	srv := NewServer(Deps{Registry: registry(t), DevUserTokens: true, Notifications: true})
 	for lang, want := range map[string]string{"en": "File the appeal", "zh": "提交申诉", "fr": "Déposer la demande", "hu": "Kérelem benyújtása"} {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/?lang="+lang, nil))
@@ -120,6 +120,19 @@ func TestAppealFormRunsOnlyItsOwnScript(t *testing.T) {
 		}
 		if scripts == 0 || styles == 0 {
 			t.Errorf("%d scripts, %d styles on the page", scripts, styles)
+		}
+	}
+}
+
+// An engine that notifies no one does not ask the user for a contact it
+// would refuse (and never use); one that notifies asks for it.
+func TestAppealFormAsksForAContactOnlyWhenUsersAreNotified(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		srv := NewServer(Deps{Registry: registry(t), Notifications: on})
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/?lang=en", nil))
+		if asks := strings.Contains(rec.Body.String(), `id="contact"`); asks != on {
+			t.Errorf("notifications %v: the form asks for a contact: %v", on, asks)
 		}
 	}
 }
