@@ -1,0 +1,415 @@
+// Package xrp owns the XRP Ledger adapter: it answers chains.Lookup and
+// chains.CostEstimator for the xrp network (and any network whose params
+// are "xrpl") from a rippled or Clio server's JSON-RPC, and it owns the
+// ledger's classic addresses (base58 with the XRPL alphabet), which proofs
+// of sending are checked against.
+//
+// It is the first adapter of the account+memo networks: one shared hot
+// address per network, each user told apart by a memo. What the engine
+// needs from such a chain is the same everywhere: the sender account, the
+// destination account, the amount that was really delivered, the memo,
+// and whether the ledger made it final. On the XRP Ledger:
+//
+//   - only a validated result counts; anything else is pending, however
+//     the server's tentative result reads;
+//   - only Payment transactions move value to a deposit address here;
+//   - the amount is meta.delivered_amount, never Amount (a partial payment
+//     delivers less than its Amount says);
+//   - the memo is DestinationTag, written in decimal ("" when absent);
+//   - meta.TransactionResult tesSUCCESS is a success; a tec code is a
+//     transaction that was included but failed (only its fee was taken).
+//
+// XRP amounts are strings of drops (1 XRP = 1,000,000 drops), read into
+// *big.Int and never through a float. Issued-currency amounts
+// ({currency, issuer, value}) are tokens (see IssuedToken).
+package xrp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+)
+
+// Params is the value of chains.Network.Params that names this ledger.
+const Params = "xrpl"
+
+// MethodFee names a cost read from the server's fee method.
+const MethodFee = "xrpl_fee"
+
+// maxAnswer bounds what is read of one answer: a tx answer with its
+// metadata is a few kilobytes.
+const maxAnswer = 4 << 20
+
+// maxDrops is every XRP there will ever be, in drops: no amount is larger.
+var maxDrops = big.NewInt(100_000_000_000 * 1_000_000)
+
+// tfPartialPayment is the Payment flag that lets it deliver less than Amount.
+const tfPartialPayment = 0x00020000
+
+// Client reads one XRP Ledger server.
+type Client struct {
+	network chains.Network
+	url     string
+	http    *http.Client
+}
+
+var (
+	_ chains.Lookup        = (*Client)(nil)
+	_ chains.CostEstimator = (*Client)(nil)
+)
+
+// Option changes how a Client reaches its server.
+type Option func(*Client)
+
+// WithHTTPClient makes the Client send its requests with h.
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// Dial returns a Client for the JSON-RPC endpoint of a server (an http(s)
+// URL such as https://s1.ripple.com:51234/). Nothing is sent until the
+// first call.
+func Dial(network chains.Network, endpoint string, opts ...Option) (*Client, error) {
+	if network.Family != recovery.FamilyMemo {
+		return nil, fmt.Errorf("xrp dial %s: network family is %q, not memo", network.ID, network.Family)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("xrp dial %s: the rpc endpoint is not an http(s) URL", network.ID)
+	}
+	c := &Client{network: network, url: endpoint, http: &http.Client{Timeout: 30 * time.Second}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Network returns the network this client reads.
+func (c *Client) Network() chains.Network { return c.network }
+
+// IssuedDecimals is the scale an issued currency's amount is written in
+// when the network does not list the token: base units of 10^-15, the
+// precision (15 significant digits) the ledger keeps of such amounts.
+const IssuedDecimals = 15
+
+// IssuedToken is how a transfer names an issued currency: its currency
+// code as the ledger writes it (three letters or 40 hex digits), a dot,
+// and its issuer's address, e.g. "USD.rhub8VRN55s94qWKDv6jmDy1pUykJzF3wq".
+// Listing that text as a token's contract (networks[].tokens) makes the
+// currency a listed token with the decimals given there.
+func IssuedToken(currency, issuer string) string { return currency + "." + issuer }
+
+// LookupTx returns what the server knows of the transaction hash.
+//
+// A validated Payment with tesSUCCESS gives one transfer of kind native
+// (XRP, in drops) or token (an issued currency, see IssuedToken) to its
+// Destination, from its Account, of meta.delivered_amount; its
+// DestinationTag is Tx.Memo. A validated transaction with a tec result is
+// failed; one not validated yet is pending. Validation is final on this
+// ledger: a validated transaction has 1 confirmation of 1 required,
+// whatever the network's confirmations setting. Other transaction types
+// are found with no transfer.
+//
+// Errors: a malformed hash is EInvalid (field tx_hash); txnNotFound is
+// chains.ErrTxNotFound; a payment whose delivered amount the ledger never
+// recorded (delivered_amount "unavailable" on a partial payment older than
+// 2014) is EInvalid; anything else (no answer, an error answer, an answer
+// about another transaction or one that does not read as the reference
+// documents it) is EUnavailable, so that the caller retries.
+func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
+	hex64, err := chains.ParseTxHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	h := strings.ToUpper(hex64)
+	op := "tx " + h
+	var res txResult
+	if err := c.call(ctx, "tx", map[string]any{"transaction": h, "binary": false}, &res); err != nil {
+		return nil, err
+	}
+	if res.Error != "" {
+		if res.Error == "txnNotFound" {
+			return nil, fmt.Errorf("xrp %s: transaction %s: %w", c.network.ID, h, chains.ErrTxNotFound)
+		}
+		return nil, c.unavailable(op, fmt.Errorf("server error %q", res.Error))
+	}
+	if !strings.EqualFold(res.Hash, h) {
+		return nil, c.unavailable(op, fmt.Errorf("answered about transaction %q", res.Hash))
+	}
+	f := res.txFields
+	if res.TxJSON != nil { // API v2 puts the transaction's own fields apart
+		f = *res.TxJSON
+	}
+	if !ValidAddress(f.Account) {
+		return nil, c.unavailable(op, fmt.Errorf("sender %q is not an address", f.Account))
+	}
+	tx := &recovery.Tx{
+		Network:   c.network.ID,
+		Hash:      h,
+		Status:    recovery.TxPending,
+		Required:  1,
+		From:      f.Account,
+		Transfers: []recovery.Transfer{},
+	}
+	if f.DestinationTag != nil {
+		tx.Memo = strconv.FormatUint(uint64(*f.DestinationTag), 10)
+	}
+	if f.Fee != "" {
+		if tx.Fee, err = parseDrops(f.Fee); err != nil {
+			return nil, c.unavailable(op, fmt.Errorf("fee: %w", err))
+		}
+	}
+	var meta txMeta
+	if len(res.Meta) > 0 && string(res.Meta) != "null" {
+		if err := json.Unmarshal(res.Meta, &meta); err != nil {
+			return nil, c.unavailable(op, fmt.Errorf("meta: %w", err))
+		}
+	}
+	if res.Validated {
+		if res.LedgerIndex == nil {
+			return nil, c.unavailable(op, errors.New("validated without a ledger index"))
+		}
+		tx.BlockNumber, tx.BlockHash, tx.Confirmations = *res.LedgerIndex, res.LedgerHash, 1
+		switch r := meta.TransactionResult; {
+		case r == "tesSUCCESS":
+			tx.Status = recovery.TxSuccess
+		case strings.HasPrefix(r, "tec"):
+			tx.Status = recovery.TxFailed // included, fee taken, nothing delivered
+			return tx, nil
+		default:
+			// A validated ledger holds only tes and tec results.
+			return nil, c.unavailable(op, fmt.Errorf("validated with result %q", r))
+		}
+	}
+	if f.TransactionType != "Payment" || (!res.Validated && meta.DeliveredAmount == nil) {
+		return tx, nil
+	}
+	if !ValidAddress(f.Destination) {
+		return nil, c.unavailable(op, fmt.Errorf("destination %q is not an address", f.Destination))
+	}
+	t, err := c.delivered(f, meta)
+	if err != nil {
+		if recovery.ErrorCode(err) == recovery.EInvalid {
+			return nil, err
+		}
+		return nil, c.unavailable(op, err)
+	}
+	tx.Transfers = append(tx.Transfers, t)
+	return tx, nil
+}
+
+// delivered is the transfer a Payment made: what meta.delivered_amount
+// says reached the destination.
+func (c *Client) delivered(f txFields, meta txMeta) (recovery.Transfer, error) {
+	t := recovery.Transfer{Kind: recovery.KindNative, From: f.Account, To: f.Destination}
+	raw := meta.DeliveredAmount
+	if raw == nil {
+		return t, errors.New("payment without delivered_amount")
+	}
+	if string(raw) == `"unavailable"` {
+		// Before 2014 the ledger did not record it; only a payment that
+		// could not be partial delivered its Amount for sure.
+		if f.Flags&tfPartialPayment != 0 {
+			return t, recovery.Errorf(recovery.EInvalid, "the ledger does not record what this partial payment delivered; a specialist must check it")
+		}
+		raw = f.Amount
+		if raw == nil {
+			raw = f.DeliverMax
+		}
+	}
+	var drops string
+	if err := json.Unmarshal(raw, &drops); err == nil {
+		amount, err := parseDrops(drops)
+		if err != nil {
+			return t, fmt.Errorf("delivered_amount: %w", err)
+		}
+		t.Amount = amount
+		return t, nil
+	}
+	var issued struct {
+		Currency string `json:"currency"`
+		Issuer   string `json:"issuer"`
+		Value    string `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &issued); err != nil {
+		return t, fmt.Errorf("delivered_amount: %w", err)
+	}
+	if !validCurrency(issued.Currency) || !ValidAddress(issued.Issuer) {
+		return t, fmt.Errorf("delivered_amount: currency %q of issuer %q", issued.Currency, issued.Issuer)
+	}
+	value, err := decimal.NewFromString(issued.Value)
+	if err != nil || value.Sign() < 0 || len(issued.Value) > 64 {
+		return t, fmt.Errorf("delivered_amount: value %q", issued.Value)
+	}
+	t.Kind, t.Token = recovery.KindToken, IssuedToken(issued.Currency, issued.Issuer)
+	decimals := int32(IssuedDecimals)
+	if tok, ok := c.network.Token(t.Token); ok {
+		decimals = tok.Decimals
+	}
+	t.Amount = value.Shift(decimals).Floor().BigInt()
+	return t, nil
+}
+
+// EstimateCost is the fee of one XRP payment now: the open ledger's fee
+// (what gets a transaction into the next ledger), never below the base
+// fee, in drops.
+func (c *Client) EstimateCost(ctx context.Context, _ uint64) (recovery.NetworkCost, error) {
+	var res struct {
+		Error string `json:"error"`
+		Drops struct {
+			BaseFee       string `json:"base_fee"`
+			OpenLedgerFee string `json:"open_ledger_fee"`
+		} `json:"drops"`
+	}
+	if err := c.call(ctx, "fee", map[string]any{}, &res); err != nil {
+		return recovery.NetworkCost{}, err
+	}
+	if res.Error != "" {
+		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("server error %q", res.Error))
+	}
+	base, err := parseDrops(res.Drops.BaseFee)
+	if err != nil {
+		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("base_fee: %w", err))
+	}
+	open, err := parseDrops(res.Drops.OpenLedgerFee)
+	if err != nil {
+		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("open_ledger_fee: %w", err))
+	}
+	if open.Cmp(base) < 0 {
+		open = base
+	}
+	return recovery.NetworkCost{
+		Network: c.network.ID, Asset: c.network.NativeAsset, Decimals: c.network.Decimals,
+		Amount: open, Method: MethodFee,
+	}, nil
+}
+
+// txFields are the transaction's own fields: at the top of a tx answer in
+// API v1, under tx_json in API v2.
+type txFields struct {
+	TransactionType string          `json:"TransactionType"`
+	Account         string          `json:"Account"`
+	Destination     string          `json:"Destination"`
+	DestinationTag  *uint32         `json:"DestinationTag"`
+	Amount          json.RawMessage `json:"Amount"`
+	DeliverMax      json.RawMessage `json:"DeliverMax"`
+	Fee             string          `json:"Fee"`
+	Flags           uint32          `json:"Flags"`
+	SigningPubKey   string          `json:"SigningPubKey"`
+}
+
+// txResult is the result of the tx method, or its error.
+type txResult struct {
+	txFields
+	TxJSON      *txFields       `json:"tx_json"`
+	Hash        string          `json:"hash"`
+	LedgerIndex *uint64         `json:"ledger_index"`
+	LedgerHash  string          `json:"ledger_hash"`
+	Meta        json.RawMessage `json:"meta"`
+	Validated   bool            `json:"validated"`
+	Error       string          `json:"error"`
+}
+
+type txMeta struct {
+	TransactionResult string          `json:"TransactionResult"`
+	DeliveredAmount   json.RawMessage `json:"delivered_amount"`
+}
+
+// call sends one JSON-RPC request and decodes its result into out. The
+// ledger's JSON-RPC has no "jsonrpc" or "id": the answer is {"result":…},
+// errors included (status "error", error "txnNotFound").
+func (c *Client) call(ctx context.Context, method string, params any, out any) error {
+	body, err := json.Marshal(map[string]any{"method": method, "params": []any{params}})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return c.unavailable(method, errors.New("the request cannot be built"))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// url.Error repeats the URL, which may carry a provider's key.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return c.unavailable(method, err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	switch {
+	case err != nil:
+		return c.unavailable(method, err)
+	case len(text) > maxAnswer:
+		return c.unavailable(method, errors.New("answer too large"))
+	case resp.StatusCode != http.StatusOK:
+		return c.unavailable(method, fmt.Errorf("HTTP status %d", resp.StatusCode))
+	}
+	var env struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(text, &env); err != nil || len(env.Result) == 0 || env.Result[0] != '{' {
+		return c.unavailable(method, errors.New("answer is not a JSON-RPC result"))
+	}
+	if err := json.Unmarshal(env.Result, out); err != nil {
+		return c.unavailable(method, fmt.Errorf("result: %w", err))
+	}
+	return nil
+}
+
+func (c *Client) unavailable(op string, cause error) error {
+	e := &recovery.Error{Code: recovery.EUnavailable, Message: fmt.Sprintf("the %s node did not answer; try again later", c.network.ID)}
+	return fmt.Errorf("xrp %s: %s: %w: %w", c.network.ID, op, e, cause)
+}
+
+// parseDrops reads an XRP amount: a string of decimal digits, in drops.
+func parseDrops(s string) (*big.Int, error) {
+	if s == "" || len(s) > 20 || strings.TrimLeft(s, "0123456789") != "" {
+		return nil, fmt.Errorf("%q is not an amount of drops", s)
+	}
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok || n.Cmp(maxDrops) > 0 {
+		return nil, fmt.Errorf("%q is not an amount of drops", s)
+	}
+	return n, nil
+}
+
+// validCurrency accepts the ledger's currency codes: three ASCII letters,
+// digits or the symbols the reference allows (never "XRP"), or 40 hex
+// digits.
+func validCurrency(s string) bool {
+	switch len(s) {
+	case 3:
+		if s == "XRP" {
+			return false
+		}
+		for _, r := range s {
+			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("?!@#$%^&*<>(){}[]|", r)) {
+				return false
+			}
+		}
+		return true
+	case 40:
+		for _, r := range s {
+			if !strings.ContainsRune("0123456789ABCDEFabcdef", r) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
