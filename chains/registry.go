@@ -28,7 +28,10 @@ type Network struct {
 	// ChainID is the EIP-155 chain id of an EVM network (0 otherwise).
 	ChainID uint64 `json:"chain_id,omitempty" yaml:"chain_id,omitempty"`
 	// Params names the address parameters of a UTXO network (btc, ltc, bch,
-	// doge, dash, zec); see chains/utxo.
+	// doge, dash, zec; see chains/utxo), or the ledger a memo network runs,
+	// which picks its adapter and its signed-message format: "xrpl" (see
+	// chains/xrp), "stellar", "cosmos". A memo network without an adapter
+	// for its ledger works from manual evidence.
 	Params        string   `json:"params,omitempty" yaml:"params,omitempty"`
 	Confirmations uint64   `json:"confirmations" yaml:"confirmations"`
 	NativeAsset   string   `json:"native_asset" yaml:"native_asset"`
@@ -123,8 +126,8 @@ func utxo(id, name, params string, conf uint64, asset string, tier Tier) Network
 	return Network{ID: id, Name: name, Family: recovery.FamilyUTXO, Params: params, Confirmations: conf, NativeAsset: asset, Decimals: 8, Tier: tier}
 }
 
-func memo(id, name string, conf uint64, asset string, decimals int32, tier Tier) Network {
-	return Network{ID: id, Name: name, Family: recovery.FamilyMemo, Confirmations: conf, NativeAsset: asset, Decimals: decimals, Tier: tier}
+func memo(id, name, ledger string, conf uint64, asset string, decimals int32, tier Tier) Network {
+	return Network{ID: id, Name: name, Family: recovery.FamilyMemo, Params: ledger, Confirmations: conf, NativeAsset: asset, Decimals: decimals, Tier: tier}
 }
 
 // DefaultNetworks returns the 32 networks of the default policy: 16 directly
@@ -150,7 +153,7 @@ func DefaultNetworks() []Network {
 		utxo("ltc", "Litecoin", "ltc", 6, "LTC", Direct),
 		utxo("bch", "Bitcoin Cash", "bch", 6, "BCH", Direct),
 		utxo("doge", "Dogecoin", "doge", 20, "DOGE", Direct),
-		memo("xrp", "XRP Ledger", 1, "XRP", 6, Direct),
+		memo("xrp", "XRP Ledger", "xrpl", 1, "XRP", 6, Direct),
 
 		evm("etc", "Ethereum Classic", 61, 120, "ETC", Conditional),
 		evm("sonic", "Sonic", 146, 20, "S", Conditional),
@@ -166,8 +169,8 @@ func DefaultNetworks() []Network {
 		evm("polygon-zkevm", "Polygon zkEVM", 1101, 20, "ETH", Conditional),
 		utxo("dash", "Dash", "dash", 6, "DASH", Conditional),
 		utxo("zec", "Zcash (transparent)", "zec", 10, "ZEC", Conditional),
-		memo("xlm", "Stellar", 1, "XLM", 7, Conditional),
-		memo("atom", "Cosmos Hub", 1, "ATOM", 6, Conditional),
+		memo("xlm", "Stellar", "stellar", 1, "XLM", 7, Conditional),
+		memo("atom", "Cosmos Hub", "cosmos", 1, "ATOM", 6, Conditional),
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package proof checks a claimant's proof of sending: a message signed
 // with the key of the address the deposit came from, the way wallets sign
 // messages (EIP-191 personal_sign on EVM networks, the "signmessage"
-// compact signature on UTXO networks). Where the address alone does not
+// compact signature on UTXO networks, ripple-keypairs' sign with the
+// account's key on the XRP Ledger). Where the address alone does not
 // tie a deposit to one account (a shared address with a missing memo, an
 // address of another user), the engine asks for it before the user can
 // accept a quote (DESIGN §5).
@@ -27,6 +28,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/chains/xrp"
 )
 
 // Message is the text the claimant signs: it names the case and the
@@ -35,14 +37,15 @@ func Message(caseID, userID string) string {
 	return fmt.Sprintf("I sent the deposit of recovery case %s and claim it for account %s.", caseID, userID)
 }
 
-// maxSignature bounds the signature text looked at.
-const maxSignature = 200
+// maxSignature bounds the signature text looked at: an XRP Ledger proof
+// (public key, colon, DER signature) is the longest, 211 characters.
+const maxSignature = 240
 
 // Chain is what Verify needs to know of the network a deposit came on.
 type Chain struct {
 	ID     string          `json:"id"`
 	Family recovery.Family `json:"family"`
-	Params string          `json:"params,omitempty"` // UTXO address parameters (utxo.ParamsFor)
+	Params string          `json:"params,omitempty"` // UTXO address parameters (utxo.ParamsFor), or a memo network's ledger ("xrpl")
 }
 
 // ChainOf is the Chain of a registry network.
@@ -60,6 +63,11 @@ func Verify(n Chain, addr, message, signature string) error {
 		return verifyEVM(addr, message, signature)
 	case recovery.FamilyUTXO:
 		return verifyUTXO(n, addr, message, signature)
+	case recovery.FamilyMemo:
+		if n.Params == xrp.Params {
+			return verifyXRP(addr, message, signature)
+		}
+		return bad("signed messages are not checked on %s yet: a specialist confirms the claim", n.ID)
 	default:
 		return bad("signed messages are not checked on %s networks: a specialist confirms the claim", n.Family)
 	}
