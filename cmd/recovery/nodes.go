@@ -19,6 +19,7 @@ import (
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/chains/xrp"
 )
 
 // Node pool settings. A node gets nodeTimeout to answer, well inside the
@@ -44,8 +45,8 @@ func buildLookups(ctx context.Context, reg *chains.Registry, log *slog.Logger) (
 		if len(n.RPC) == 0 {
 			continue
 		}
-		if n.Family != recovery.FamilyEVM && n.Family != recovery.FamilyUTXO {
-			log.Warn("no adapter for this network family yet; its cases use manual evidence", "network", n.ID, "family", n.Family)
+		if !hasAdapter(n) {
+			log.Warn("no adapter for this network yet; its cases use manual evidence", "network", n.ID, "family", n.Family, "params", n.Params)
 			continue
 		}
 		var endpoints []pool.Endpoint
@@ -289,9 +290,25 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (adapte
 		// The sender (first input's address) is looked up too: a claimant's
 		// proof of sending is checked against it.
 		return utxo.Dial(n, u.Host, u.User.Username(), pass, utxo.WithSender())
-	default:
-		return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
+	case recovery.FamilyMemo:
+		if n.Params == xrp.Params {
+			return xrp.Dial(n, endpoint)
+		}
 	}
+	return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
+}
+
+// hasAdapter reports whether dialNetwork reads n: every EVM and UTXO
+// network, and the memo networks whose ledger has an adapter (params
+// "xrpl"; xlm and atom come later).
+func hasAdapter(n chains.Network) bool {
+	switch n.Family {
+	case recovery.FamilyEVM, recovery.FamilyUTXO:
+		return true
+	case recovery.FamilyMemo:
+		return n.Params == xrp.Params
+	}
+	return false
 }
 
 // nodes answers the quote's questions through each network's pool, under
