@@ -1,0 +1,89 @@
+package xrp_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
+	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/chains/xrp"
+	"github.com/misdeposit/recovery/diagnosis"
+)
+
+// TestMemoFromChain decides memo cases from what the ledger says, as the
+// diagnose activity does: the payment through the node pool, the owners
+// of its destination from the address book by network and address (one
+// entry per destination tag on the shared address), the tag picking the
+// entry.
+func TestMemoFromChain(t *testing.T) {
+	ctx := context.Background()
+	book, err := addressbook.Open(ctx, filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { book.Close() })
+	if err := book.Upsert(ctx, []addressbook.Entry{
+		{Network: "xrp", Address: hot, Memo: "1001", UserID: "kim"},
+		{Network: "xrp", Address: hot, Memo: "1002", UserID: "lee"},
+	}, time.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	withTag, hash := fixture(t, "payment_tag.json")
+	noTag, noTagHash := fixture(t, "payment_no_tag.json")
+	unknownTag := []byte(strings.Replace(string(withTag), `"DestinationTag": 1002`, `"DestinationTag": 9999`, 1))
+	cases := []struct {
+		name     string
+		body     []byte
+		hash     string
+		claimant string
+		category string
+		owner    string
+		mismatch bool
+	}{
+		{"the user's own tag", withTag, hash, "lee", diagnosis.CategoryRegularDeposit, "lee", false},
+		{"no tag", noTag, noTagHash, "lee", recovery.CategoryMissingOrWrongMemo, "lee", false},
+		{"a tag the exchange never issued", unknownTag, hash, "kim", recovery.CategoryMissingOrWrongMemo, "kim", false},
+		// The tag is lee's: the ledger says it is lee's deposit (already
+		// credited when the exchange's records say so); kim must prove
+		// having sent it before anything moves.
+		{"another user's tag", withTag, hash, "kim", diagnosis.CategoryRegularDeposit, "lee", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := network(t)
+			node, _ := xrp.Dial(n, server(t, c.body, nil).URL)
+			p, err := pool.New("xrp", []pool.Endpoint{{Lookup: node}}, pool.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := p.LookupTx(ctx, strings.ToLower(c.hash))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := diagnosis.Facts{Found: true, Tx: tx, Network: n, InPolicy: true, ClaimedNetwork: "xrp", ClaimedAddress: hot, UserID: c.claimant}
+			for _, tr := range tx.Transfers {
+				tf := diagnosis.TransferFacts{Transfer: tr}
+				tf.Asset, tf.Listed, tf.Minimum = n.Asset(tr)
+				entries, err := book.Owners(ctx, n.ID, tr.To)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range entries {
+					tf.Owners = append(tf.Owners, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
+				}
+				f.Transfers = append(f.Transfers, tf)
+			}
+			d := diagnosis.Classify(f)
+			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
+				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
+			}
+			if d.Deposit.Amount.String() != "25000000" || d.Asset != "XRP" {
+				t.Errorf("deposit %s %s", d.Deposit.Amount, d.Asset)
+			}
+		})
+	}
+}
