@@ -25,7 +25,9 @@ func (h *hotWallets) Wallets(ctx context.Context) ([]api.Wallet, error) {
 	var out []api.Wallet
 	for _, n := range h.reg.Networks() {
 		p, ok := h.nodes.pools[n.ID]
-		if !ok {
+		if !ok || n.Family == recovery.FamilyMemo {
+			// A memo network's shared hot address is the exchange's own
+			// wallet, not a key of this signer.
 			continue
 		}
 		addr, err := signer.Address(ctx, h.signer, signer.Key{Use: signer.UseHot, Family: n.Family, Owner: n.ID}, n)
