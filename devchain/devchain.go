@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Config struct {
 	Keystore    *keystore.Keystore
 	BlockPeriod time.Duration
 	Logger      *slog.Logger
+	// BinDir is where btcd is built when none is found (see
+	// btcdnode.Binary); "" builds none.
+	BinDir string
 }
 
 // Chains are the running local chains.
@@ -53,6 +57,8 @@ type Chains struct {
 	eth *evmnode.Node
 	bsc *evmnode.Node
 	btc *btcdnode.Node
+	// noBTC says why btc is not running: no btcd could be found or built.
+	noBTC error
 	// wallet is the outside sender's bitcoin wallet; block rewards pay it.
 	wallet     *btcdnode.Wallet
 	stopMining context.CancelFunc
@@ -128,24 +134,43 @@ func Start(ctx context.Context, cfg Config) (_ *Chains, err error) {
 	if c.wallet, err = btcdnode.NewWallet(senderKey); err != nil {
 		return nil, err
 	}
-	c.btc, err = btcdnode.Start(ctx, btcdnode.Config{
-		DataDir:    filepath.Join(cfg.DataDir, "btc"),
-		RPCAddr:    "127.0.0.1:0",
-		MiningAddr: c.wallet.MiningAddr(),
-		Logger:     cfg.Logger.With("chain", "btc"),
-		// The hot wallet's balance is read from the address index.
-		AddrIndex: true,
-	})
-	if err != nil {
+	// Without btcd the other chains still run: btc is left out, and
+	// BTCUnavailable says why.
+	btcLog := cfg.Logger.With("chain", "btc")
+	bin, err := btcdnode.Binary(ctx, cfg.BinDir, btcLog)
+	switch {
+	case errors.Is(err, btcdnode.ErrNoBinary):
+		c.noBTC = err
+		btcLog.Warn("the local btc chain is not started", "reason", err)
+	case err != nil:
 		return nil, fmt.Errorf("btc chain: %w", err)
+	default:
+		c.btc, err = btcdnode.Start(ctx, btcdnode.Config{
+			DataDir:    filepath.Join(cfg.DataDir, "btc"),
+			RPCAddr:    "127.0.0.1:0",
+			MiningAddr: c.wallet.MiningAddr(),
+			Binary:     bin,
+			Logger:     btcLog,
+			// The hot wallet's balance is read from the address index.
+			AddrIndex: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("btc chain: %w", err)
+		}
 	}
 
 	if err := c.loadOrSeedDemo(ctx); err != nil {
 		return nil, fmt.Errorf("demo deposits: %w", err)
 	}
-	c.mineBitcoin()
+	if c.btc != nil {
+		c.mineBitcoin()
+	}
 	return c, nil
 }
+
+// BTCUnavailable says why the local btc chain is not running (no btcd could
+// be found or built), or nil when it runs.
+func (c *Chains) BTCUnavailable() error { return c.noBTC }
 
 // mineBitcoin makes btc regtest blocks at a steady pace so that deposits
 // gather confirmations as on a live network.
@@ -171,19 +196,32 @@ func (c *Chains) mineBitcoin() {
 	}()
 }
 
-// Networks points the registry's eth, bsc and btc at the local chains.
+// Networks points the registry's eth, bsc and btc (when it runs) at the
+// local chains.
 func (c *Chains) Networks() []config.NetworkConfig {
 	// The local nodes are the engine's own: no request rate limit.
 	unlimited := new(float64)
-	return []config.NetworkConfig{
+	nets := []config.NetworkConfig{
 		{ID: "eth", RPC: []string{c.eth.URL()}, ChainID: EthChainID, Confirmations: 3, MinDeposit: DevMinDeposit, RateLimit: unlimited},
 		{ID: "bsc", RPC: []string{c.bsc.URL()}, ChainID: BscChainID, Confirmations: 3, MinDeposit: DevMinDeposit, RateLimit: unlimited},
-		{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2, RateLimit: unlimited},
 	}
+	if c.btc != nil {
+		nets = append(nets, config.NetworkConfig{ID: "btc", RPC: []string{fmt.Sprintf("http://%s:%s@%s", c.btc.User(), c.btc.Pass(), c.btc.Host())}, Params: btcParams, Confirmations: 2, RateLimit: unlimited})
+	}
+	return nets
 }
 
-// Demo lists the demo deposits.
-func (c *Chains) Demo() []Deposit { return append([]Deposit(nil), c.demo...) }
+// Demo lists the demo deposits on the chains that run: a btc deposit made
+// on an earlier start is left out while btc is not running.
+func (c *Chains) Demo() []Deposit {
+	out := make([]Deposit, 0, len(c.demo))
+	for _, d := range c.demo {
+		if d.Network != "btc" || c.btc != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 // DepositAddress is the dev deposit address of a user on a network: the
 // same EVM address on every EVM network, a regtest address on btc.
@@ -207,7 +245,8 @@ const DevMinDeposit = "0.001"
 func (c *Chains) AddressBook() ([]addressbook.Entry, error) {
 	var out []addressbook.Entry
 	for _, u := range demoUsers {
-		for _, n := range []string{"eth", "bsc", "btc"} {
+		for _, net := range c.Networks() {
+			n := net.ID
 			if u == "alice" && n == "bsc" {
 				continue
 			}
@@ -306,16 +345,34 @@ func (c *Chains) Stop() error {
 
 func (c *Chains) demoFile() string { return filepath.Join(c.cfg.DataDir, "demo.json") }
 
+// loadOrSeedDemo makes the EVM demo deposits on first start, and the btc
+// one on the first start with btc running, which may come later.
 func (c *Chains) loadOrSeedDemo(ctx context.Context) error {
 	raw, err := os.ReadFile(c.demoFile())
-	if err == nil {
-		return json.Unmarshal(raw, &c.demo)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
+	changed := false
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &c.demo); err != nil {
+			return err
+		}
+	case !errors.Is(err, os.ErrNotExist):
 		return err
+	default:
+		if c.demo, err = c.seed(ctx); err != nil {
+			return err
+		}
+		changed = true
 	}
-	if c.demo, err = c.seed(ctx); err != nil {
-		return err
+	if c.btc != nil && !slices.ContainsFunc(c.demo, func(d Deposit) bool { return d.Network == "btc" }) {
+		btc, err := c.seedBitcoin(ctx)
+		if err != nil {
+			return fmt.Errorf("bitcoin deposit: %w", err)
+		}
+		c.demo = append(c.demo, btc...)
+		changed = true
+	}
+	if !changed {
+		return nil
 	}
 	raw, err = json.MarshalIndent(c.demo, "", "  ")
 	if err != nil {

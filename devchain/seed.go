@@ -13,8 +13,9 @@ import (
 	"github.com/misdeposit/recovery/devchain/keystore"
 )
 
-// seed sends the demo mis-deposits: real transactions from an outside
-// sender's wallet to users' dev deposit addresses.
+// seed sends the EVM demo mis-deposits: real transactions from an outside
+// sender's wallet to users' dev deposit addresses. The btc one is
+// loadOrSeedDemo's, as btc may start later.
 func (c *Chains) seed(ctx context.Context) ([]Deposit, error) {
 	eth, err := ethclient.DialContext(ctx, c.eth.URL())
 	if err != nil {
@@ -131,12 +132,6 @@ func (c *Chains) seed(ctx context.Context) ([]Deposit, error) {
 	}
 	add(Deposit{Name: "unknown-hash", Category: "not_found", Network: "eth", UserID: "grace",
 		Note: "a hash no chain knows: the engine re-checks, then asks the user to verify"}, unknown, grace, nil)
-
-	btc, err := c.seedBitcoin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bitcoin deposit: %w", err)
-	}
-	out = append(out, btc...)
 	return out, nil
 }
 

@@ -222,6 +222,8 @@ func startLocalChains(ctx context.Context, cfg config.Config, ks *keystore.Keyst
 		Keystore:    ks,
 		BlockPeriod: cfg.Dev.BlockPeriod,
 		Logger:      log,
+		// An installed binary builds btcd here when it finds none.
+		BinDir: filepath.Join(dataDir, "bin"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local chains: %w", err)
@@ -446,6 +448,9 @@ func printBanner(out io.Writer, apiAddr, opsAddr string, srv *temporaldev.Server
 	if local != nil {
 		for _, n := range local.Networks() {
 			fmt.Fprintf(tw, "  Local chain %s\t%s\n", n.ID, redact(n.RPC[0]))
+		}
+		if local.BTCUnavailable() != nil {
+			fmt.Fprintln(tw, "  Local chain btc\tnot running, no btcd: put btcd on PATH, set RECOVERY_BTCD=/path/to/btcd, have Go on PATH to build it once, or point btc at a node of yours in the config file (then no local chains start)")
 		}
 		fmt.Fprintf(tw, "  Demo deposits\t%d (list them: go run ./cmd/casectl demo)\n", len(local.Demo()))
 	}

@@ -108,13 +108,9 @@ func goToolPath(ctx context.Context, root string) (string, error) {
 			return p.(string), nil
 		}
 	}
-	goBin, err := exec.LookPath("go")
+	goBin, err := findGo()
 	if err != nil {
-		if goroot := os.Getenv("GOROOT"); goroot != "" {
-			goBin = filepath.Join(goroot, "bin", "go")
-		} else {
-			return "", errors.New("go is not on PATH to build btcd with `go tool`")
-		}
+		return "", err
 	}
 	cmd := exec.CommandContext(ctx, goBin, "tool", "-n", "btcd")
 	cmd.Dir = root
