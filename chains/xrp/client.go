@@ -249,8 +249,11 @@ func (c *Client) delivered(f txFields, meta txMeta) (recovery.Transfer, error) {
 	if !validCurrency(issued.Currency) || !ValidAddress(issued.Issuer) {
 		return t, fmt.Errorf("delivered_amount: currency %q of issuer %q", issued.Currency, issued.Issuer)
 	}
+	// The ledger keeps 16 significant digits with an exponent of -96 to
+	// 80: a value far outside says the answer is garbage, and its
+	// exponent must never reach BigInt (10^2147483647 does not end).
 	value, err := decimal.NewFromString(issued.Value)
-	if err != nil || value.Sign() < 0 || len(issued.Value) > 64 {
+	if err != nil || value.Sign() < 0 || len(issued.Value) > 64 || value.Exponent() > 96 || value.Exponent() < -160 {
 		return t, fmt.Errorf("delivered_amount: value %q", issued.Value)
 	}
 	t.Kind, t.Token = recovery.KindToken, IssuedToken(issued.Currency, issued.Issuer)
