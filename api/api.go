@@ -114,6 +114,8 @@ func (s *server) routes() []route {
 		f("POST /v1/appeals/{id}/proof", s.user(s.proveSending)),
 		f("GET /v1/networks", s.listNetworks),
 		f("GET /v1/openapi.json", s.openAPI),
+		f("GET /v1/docs", s.docsPage),
+		f("GET /v1/docs/redoc.standalone.js", s.docsScript),
 		f("GET /{$}", s.appealForm),
 		// Dev only.
 		f("POST /v1/dev/user-token", s.devUserToken),
@@ -208,8 +210,16 @@ func NewHandlers(d Deps, opsApart bool) (public, ops http.Handler) {
 	}
 	mux.HandleFunc("/", notFound)
 	opsMux.HandleFunc("/", notFound)
-	return noSniff(s.instrument(s.deadline(mux))), noSniff(opsMux)
+	public, ops = noSniff(s.instrument(s.deadline(mux))), noSniff(opsMux)
+	if checkResponses != nil {
+		public, ops = checkResponses(public), checkResponses(ops)
+	}
+	return public, ops
 }
+
+// checkResponses, when set (by the tests), wraps both handlers to look at
+// every response they write, e.g. against the OpenAPI document.
+var checkResponses func(http.Handler) http.Handler
 
 // deadline bounds the work of each request, so that a Temporal that does
 // not answer costs the client a clear 503 within RequestTimeout rather

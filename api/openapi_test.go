@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -204,12 +208,17 @@ func TestOpenAPIFieldsMatchTheHandlers(t *testing.T) {
 		}
 	}
 	// Every reference resolves.
+	var all any
+	json.Unmarshal(openAPIDocument, &all)
+	components, _ := all.(map[string]any)["components"].(map[string]any)
 	var refs func(v any)
 	refs = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
 			if r, ok := x["$ref"].(string); ok {
-				if _, ok := d.Components.Schemas[strings.TrimPrefix(r, "#/components/schemas/")]; !ok {
+				kind, name, _ := strings.Cut(strings.TrimPrefix(r, "#/components/"), "/")
+				section, _ := components[kind].(map[string]any)
+				if _, ok := section[name]; !ok {
 					t.Errorf("dangling reference %s", r)
 				}
 			}
@@ -222,7 +231,58 @@ func TestOpenAPIFieldsMatchTheHandlers(t *testing.T) {
 			}
 		}
 	}
-	var all any
-	json.Unmarshal(openAPIDocument, &all)
 	refs(all)
+}
+
+// The reference page loads its script and the document from the engine
+// itself, and its policy lets the browser load nothing from elsewhere.
+func TestDocsPageLoadsOnlyTheEnginesOwnAssets(t *testing.T) {
+	srv := NewServer(Deps{Registry: registry(t)})
+	page := httptest.NewRecorder()
+	srv.ServeHTTP(page, httptest.NewRequest("GET", "/v1/docs", nil))
+	if page.Code != 200 || !strings.HasPrefix(page.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /v1/docs: %d %s", page.Code, page.Header().Get("Content-Type"))
+	}
+	csp := page.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "http") || strings.Contains(csp, "*") {
+		t.Errorf("Content-Security-Policy %q admits more than the engine's own script", csp)
+	}
+	base, _ := url.Parse("http://engine.test/v1/docs")
+	assets := regexp.MustCompile(`(?:src|href|spec-url)="([^"]*)"`).FindAllStringSubmatch(page.Body.String(), -1)
+	if len(assets) != 2 {
+		t.Fatalf("the page names %d assets, want the script and the document: %s", len(assets), page.Body)
+	}
+	want := map[string]string{"/v1/docs/redoc.standalone.js": "text/javascript", "/v1/openapi.json": "application/json"}
+	for _, a := range assets {
+		u, err := base.Parse(a[1])
+		if err != nil || u.Host != base.Host {
+			t.Errorf("%q is not on the engine", a[1])
+			continue
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", u.Path, nil))
+		if ct := rec.Header().Get("Content-Type"); rec.Code != 200 || want[u.Path] == "" || !strings.HasPrefix(ct, want[u.Path]) {
+			t.Errorf("%s (from %q): %d %s", u.Path, a[1], rec.Code, ct)
+		}
+	}
+}
+
+// The script is served as JavaScript, and a browser that has it keeps it.
+func TestDocsScriptIsJavaScript(t *testing.T) {
+	srv := NewServer(Deps{Registry: registry(t)})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/docs/redoc.standalone.js", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/javascript; charset=utf-8" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("GET /v1/docs/redoc.standalone.js: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if !bytes.Equal(rec.Body.Bytes(), redocJS) || !bytes.Contains(redocJS[:200], []byte("redoc.standalone.js.LICENSE.txt")) {
+		t.Errorf("the script served is not the Redoc bundle")
+	}
+	again := httptest.NewRequest("GET", "/v1/docs/redoc.standalone.js", nil)
+	again.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, again)
+	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Errorf("with its ETag: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
 }
