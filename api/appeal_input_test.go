@@ -157,6 +157,9 @@ func TestNetworksListsAll32WithoutNodeURLs(t *testing.T) {
 
 func TestEveryTimelineCodeIsTranslated(t *testing.T) {
 	for code := range catalog["en"] {
+		if strings.Contains(code, "#") {
+			continue // a plural form: TestCatalogHasEveryPluralFormOfItsLanguage
+		}
 		for _, lang := range languages {
 			if _, ok := catalog[lang][code]; !ok {
 				t.Errorf("%s has no %s text", code, lang)
@@ -175,7 +178,7 @@ func TestLanguageNegotiation(t *testing.T) {
 	for _, tc := range []struct{ query, header, want string }{
 		{"", "", "en"},
 		{"", "zh-CN,zh;q=0.9,en;q=0.8", "zh"},
-		{"", "de-DE, hu;q=0.5", "hu"},
+		{"", "sr-RS, hu;q=0.5", "hu"},
 		{"fr", "zh", "fr"},
 		{"xx", "", "en"},
 	} {

@@ -19,13 +19,21 @@ var formHTML string
 var formTemplate = template.Must(template.New("form").Parse(formHTML))
 
 // languageNames are the languages offered on the form, in their own words.
-var languageNames = map[string]string{"en": "English", "zh": "中文", "fr": "Français", "hu": "Magyar"}
+var languageNames = map[string]string{
+	"en": "English", "zh": "中文", "fr": "Français", "hu": "Magyar",
+	"es": "Español", "pt": "Português", "ru": "Русский", "tr": "Türkçe",
+	"vi": "Tiếng Việt", "id": "Bahasa Indonesia", "ja": "日本語", "ko": "한국어",
+	"de": "Deutsch", "it": "Italiano", "uk": "Українська", "pl": "Polski",
+	"ar": "العربية",
+}
 
 type formLanguage struct{ Code, Name string }
 
 // formData fills the appeal form's template.
 type formData struct {
-	Lang      string
+	Lang string
+	// RTL lays the page out right to left, for Arabic.
+	RTL       bool
 	Languages []formLanguage
 	// T holds the form's texts, keyed with "_" for "." (form_title for
 	// form.title) so that the template can name them.
@@ -48,7 +56,7 @@ var formTexts = []string{"form.", "status.", "line."}
 func (s *server) appealForm(w http.ResponseWriter, r *http.Request) {
 	lang := pickLang(r)
 	nonce := cspNonce()
-	d := formData{Lang: lang, T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce, Notifications: s.Notifications}
+	d := formData{Lang: lang, RTL: rightToLeft(lang), T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce, Notifications: s.Notifications}
 	for code := range catalog["en"] {
 		for _, prefix := range formTexts {
 			if strings.HasPrefix(code, prefix) {

@@ -1,12 +1,16 @@
 package api
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
 )
 
 var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
@@ -32,8 +36,18 @@ func catalogLanguages() []string {
 	return langs
 }
 
+// allLanguages are the languages the appeal API speaks.
+var allLanguages = []string{"ar", "de", "en", "es", "fr", "hu", "id", "it", "ja", "ko", "pl", "pt", "ru", "tr", "uk", "vi", "zh"}
+
+// baseCode is the code a plural form's key belongs to:
+// recovery.confirmed for recovery.confirmed#few.
+func baseCode(key string) string {
+	code, _, _ := strings.Cut(key, "#")
+	return code
+}
+
 func TestCatalogHasTheSameKeysInEveryLanguage(t *testing.T) {
-	for _, want := range []string{"en", "zh", "fr", "hu"} {
+	for _, want := range allLanguages {
 		if _, ok := catalog[want]; !ok {
 			t.Errorf("catalog has no %s", want)
 		}
@@ -42,12 +56,12 @@ func TestCatalogHasTheSameKeysInEveryLanguage(t *testing.T) {
 	for _, lang := range catalogLanguages() {
 		texts := catalog[lang]
 		for code := range en {
-			if _, ok := texts[code]; !ok {
+			if _, ok := texts[code]; !ok && !strings.Contains(code, "#") {
 				t.Errorf("%s: missing %s", lang, code)
 			}
 		}
 		for code := range texts {
-			if _, ok := en[code]; !ok {
+			if _, ok := en[baseCode(code)]; !ok {
 				t.Errorf("%s: %s is not in en", lang, code)
 			}
 		}
@@ -60,16 +74,127 @@ func TestCatalogHasTheSameKeysInEveryLanguage(t *testing.T) {
 }
 
 func TestCatalogPlaceholdersAgreeAcrossLanguages(t *testing.T) {
-	for code, text := range catalog["en"] {
-		want := placeholders(text)
-		for _, lang := range catalogLanguages() {
-			other, ok := catalog[lang][code]
+	for _, lang := range catalogLanguages() {
+		for code, text := range catalog[lang] {
+			en, ok := catalog["en"][baseCode(code)]
 			if !ok {
 				continue // reported by TestCatalogHasTheSameKeysInEveryLanguage
 			}
-			if got := placeholders(other); !slices.Equal(got, want) {
+			if got, want := placeholders(text), placeholders(en); !slices.Equal(got, want) {
 				t.Errorf("%s %s: placeholders %v, en has %v", lang, code, got, want)
 			}
+		}
+	}
+}
+
+// integerPluralForms are the plural forms lang uses for whole numbers,
+// besides "other", as CLDR defines them.
+func integerPluralForms(lang string) []string {
+	var forms []string
+	for n := range 1000 {
+		form := pluralFormNames[plural.Cardinal.MatchPlural(language.Make(lang), n, 0, 0, 0, 0)]
+		if form != "other" && !slices.Contains(forms, form) {
+			forms = append(forms, form)
+		}
+	}
+	return forms
+}
+
+// A count reads right in every language: each text with a count has every
+// plural form its language uses (one, few, many... for Russian; none for
+// Japanese), and no form the language does not have.
+func TestCatalogHasEveryPluralFormOfItsLanguage(t *testing.T) {
+	for _, lang := range catalogLanguages() {
+		forms := integerPluralForms(lang)
+		for code := range pluralParams {
+			for _, form := range forms {
+				if _, ok := catalog[lang][code+"#"+form]; !ok {
+					t.Errorf("%s: missing %s#%s", lang, code, form)
+				}
+			}
+		}
+		for key := range catalog[lang] {
+			code, form, ok := strings.Cut(key, "#")
+			if !ok {
+				continue
+			}
+			if _, counted := pluralParams[code]; !counted {
+				t.Errorf("%s: %s has plural forms but no count chooses them", lang, key)
+			}
+			if !slices.Contains(forms, form) {
+				t.Errorf("%s: %s is not a plural form of %s (%v)", lang, key, lang, forms)
+			}
+		}
+	}
+}
+
+func TestMessageChoosesThePluralFormAndTheReadersDigits(t *testing.T) {
+	for _, tc := range []struct{ lang, code, count, want string }{
+		{"en", "recovery.confirmed", "1", "Recovery transaction 0xabc confirmed (1 confirmation)."},
+		{"en", "recovery.confirmed", "12", "Recovery transaction 0xabc confirmed (12 confirmations)."},
+		{"en", "recovery.confirmed", "1200", "Recovery transaction 0xabc confirmed (1,200 confirmations)."},
+		{"fr", "recovery.confirmed", "0", "(0 confirmation)"},
+		{"fr", "recovery.confirmed", "1200", "(1\u00a0200 confirmations)"},
+		{"de", "recovery.confirmed", "1200", "1.200"},
+		{"ru", "recovery.confirmed", "1", "(1 подтверждение)"},
+		{"ru", "recovery.confirmed", "3", "(3 подтверждения)"},
+		{"ru", "recovery.confirmed", "12", "(12 подтверждений)"},
+		{"ru", "recovery.confirmed", "21", "(21 подтверждение)"},
+		{"pl", "recovery.confirmed", "22", "(22 potwierdzenia)"},
+		{"pl", "recovery.confirmed", "25", "(25 potwierdzeń)"},
+		{"ar", "recovery.confirmed", "2", "٢"},
+	} {
+		got := message(tc.lang, tc.code, map[string]string{"tx_hash": "0xabc", "confirmations": tc.count})
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s with %s: %q, want %q in it", tc.lang, tc.code, tc.count, got, tc.want)
+		}
+	}
+	// Block numbers and amounts are technical tokens: written as given.
+	got := message("de", "confirmed", map[string]string{"network": "eth", "block": "19000000", "amount": "1500000", "to": "0x1"})
+	if !strings.Contains(got, "19000000") || !strings.Contains(got, "1500000") {
+		t.Errorf("de confirmed: %q", got)
+	}
+}
+
+func TestPickLangNegotiatesAcceptLanguage(t *testing.T) {
+	for _, tc := range []struct{ query, header, want string }{
+		{"", "pt-BR,pt;q=0.9,en;q=0.8", "pt"},
+		{"", "zh-Hant-TW", "zh"},
+		{"", "zh-TW,zh;q=0.9", "zh"},
+		{"", "sr", "en"},
+		{"", "sr-Latn-RS,nb;q=0.8", "en"},
+		{"", "ar-EG", "ar"},
+		{"", "de-CH, fr;q=0.5", "de"},
+		{"", "fr;q=0.5, uk-UA", "uk"},
+		{"", "es-419", "es"},
+		{"", "en-GB", "en"},
+		{"", "ko-KR", "ko"},
+		{"", "ja-JP", "ja"},
+		{"", "in", "id"}, // the old code of Indonesian
+		{"", "*", "en"},
+		{"", "not a header;;", "en"},
+		{"", "", "en"},
+		{"ar", "ja", "ar"},
+		{"AR", "ja", "ar"},
+		{"xx", "vi-VN", "vi"},
+	} {
+		r := httptest.NewRequest("GET", "/?lang="+tc.query, nil)
+		r.Header.Set("Accept-Language", tc.header)
+		if got := pickLang(r); got != tc.want {
+			t.Errorf("lang=%q Accept-Language=%q: %s, want %s", tc.query, tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestOnlyArabicIsRightToLeft(t *testing.T) {
+	for _, lang := range catalogLanguages() {
+		if got := rightToLeft(lang); got != (lang == "ar") {
+			t.Errorf("rightToLeft(%s) = %v", lang, got)
+		}
+	}
+	for _, lang := range []string{"he", "fa", "ur"} {
+		if !rightToLeft(lang) {
+			t.Errorf("%s is written right to left", lang)
 		}
 	}
 }
@@ -127,7 +252,7 @@ func TestMessageFillsEveryPlaceholder(t *testing.T) {
 	for _, lang := range catalogLanguages() {
 		for code, text := range catalog[lang] {
 			params := map[string]string{}
-			for _, name := range placeholders(catalog["en"][code]) {
+			for _, name := range placeholders(catalog["en"][baseCode(code)]) {
 				params[name] = "<" + name + ">"
 			}
 			got := message(lang, code, params)
@@ -150,7 +275,7 @@ func TestMessageFallsBack(t *testing.T) {
 		if want == code {
 			t.Fatalf("en has no %s", code)
 		}
-		for _, lang := range []string{"xx", "", "de"} {
+		for _, lang := range []string{"xx", "", "sr"} {
 			if got := message(lang, code, params); got != want {
 				t.Errorf("message(%q, %s) = %q, want the English %q", lang, code, got, want)
 			}
@@ -177,7 +302,7 @@ func TestALanguageIsACatalogueFile(t *testing.T) {
 	if _, err := loadCatalog(fstest.MapFS{"i18n/en.json": {Data: []byte("{")}}); err == nil {
 		t.Error("a broken catalogue file is accepted")
 	}
-	if !slices.Equal(languages, []string{"en", "fr", "hu", "zh"}) {
+	if !slices.Equal(languages, allLanguages) {
 		t.Errorf("languages %v", languages)
 	}
 }

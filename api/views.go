@@ -243,18 +243,11 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 	return v
 }
 
-// pickLang chooses the language of a response: ?lang=, then the first
-// supported language in Accept-Language, then English.
+// pickLang chooses the language of a response: ?lang=, then the catalogue
+// that best serves Accept-Language, then English.
 func pickLang(r *http.Request) string {
 	if l := strings.ToLower(r.URL.Query().Get("lang")); catalog[l] != nil {
 		return l
 	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		base := strings.SplitN(tag, "-", 2)[0]
-		if catalog[base] != nil {
-			return base
-		}
-	}
-	return "en"
+	return matchLanguage(r.Header.Get("Accept-Language"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +35,10 @@ func chromium(t *testing.T) string {
 // read the status in another language; then follow a link that carries the
 // token in its fragment. Under the form's Content-Security-Policy nothing the
 // page needs is blocked, and the token does not stay in the address bar.
+// In Arabic the page reads right to left and still fits its window.
 // RECOVERY_UPDATE_SCREENSHOT=1 saves the page with its quote to
-// testdata/appeal_form.png.
+// testdata/appeal_form.png, and the Arabic page to
+// testdata/appeal_form_ar.png.
 func TestAppealFormInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole engine and a browser")
@@ -133,6 +136,7 @@ func TestAppealFormInChromium(t *testing.T) {
 	if zh := text("status"); accepted != "Our teams are approving the recovery" || zh != "我们的团队正在审批找回" {
 		t.Fatalf("after accepting: %q; in Chinese: %q", accepted, zh)
 	}
+	rightToLeftForm(ctx, t, e.api, appealID)
 	if p := problems(); len(p) > 0 {
 		t.Errorf("the form reported, under its Content-Security-Policy:\n%s", strings.Join(p, "\n"))
 	}
@@ -174,6 +178,73 @@ func TestAppealFormInChromium(t *testing.T) {
 	}
 	if p := tabProblems(); len(p) > 0 {
 		t.Errorf("the form opened by a link reported:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// rightToLeftForm opens the appeal in Arabic in the signed-in tab at ctx:
+// the page is laid out right to left (title, buttons and list markers on
+// the right), nothing runs off the window, and the status is in Arabic.
+func rightToLeftForm(ctx context.Context, t *testing.T, api, appealID string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(api+"/?lang=ar"),
+		chromedp.WaitVisible(chromedp.ID("signed-in")),
+		chromedp.SendKeys(chromedp.ID("open-id"), appealID),
+		chromedp.Click(chromedp.CSS("#open-form button")),
+		chromedp.WaitVisible(chromedp.CSS(`#status[data-status="awaiting_signoffs"]`)),
+	)
+	if err != nil {
+		t.Fatalf("opening the appeal in Arabic: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const box = el => el.getBoundingClientRect();
+		const form = box(document.getElementById("appeal-form")), submit = box(document.getElementById("submit"));
+		const header = document.querySelector("header"), h1 = box(document.querySelector("h1"));
+		const pad = parseFloat(getComputedStyle(header).paddingRight);
+		const ol = getComputedStyle(document.getElementById("timeline"));
+		return JSON.stringify({
+			dir: document.dir,
+			status: document.getElementById("status").textContent,
+			width: window.innerWidth,
+			scrollWidth: document.documentElement.scrollWidth,
+			submitLeft: submit.left, submitRight: submit.right, submitWidth: submit.width,
+			formLeft: form.left, formRight: form.right,
+			h1Right: h1.right, headerRight: box(header).right - pad,
+			olStart: ol.paddingRight, olEnd: ol.paddingLeft,
+		});
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Dir, Status                               string
+		Width, ScrollWidth                        float64
+		SubmitLeft, SubmitRight, SubmitWidth      float64
+		FormLeft, FormRight, H1Right, HeaderRight float64
+		OlStart, OlEnd                            string
+	}
+	if err := json.Unmarshal([]byte(raw), &page); err != nil {
+		t.Fatal(err)
+	}
+	near := func(a, b float64) bool { return a-b < 1 && b-a < 1 }
+	if page.Dir != "rtl" || page.Status != "فرقنا توافق على الاسترداد" {
+		t.Errorf("in Arabic: dir %q, status %q", page.Dir, page.Status)
+	}
+	if page.ScrollWidth > page.Width || page.SubmitWidth == 0 || page.SubmitLeft < 0 || page.SubmitRight > page.Width {
+		t.Errorf("in Arabic the page runs off its window: %+v", page)
+	}
+	if !near(page.SubmitRight, page.FormRight) || page.SubmitLeft < page.FormLeft+(page.FormRight-page.FormLeft)/2 ||
+		!near(page.H1Right, page.HeaderRight) || page.OlStart != "20px" || page.OlEnd != "0px" {
+		t.Errorf("in Arabic the page is not laid out right to left: %+v", page)
+	}
+	if os.Getenv("RECOVERY_UPDATE_SCREENSHOT") != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "testdata", "appeal_form_ar.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
