@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -69,12 +70,43 @@ func loadCatalog(files fs.FS) (map[string]map[string]string, error) {
 var pluralParams = map[string]string{
 	"recovery.confirmed": "confirmations",
 	"diagnosis.pending":  "required",
+	"duration.days":      "n",
+	"duration.hours":     "n",
+	"duration.minutes":   "n",
+	"duration.seconds":   "n",
 }
 
 // countParams are the parameters that hold a small count: they are written
 // with the reader's digits and grouping. Amounts, block numbers and
 // hashes are technical tokens and stay as they are.
-var countParams = map[string]bool{"confirmations": true, "required": true, "attempt": true}
+var countParams = map[string]bool{"confirmations": true, "required": true, "attempt": true, "n": true}
+
+// durationParams are the parameters that hold a wait as Go writes it
+// (15m0s): they are told in the reader's words ("15 minutes").
+var durationParams = map[string]bool{"wait": true}
+
+// durationUnits are the units a wait is told in, largest first: the
+// largest it is a whole number of (90m0s reads 90 minutes).
+var durationUnits = []struct {
+	code string
+	unit time.Duration
+}{
+	{"duration.days", 24 * time.Hour},
+	{"duration.hours", time.Hour},
+	{"duration.minutes", time.Minute},
+	{"duration.seconds", time.Second},
+}
+
+// duration tells d in lang, or returns "" when d is no whole number of
+// seconds.
+func duration(lang string, d time.Duration) string {
+	for _, u := range durationUnits {
+		if d > 0 && d%u.unit == 0 {
+			return message(lang, u.code, map[string]string{"n": strconv.FormatInt(int64(d/u.unit), 10)})
+		}
+	}
+	return ""
+}
 
 // languageTags are the catalogue languages, English first: the fallback.
 var languageTags = func() []language.Tag {
@@ -152,6 +184,11 @@ func message(lang, code string, params map[string]string) string {
 	for k, v := range params {
 		if n, err := strconv.ParseUint(v, 10, 64); err == nil && countParams[k] {
 			v = p.Sprint(number.Decimal(n))
+		}
+		if d, err := time.ParseDuration(v); err == nil && durationParams[k] {
+			if told := duration(lang, d); told != "" {
+				v = told
+			}
 		}
 		pairs = append(pairs, "{"+k+"}", v)
 	}

@@ -149,6 +149,25 @@ func TestMessageChoosesThePluralFormAndTheReadersDigits(t *testing.T) {
 			t.Errorf("%s %s with %s: %q, want %q in it", tc.lang, tc.code, tc.count, got, tc.want)
 		}
 	}
+	// A wait is told in the reader's words, with its plural form.
+	for _, tc := range []struct{ lang, code, wait, want string }{
+		{"en", "unavailable", "15m0s", "every 15 minutes,"},
+		{"en", "not_found_retry", "1h0m0s", "in 1 hour (attempt 2)"},
+		{"en", "not_found_retry", "48h0m0s", "in 2 days"},
+		{"en", "not_found_retry", "1h30m0s", "in 90 minutes"},
+		{"ru", "not_found_retry", "1h0m0s", "через 1 час"},
+		{"ru", "not_found_retry", "3h0m0s", "через 3 часа"},
+		{"ru", "unavailable", "15m0s", "каждые 15 минут"},
+		{"pl", "not_found_retry", "2m0s", "za 2 minuty"},
+		{"ja", "unavailable", "15m0s", "15分ごと"},
+		{"ar", "not_found_retry", "2h0m0s", "بعد ٢ ساعتين"},
+		{"de", "unavailable", "1.5s", "alle 1.5s"}, // no whole unit: as given
+	} {
+		got := message(tc.lang, tc.code, map[string]string{"wait": tc.wait, "attempt": "2"})
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s with %s: %q, want %q in it", tc.lang, tc.code, tc.wait, got, tc.want)
+		}
+	}
 	// Block numbers and amounts are technical tokens: written as given.
 	got := message("de", "confirmed", map[string]string{"network": "eth", "block": "19000000", "amount": "1500000", "to": "0x1"})
 	if !strings.Contains(got, "19000000") || !strings.Contains(got, "1500000") {
