@@ -205,6 +205,15 @@ func TestPickLangNegotiatesAcceptLanguage(t *testing.T) {
 	}
 }
 
+// The form offers each language in its own words.
+func TestEveryLanguageHasItsOwnName(t *testing.T) {
+	for _, lang := range catalogLanguages() {
+		if languageNames[lang] == "" {
+			t.Errorf("%s has no name on the form", lang)
+		}
+	}
+}
+
 func TestOnlyArabicIsRightToLeft(t *testing.T) {
 	for _, lang := range catalogLanguages() {
 		if got := rightToLeft(lang); got != (lang == "ar") {
