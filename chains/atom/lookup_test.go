@@ -1,0 +1,303 @@
+package atom_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/atom"
+	"github.com/misdeposit/recovery/chains/pool"
+)
+
+const (
+	hot        = "cosmos1tpedaeatr9qsv5sg38dmhnuwpvhjmueses2ptd" // the exchange's shared address
+	sender     = "cosmos1h806c7khnvmjlywdrkdgk2vrayy2mmvf9rxk2r"
+	other      = "cosmos1dz5atdvdmfugpgum0mj0flq3asruycfyynswla"
+	osmoSender = "osmo1h806c7khnvmjlywdrkdgk2vrayy2mmvfdc4xu3"
+	// osmoVoucher is OSMO on the Hub: ibc/ and SHA-256 of
+	// "transfer/channel-141/uosmo", as explorers list it.
+	osmoVoucher = "ibc/14F9BC3E44B8A9C1BE1FB08980FAB87034C9905EF17CF2F5008FC085218811CC"
+)
+
+func network(t testing.TB) chains.Network {
+	t.Helper()
+	for _, n := range chains.DefaultNetworks() {
+		if n.ID == "atom" {
+			return n
+		}
+	}
+	t.Fatal("no atom network")
+	return chains.Network{}
+}
+
+// fixture reads a testdata answer, the hash it is about and the HTTP
+// status the node answers it with.
+func fixture(t testing.TB, name string) (body []byte, hash string, status int) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Status     int    `json:"_http_status"`
+		Message    string `json:"message"`
+		TxResponse struct {
+			TxHash string `json:"txhash"`
+		} `json:"tx_response"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if env.Status == 0 {
+		env.Status = http.StatusOK
+	}
+	return body, env.TxResponse.TxHash + strings.TrimPrefix(env.Message, "tx not found: "), env.Status
+}
+
+// server answers the REST paths the SDK documents: GET
+// /cosmos/tx/v1beta1/txs/{hash} with body and status, and the node config;
+// anything else is the gateway's 404 for an unknown route (code 5 too,
+// "Not Implemented" in its message).
+func server(t testing.TB, body []byte, status int, calls *[]string) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cosmos/tx/v1beta1/txs/{hash}", func(w http.ResponseWriter, r *http.Request) {
+		if calls != nil {
+			*calls = append(*calls, r.PathValue("hash"))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("GET /cosmos/base/node/v1beta1/config", func(w http.ResponseWriter, r *http.Request) {
+		b, _, _ := fixture(t, "node_config.json")
+		_, _ = w.Write(b)
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func lookup(t *testing.T, name string) (*recovery.Tx, error) {
+	t.Helper()
+	body, hash, status := fixture(t, name)
+	c, err := atom.Dial(network(t), server(t, body, status, nil).URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The engine's scanner asks with lower-case hex.
+	return c.LookupTx(context.Background(), strings.ToLower(hash))
+}
+
+func TestLookupSends(t *testing.T) {
+	cases := []struct {
+		file string
+		memo string
+	}{
+		{"send_memo.json", "104857"},
+		{"send_no_memo.json", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			tx, err := lookup(t, c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tx.Status != recovery.TxSuccess || !tx.Final() || tx.BlockNumber != 24871205 {
+				t.Errorf("status %s final %v height %d, want a final success at 24871205", tx.Status, tx.Final(), tx.BlockNumber)
+			}
+			if tx.Memo != c.memo || tx.From != sender || tx.Fee.String() != "5000" {
+				t.Errorf("memo %q from %q fee %s", tx.Memo, tx.From, tx.Fee)
+			}
+			if len(tx.Transfers) != 1 {
+				t.Fatalf("%d transfers, want 1", len(tx.Transfers))
+			}
+			tr := tx.Transfers[0]
+			if tr.Kind != recovery.KindNative || tr.To != hot || tr.From != sender || tr.Amount.String() != "25000000" {
+				t.Errorf("transfer %+v (amount %s), want 25000000 uatom to %s", tr, tr.Amount, hot)
+			}
+			if asset, listed, _ := network(t).Asset(tr); asset != "ATOM" || !listed {
+				t.Errorf("asset %s listed %v", asset, listed)
+			}
+		})
+	}
+}
+
+// Three MsgSends in one transaction: the coins of one denom to one
+// address are one deposit under the transaction's memo; an ibc/ coin is
+// an unlisted token unless the network lists its denom.
+func TestLookupMultiMessage(t *testing.T) {
+	tx, err := lookup(t, "multi_message.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		kind   recovery.TransferKind
+		to     string
+		token  string
+		amount string
+	}{
+		{recovery.KindNative, hot, "", "15000000"},
+		{recovery.KindToken, hot, osmoVoucher, "3000000"},
+		{recovery.KindNative, other, "", "1000"},
+	}
+	if len(tx.Transfers) != len(want) || tx.Memo != "104857" || tx.Fee.String() != "7500" {
+		t.Fatalf("transfers %+v memo %q fee %s", tx.Transfers, tx.Memo, tx.Fee)
+	}
+	for i, w := range want {
+		tr := tx.Transfers[i]
+		if tr.Kind != w.kind || tr.To != w.to || tr.Token != w.token || tr.Amount.String() != w.amount || tr.From != sender {
+			t.Errorf("transfer %d: %+v (amount %s), want %+v", i, tr, tr.Amount, w)
+		}
+	}
+	n := network(t)
+	if _, listed, _ := n.Asset(tx.Transfers[1]); listed {
+		t.Error("an ibc/ coin the network does not list is listed")
+	}
+	n.Tokens = []chains.Token{{Symbol: "OSMO", Contract: osmoVoucher, Decimals: 6}}
+	if asset, listed, _ := n.Asset(tx.Transfers[1]); asset != "OSMO" || !listed {
+		t.Errorf("listed voucher: %s %v", asset, listed)
+	}
+	if a, b := recovery.DepositID("atom", tx.Hash, tx.Transfers[0]), recovery.DepositID("atom", tx.Hash, tx.Transfers[1]); a == b {
+		t.Errorf("two deposits share the id %s", a)
+	}
+}
+
+// ATOM and OSMO withdrawn from Osmosis to the shared address arrive as
+// packets a relayer delivers: the deposit is the packet's, from its sender
+// on Osmosis, under the memo the user wrote in the packet (the
+// transaction's memo is the relayer's).
+func TestLookupIBCReceive(t *testing.T) {
+	tx, err := lookup(t, "ibc_recv.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Status != recovery.TxSuccess || tx.Memo != "104857" || tx.From != osmoSender || len(tx.Transfers) != 2 {
+		t.Fatalf("status %s memo %q from %q transfers %+v", tx.Status, tx.Memo, tx.From, tx.Transfers)
+	}
+	if tr := tx.Transfers[0]; tr.Kind != recovery.KindNative || tr.To != hot || tr.From != osmoSender || tr.Amount.String() != "1500000" {
+		t.Errorf("ATOM coming home: %+v (amount %s)", tr, tr.Amount)
+	}
+	if tr := tx.Transfers[1]; tr.Kind != recovery.KindToken || tr.Token != osmoVoucher || tr.To != hot || tr.Amount.String() != "3000000" {
+		t.Errorf("OSMO: %+v (amount %s)", tr, tr.Amount)
+	}
+
+	// A packet the Hub refused, or one relayed again, credits nothing.
+	body, hash, _ := fixture(t, "ibc_recv.json")
+	for name, answer := range map[string]string{
+		"refused":   strings.ReplaceAll(string(body), `"value": "true"`, `"value": "false"`),
+		"redundant": strings.ReplaceAll(string(body), `"fungible_token_packet"`, `"ibccallbackerror-fungible_token_packet"`),
+	} {
+		c, _ := atom.Dial(network(t), server(t, []byte(answer), http.StatusOK, nil).URL)
+		tx, err := c.LookupTx(context.Background(), hash)
+		if err != nil || len(tx.Transfers) != 0 || tx.Status != recovery.TxSuccess {
+			t.Errorf("%s: %+v %v, want a success that credited nothing", name, tx, err)
+		}
+	}
+}
+
+func TestLookupFailed(t *testing.T) {
+	tx, err := lookup(t, "failed_out_of_gas.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Status != recovery.TxFailed || !tx.Final() || len(tx.Transfers) != 0 || tx.From != sender || tx.Fee.String() != "5000" {
+		t.Errorf("out of gas: status %s final %v transfers %d from %q fee %s; want failed, nothing moved", tx.Status, tx.Final(), len(tx.Transfers), tx.From, tx.Fee)
+	}
+}
+
+func TestLookupNotFound(t *testing.T) {
+	_, err := lookup(t, "tx_not_found.json")
+	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
+		t.Fatalf("code 5: %v", err)
+	}
+	c, _ := atom.Dial(network(t), "http://127.0.0.1:1")
+	if _, err := c.LookupTx(context.Background(), "zz"); recovery.ErrorCode(err) != recovery.EInvalid {
+		t.Errorf("malformed hash: %v", err)
+	}
+}
+
+// A "not found" from a pruned node gets a second opinion from the pool's
+// next node, which has the transaction.
+func TestPoolSecondOpinion(t *testing.T) {
+	missing, _, status := fixture(t, "tx_not_found.json")
+	found, hash, _ := fixture(t, "send_memo.json")
+	var a, b []string
+	ca, _ := atom.Dial(network(t), server(t, missing, status, &a).URL)
+	cb, _ := atom.Dial(network(t), server(t, found, http.StatusOK, &b).URL)
+	p, err := pool.New("atom", []pool.Endpoint{{Lookup: ca}, {Lookup: cb}}, pool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := p.LookupTx(context.Background(), strings.ToLower(hash))
+	if err != nil || tx.Memo != "104857" {
+		t.Fatalf("tx %+v err %v", tx, err)
+	}
+	if len(a) != 1 || len(b) != 1 || a[0] != hash {
+		t.Errorf("calls %v %v, want the upper-case hash once each", a, b)
+	}
+}
+
+// A node that is down, answers another transaction, answers an error of
+// its own or a 404 that is not the SDK's is unavailable, never "not
+// found".
+func TestLookupUnavailable(t *testing.T) {
+	body, hash, _ := fixture(t, "send_memo.json")
+	answers := map[string]struct {
+		body   string
+		status int
+	}{
+		"another transaction":      {strings.Replace(string(body), hash, strings.Repeat("A", 64), 1), http.StatusOK},
+		"internal error":           {`{"code":13,"message":"failed to load state at height 24871205","details":[]}`, http.StatusInternalServerError},
+		"proxy 404":                {`<html><body>404 Not Found</body></html>`, http.StatusNotFound},
+		"not a tx answer":          {`{"tx":null,"tx_response":null}`, http.StatusOK},
+		"amount as a float":        {strings.Replace(string(body), `"amount": "25000000"`, `"amount": 25.5`, 1), http.StatusOK},
+		"negative amount":          {strings.Replace(string(body), `"amount": "25000000"`, `"amount": "-25000000"`, 1), http.StatusOK},
+		"signer is not the sender": {strings.ReplaceAll(string(body), `"from_address": "`+sender, `"from_address": "`+other), http.StatusOK},
+	}
+	for name, a := range answers {
+		t.Run(name, func(t *testing.T) {
+			c, _ := atom.Dial(network(t), server(t, []byte(a.body), a.status, nil).URL)
+			if _, err := c.LookupTx(context.Background(), hash); recovery.ErrorCode(err) != recovery.EUnavailable {
+				t.Fatalf("%v, want unavailable", err)
+			}
+		})
+	}
+	var query string
+	keyed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.RawQuery
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(keyed.Close)
+	c, _ := atom.Dial(network(t), keyed.URL+"/lcd/?key=k3y")
+	if _, err := c.LookupTx(context.Background(), hash); err != nil || query != "key=k3y" {
+		t.Errorf("a provider's key in the URL: query %q, %v", query, err)
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	c, _ = atom.Dial(network(t), down.URL+"/?key=k3y-0f-the-provider")
+	_, err := c.LookupTx(context.Background(), hash)
+	if recovery.ErrorCode(err) != recovery.EUnavailable || strings.Contains(err.Error(), "k3y") {
+		t.Fatalf("down: %v", err)
+	}
+}
+
+func TestEstimateCost(t *testing.T) {
+	c, _ := atom.Dial(network(t), server(t, nil, http.StatusOK, nil).URL)
+	cost, err := c.EstimateCost(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The node's 0.005 uatom is below the default 0.025: 100,000 gas at
+	// 0.025 is 2,500 uatom.
+	if cost.Amount.String() != "2500" || cost.Asset != "ATOM" || cost.Decimals != 6 || cost.Method != atom.MethodGasPrice {
+		t.Fatalf("%+v", cost)
+	}
+}
