@@ -16,6 +16,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/atom"
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/utxo"
@@ -294,19 +295,22 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (adapte
 		if n.Params == xrp.Params {
 			return xrp.Dial(n, endpoint)
 		}
+		if n.Params == atom.Params {
+			return atom.Dial(n, endpoint)
+		}
 	}
 	return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
 }
 
 // hasAdapter reports whether dialNetwork reads n: every EVM and UTXO
 // network, and the memo networks whose ledger has an adapter (params
-// "xrpl"; xlm and atom come later).
+// "xrpl", "cosmos"; xlm comes later).
 func hasAdapter(n chains.Network) bool {
 	switch n.Family {
 	case recovery.FamilyEVM, recovery.FamilyUTXO:
 		return true
 	case recovery.FamilyMemo:
-		return n.Params == xrp.Params
+		return n.Params == xrp.Params || n.Params == atom.Params
 	}
 	return false
 }
