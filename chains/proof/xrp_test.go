@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains/xrp"
 )
 
@@ -55,5 +56,5 @@ func TestXRPEd25519(t *testing.T) {
 
 // Memo networks without an adapter still go to a specialist.
 func TestMemoNetworksWithoutFormat(t *testing.T) {
-	refused(t, Verify(network(t, "xlm"), "GABC", "m", "sig"), "a stellar signature")
+	refused(t, Verify(Chain{ID: "other", Family: recovery.FamilyMemo, Params: "other-ledger"}, "addr", "m", "sig"), "a signature on a ledger without a format")
 }
