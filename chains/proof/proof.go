@@ -2,7 +2,8 @@
 // with the key of the address the deposit came from, the way wallets sign
 // messages (EIP-191 personal_sign on EVM networks, the "signmessage"
 // compact signature on UTXO networks, ripple-keypairs' sign with the
-// account's key on the XRP Ledger, SEP-53 on Stellar). Where the address alone does not
+// account's key on the XRP Ledger, SEP-53 on Stellar, ADR-036
+// signArbitrary on the Cosmos Hub). Where the address alone does not
 // tie a deposit to one account (a shared address with a missing memo, an
 // address of another user), the engine asks for it before the user can
 // accept a quote (DESIGN §5).
@@ -27,6 +28,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/atom"
 	"github.com/misdeposit/recovery/chains/utxo"
 	"github.com/misdeposit/recovery/chains/xlm"
 	"github.com/misdeposit/recovery/chains/xrp"
@@ -70,6 +72,9 @@ func Verify(n Chain, addr, message, signature string) error {
 		}
 		if n.Params == xlm.Params {
 			return verifyXLM(addr, message, signature)
+		}
+		if n.Params == atom.Params {
+			return verifyCosmos(addr, message, signature)
 		}
 		return bad("signed messages are not checked on %s yet: a specialist confirms the claim", n.ID)
 	default:
