@@ -20,6 +20,7 @@ import (
 	"github.com/misdeposit/recovery/chains/evm"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/utxo"
+	"github.com/misdeposit/recovery/chains/xlm"
 	"github.com/misdeposit/recovery/chains/xrp"
 )
 
@@ -298,19 +299,22 @@ func dialNetwork(ctx context.Context, n chains.Network, endpoint string) (adapte
 		if n.Params == atom.Params {
 			return atom.Dial(n, endpoint)
 		}
+		if n.Params == xlm.Params {
+			return xlm.Dial(n, endpoint)
+		}
 	}
 	return nil, fmt.Errorf("no adapter for %s networks yet; cases on %s use manual evidence", n.Family, n.ID)
 }
 
 // hasAdapter reports whether dialNetwork reads n: every EVM and UTXO
 // network, and the memo networks whose ledger has an adapter (params
-// "xrpl", "cosmos"; xlm comes later).
+// "xrpl", "cosmos", "stellar").
 func hasAdapter(n chains.Network) bool {
 	switch n.Family {
 	case recovery.FamilyEVM, recovery.FamilyUTXO:
 		return true
 	case recovery.FamilyMemo:
-		return n.Params == xrp.Params || n.Params == atom.Params
+		return n.Params == xrp.Params || n.Params == atom.Params || n.Params == xlm.Params
 	}
 	return false
 }
