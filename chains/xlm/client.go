@@ -233,7 +233,7 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		return nil, c.unavailable(op, fmt.Errorf("%d operations of %d", len(records), res.OperationCount))
 	}
 	for i, o := range records {
-		if !strings.EqualFold(o.TransactionHash, h) {
+		if !res.names(o.TransactionHash) {
 			return nil, c.unavailable(op, fmt.Errorf("operation %d of transaction %q", i, o.TransactionHash))
 		}
 		t, ok, err := c.transfer(o)
@@ -356,6 +356,19 @@ func (r txResource) about(h string) bool {
 		return true
 	}
 	return r.FeeBump != nil && r.Inner != nil && strings.EqualFold(r.FeeBump.Hash, r.Hash) && strings.EqualFold(r.Inner.Hash, h)
+}
+
+// names reports whether hash is one of the transaction's: its own, or for
+// a fee-bump transaction the outer or the inner one (its operations may
+// name either).
+func (r txResource) names(hash string) bool {
+	if hash == "" {
+		return false
+	}
+	if strings.EqualFold(r.Hash, hash) {
+		return true
+	}
+	return r.FeeBump != nil && r.Inner != nil && (strings.EqualFold(r.FeeBump.Hash, hash) || strings.EqualFold(r.Inner.Hash, hash))
 }
 
 type operationsPage struct {

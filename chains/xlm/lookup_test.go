@@ -123,6 +123,9 @@ func TestLookupPayments(t *testing.T) {
 		{"path_payment_strict_receive_hash_memo.json", "e47e19cb0812fc7e6bdde6c05e2dd652e47e19cb0812fc7e6bdde6c05e2dd652", recovery.KindToken, "USDC." + issuer, "125000000", 0},
 		// A change_trust first, which pays no one: the payment is operation 1.
 		{"credit_asset_text_memo.json", "1002", recovery.KindToken, "USDC." + issuer, "125000000", 1},
+		// Another account paid the fee: the sender is still the inner
+		// transaction's source, found by the hash the sender's wallet shows.
+		{"fee_bump_inner_hash.json", "1002", recovery.KindNative, "", "250000000", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
@@ -133,7 +136,11 @@ func TestLookupPayments(t *testing.T) {
 			if tx.Status != recovery.TxSuccess || !tx.Final() || tx.BlockNumber != 50123456 {
 				t.Errorf("status %s final %v ledger %d, want a final success in ledger 50123456", tx.Status, tx.Final(), tx.BlockNumber)
 			}
-			if tx.Memo != c.memo || tx.From != sender || tx.Fee.String() != "100" {
+			fee := "100"
+			if c.file == "fee_bump_inner_hash.json" {
+				fee = "200" // the fee payer's, of the outer transaction
+			}
+			if tx.Memo != c.memo || tx.From != sender || tx.Fee.String() != fee {
 				t.Errorf("memo %q from %q fee %s", tx.Memo, tx.From, tx.Fee)
 			}
 			if len(tx.Transfers) != 1 {
