@@ -78,6 +78,9 @@ const (
 // for a hash the node does not know.
 const codeNotFound = 5
 
+// codeUnimplemented is gRPC's UNIMPLEMENTED: a service the node lacks.
+const codeUnimplemented = 12
+
 // maxAnswer bounds what is read of one answer: a relayer's transaction
 // with dozens of packets is a few hundred kilobytes.
 const maxAnswer = 4 << 20
@@ -139,9 +142,10 @@ func Token(denom string) string { return denom }
 // address: each MsgSend coin to to_address, each MsgMultiSend output
 // coin, and each ICS-20 packet the Hub credited to its receiver (the
 // packet's denom as it is named here: uatom when ATOM comes home, else its
-// ibc/HASH voucher). Coins of the same denom to the same address in one
-// transaction are one transfer of their sum: the memo, and so the owner,
-// is the transaction's. uatom is native; any other denom is a token (see
+// ibc/HASH voucher). Coins of the same denom from the same sender to the
+// same address in one transaction are one transfer of their sum: the
+// memo, and so the owner, is the transaction's (IBC packets with
+// different memos stay apart). uatom is native; any other denom is a token (see
 // Token), Index its place among the transaction's transfers.
 // tx.body.memo is Tx.Memo, but for an IBC receive, whose transaction is
 // signed by a relayer with a memo of its own: there the memo of the first
@@ -151,9 +155,10 @@ func Token(denom string) string { return denom }
 // transfer. Inclusion is final: 1 confirmation of 1.
 //
 // Errors: a malformed hash is EInvalid (field tx_hash); the tx service's
-// gRPC NOT_FOUND ("tx not found: …") is chains.ErrTxNotFound; anything else (no answer, another error, an answer
-// about another transaction or one that does not read as the SDK writes
-// it) is EUnavailable, so that the caller retries.
+// gRPC NOT_FOUND ("tx not found: …") is chains.ErrTxNotFound; anything
+// else (no answer, another error, an answer about another transaction or
+// one that does not read as the SDK writes it) is EUnavailable, so that
+// the caller retries.
 func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error) {
 	hex64, err := chains.ParseTxHash(hash)
 	if err != nil {
@@ -239,12 +244,12 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	return tx, nil
 }
 
-// transfers adds one transfer per (to, denom), in the order they first
-// appear.
+// transfers adds one transfer per sender, recipient, denom and packet
+// memo, in the order they first appear.
 func (c *Client) transfers(tx *recovery.Tx, moved []move) {
-	at := map[[2]string]int{}
+	at := map[[4]string]int{}
 	for _, m := range moved {
-		key := [2]string{m.to, m.denom}
+		key := [4]string{m.from, m.to, m.denom, m.memo}
 		if i, ok := at[key]; ok {
 			tx.Transfers[i].Amount.Add(tx.Transfers[i].Amount, m.amount)
 			continue
@@ -259,26 +264,31 @@ func (c *Client) transfers(tx *recovery.Tx, moved []move) {
 }
 
 // EstimateCost is the fee of one MsgSend now: SendGas times the node's
-// minimum gas price in uatom, or DefaultGasPrice when that is lower or the
-// node sets none, rounded up to a whole uatom.
+// minimum gas price in uatom, or DefaultGasPrice when that is lower, the
+// node sets none, or it does not serve its config (the gateway's
+// NOT_FOUND or UNIMPLEMENTED: SDKs before 0.46, or a provider that hides
+// it), rounded up to a whole uatom.
 func (c *Client) EstimateCost(ctx context.Context, _ uint64) (recovery.NetworkCost, error) {
 	op := "node config"
 	var res struct {
 		MinimumGasPrice *string `json:"minimum_gas_price"`
+		Code            *int    `json:"code"`
 	}
 	status, err := c.get(ctx, op, "/cosmos/base/node/v1beta1/config", &res)
 	if err != nil {
 		return recovery.NetworkCost{}, err
 	}
-	if status != http.StatusOK || res.MinimumGasPrice == nil {
+	price := DefaultGasPrice
+	switch {
+	case status == http.StatusOK && res.MinimumGasPrice != nil:
+		node, err := gasPrice(*res.MinimumGasPrice)
+		if err != nil {
+			return recovery.NetworkCost{}, c.unavailable(op, err)
+		}
+		price = decimal.Max(node, DefaultGasPrice)
+	case res.Code != nil && (*res.Code == codeNotFound || *res.Code == codeUnimplemented):
+	default:
 		return recovery.NetworkCost{}, c.unavailable(op, fmt.Errorf("HTTP status %d without minimum_gas_price", status))
-	}
-	price, err := gasPrice(*res.MinimumGasPrice)
-	if err != nil {
-		return recovery.NetworkCost{}, c.unavailable(op, err)
-	}
-	if price.LessThan(DefaultGasPrice) {
-		price = DefaultGasPrice
 	}
 	return recovery.NetworkCost{
 		Network: c.network.ID, Asset: c.network.NativeAsset, Decimals: c.network.Decimals,
@@ -293,17 +303,15 @@ func gasPrice(s string) (decimal.Decimal, error) {
 	if len(s) > 4096 {
 		return decimal.Zero, errors.New("minimum_gas_price too long")
 	}
-	for _, coin := range strings.Split(s, ",") {
-		coin = strings.TrimSpace(coin)
-		if !strings.HasSuffix(coin, Denom) {
+	for _, c := range strings.Split(s, ",") {
+		c = strings.TrimSpace(c)
+		i := strings.IndexFunc(c, func(r rune) bool { return r != '.' && (r < '0' || r > '9') })
+		if i < 0 || c[i:] != Denom {
 			continue
 		}
-		amount := strings.TrimSuffix(coin, Denom)
-		if amount == "" || strings.TrimLeft(amount, "0123456789.") != "" || len(amount) > 60 {
-			return decimal.Zero, fmt.Errorf("minimum_gas_price %q", s)
-		}
+		amount := c[:i]
 		d, err := decimal.NewFromString(amount)
-		if err != nil {
+		if err != nil || len(amount) > 60 || d.Sign() < 0 {
 			return decimal.Zero, fmt.Errorf("minimum_gas_price %q", s)
 		}
 		return d, nil

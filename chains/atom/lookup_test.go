@@ -170,6 +170,22 @@ func TestLookupMultiMessage(t *testing.T) {
 	}
 }
 
+// A MsgMultiSend pays each of its outputs from its input.
+func TestLookupMultiSend(t *testing.T) {
+	tx, err := lookup(t, "multisend.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tx.Transfers) != 2 || tx.From != sender || tx.Memo != "104857" {
+		t.Fatalf("transfers %+v from %q memo %q", tx.Transfers, tx.From, tx.Memo)
+	}
+	for i, w := range []struct{ to, amount string }{{hot, "4000000"}, {other, "3000000"}} {
+		if tr := tx.Transfers[i]; tr.Kind != recovery.KindNative || tr.From != sender || tr.To != w.to || tr.Amount.String() != w.amount {
+			t.Errorf("output %d: %+v (amount %s)", i, tr, tr.Amount)
+		}
+	}
+}
+
 // ATOM and OSMO withdrawn from Osmosis to the shared address arrive as
 // packets a relayer delivers: the deposit is the packet's, from its sender
 // on Osmosis, under the memo the user wrote in the packet (the
@@ -299,5 +315,36 @@ func TestEstimateCost(t *testing.T) {
 	// 0.025 is 2,500 uatom.
 	if cost.Amount.String() != "2500" || cost.Asset != "ATOM" || cost.Decimals != 6 || cost.Method != atom.MethodGasPrice {
 		t.Fatalf("%+v", cost)
+	}
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		want   string // "" for unavailable
+	}{
+		{"a node asking more", http.StatusOK, `{"minimum_gas_price":"0.0001ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2,0.0400000000uatom"}`, "4000"},
+		{"a price in another denom only", http.StatusOK, `{"minimum_gas_price":"0.1stuatom"}`, "2500"},
+		{"no minimum", http.StatusOK, `{"minimum_gas_price":""}`, "2500"},
+		{"an SDK without the node service", http.StatusNotImplemented, `{"code":12,"message":"unknown service cosmos.base.node.v1beta1.Service","details":[]}`, "2500"},
+		{"a price that is no number", http.StatusOK, `{"minimum_gas_price":"0.0.1uatom"}`, ""},
+		{"an error of the node's own", http.StatusInternalServerError, `{"code":13,"message":"internal","details":[]}`, ""},
+		{"html", http.StatusBadGateway, `<html>502</html>`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			t.Cleanup(s.Close)
+			c, _ := atom.Dial(network(t), s.URL)
+			cost, err := c.EstimateCost(context.Background(), 0)
+			switch {
+			case tc.want == "" && recovery.ErrorCode(err) != recovery.EUnavailable:
+				t.Fatalf("%+v %v, want unavailable", cost, err)
+			case tc.want != "" && (err != nil || cost.Amount.String() != tc.want):
+				t.Fatalf("%+v %v, want %s uatom", cost, err, tc.want)
+			}
+		})
 	}
 }
