@@ -339,8 +339,7 @@ type txResponse struct {
 }
 
 type txLog struct {
-	MsgIndex uint32  `json:"msg_index"`
-	Events   []event `json:"events"`
+	Events []event `json:"events"`
 }
 
 type event struct {
@@ -588,44 +587,61 @@ func receivedDenom(p packet, denom string) string {
 
 // creditedPackets are the ICS-20 packets the transaction credited, as
 // "<dest channel>/<sequence>": those whose recv_packet event has a
-// fungible_token_packet event with success "true" for the same message
-// (msg_index, or else the recv_packet event just before it). A packet
-// relayed twice has no such event the second time, and one the Hub
-// refused says success "false" (or its events are renamed
+// fungible_token_packet event with success "true" for the same message.
+// A packet relayed twice has no such event the second time, and one the
+// Hub refused says success "false" (or its events are renamed
 // ibccallbackerror-…).
+//
+// SDK 0.50 lists the events once, each with its msg_index (or, without
+// it, a message's recv_packet before its fungible_token_packet); before
+// 0.50 the events list has base64 attributes and the plain ones are in
+// logs, one log per message with its events merged by type.
 func creditedPackets(r *txResponse) map[string]bool {
-	events := r.Events
-	if len(events) == 0 {
-		for _, l := range r.Logs {
-			events = append(events, l.Events...)
-		}
-	}
 	credited := map[string]bool{}
 	byMsg := map[string]string{}
 	last := ""
-	for _, e := range events {
+	for _, e := range r.Events {
 		switch e.Type {
 		case "recv_packet":
-			ch, _ := e.attr("packet_dst_channel")
-			seq, _ := e.attr("packet_sequence")
-			last = ch + "/" + seq
+			last = packetKey(e)
 			if i, ok := e.attr("msg_index"); ok {
 				byMsg[i] = last
 			}
 		case "fungible_token_packet":
-			if ok, _ := e.attr("success"); ok != "true" {
-				continue
-			}
 			key := last
 			if i, ok := e.attr("msg_index"); ok {
 				key = byMsg[i]
 			}
-			if key != "" {
+			if ok, _ := e.attr("success"); ok == "true" && key != "" {
 				credited[key] = true
 			}
 		}
 	}
+	for _, l := range r.Logs {
+		key, success := "", false
+		for _, e := range l.Events {
+			switch e.Type {
+			case "recv_packet":
+				key = packetKey(e)
+			case "fungible_token_packet":
+				ok, _ := e.attr("success")
+				success = ok == "true"
+			}
+		}
+		if success && key != "" {
+			credited[key] = true
+		}
+	}
 	return credited
+}
+
+func packetKey(recv event) string {
+	ch, ok1 := recv.attr("packet_dst_channel")
+	seq, ok2 := recv.attr("packet_sequence")
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return ch + "/" + seq
 }
 
 // parseCoin reads a coin's amount: an SDK Int, decimal digits in base

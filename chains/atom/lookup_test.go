@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -216,6 +217,41 @@ func TestLookupIBCReceive(t *testing.T) {
 		if err != nil || len(tx.Transfers) != 0 || tx.Status != recovery.TxSuccess {
 			t.Errorf("%s: %+v %v, want a success that credited nothing", name, tx, err)
 		}
+	}
+}
+
+// A node before SDK 0.50 writes the plain events in logs, one per
+// message, merged by type (in type order); its events list has base64
+// attributes, which tell nothing.
+func TestLookupIBCReceiveFromLogs(t *testing.T) {
+	body, hash, _ := fixture(t, "ibc_recv.json")
+	var answer map[string]any
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatal(err)
+	}
+	resp := answer["tx_response"].(map[string]any)
+	var logs []any
+	for i, msg := range []string{"0", "1", "2"} {
+		var events []any
+		for _, e := range resp["events"].([]any) {
+			for _, a := range e.(map[string]any)["attributes"].([]any) {
+				if a := a.(map[string]any); a["key"] == "msg_index" && a["value"] == msg {
+					events = append(events, e)
+				}
+			}
+		}
+		sort.Slice(events, func(i, j int) bool {
+			return events[i].(map[string]any)["type"].(string) < events[j].(map[string]any)["type"].(string)
+		})
+		logs = append(logs, map[string]any{"msg_index": i, "log": "", "events": events})
+	}
+	resp["logs"] = logs
+	resp["events"] = []any{map[string]any{"type": "fungible_token_packet", "attributes": []any{map[string]any{"key": "c3VjY2Vzcw==", "value": "dHJ1ZQ=="}}}}
+	old, _ := json.Marshal(answer)
+	c, _ := atom.Dial(network(t), server(t, old, http.StatusOK, nil).URL)
+	tx, err := c.LookupTx(context.Background(), hash)
+	if err != nil || len(tx.Transfers) != 2 || tx.Transfers[0].Amount.String() != "1500000" || tx.Memo != "104857" {
+		t.Fatalf("%+v %v", tx, err)
 	}
 }
 
