@@ -209,8 +209,8 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	}
 	msgs := make([]message, len(body.Body.Messages))
 	for i, raw := range body.Body.Messages {
-		if err := json.Unmarshal(raw, &msgs[i]); err != nil || msgs[i].Type == "" {
-			return nil, c.unavailable(op, fmt.Errorf("message %d does not read as a message", i))
+		if err := msgs[i].read(raw); err != nil {
+			return nil, c.unavailable(op, fmt.Errorf("message %d: %w", i, err))
 		}
 	}
 	if len(msgs) == 0 {
@@ -384,8 +384,8 @@ type coin struct {
 	Amount string `json:"amount"`
 }
 
-// message holds the fields of the messages the adapter reads; others are
-// found with no transfer.
+// message holds the fields of the messages the adapter reads (see read);
+// others are found with no transfer.
 type message struct {
 	Type string `json:"@type"`
 	// MsgSend
@@ -400,6 +400,27 @@ type message struct {
 	// MsgRecvPacket
 	Packet *packet `json:"packet"`
 	Signer string  `json:"signer"`
+}
+
+// read decodes a message: its type, and its fields when it is one the
+// adapter reads (others, such as a MsgDelegate whose amount is one coin,
+// keep only their type).
+func (m *message) read(raw json.RawMessage) error {
+	var head struct {
+		Type string `json:"@type"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil || head.Type == "" {
+		return errors.New("not a message with a type")
+	}
+	switch head.Type {
+	case typeMsgSend, typeMsgMultiSend, typeMsgTransfer, typeMsgRecvPacket:
+		if err := json.Unmarshal(raw, m); err != nil {
+			return fmt.Errorf("%s: %w", head.Type, err)
+		}
+	default:
+		m.Type = head.Type
+	}
+	return nil
 }
 
 type bankIO struct {

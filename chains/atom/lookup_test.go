@@ -255,6 +255,31 @@ func TestLookupIBCReceiveFromLogs(t *testing.T) {
 	}
 }
 
+// Messages that move no value to an address (a delegation, whose amount
+// is one coin and not a list) are found, with no transfer.
+func TestLookupOtherMessages(t *testing.T) {
+	body, hash, _ := fixture(t, "send_memo.json")
+	send := `"@type": "/cosmos.bank.v1beta1.MsgSend",
+          "from_address": "` + sender + `",
+          "to_address": "` + hot + `",
+          "amount": [
+            {
+              "denom": "uatom",
+              "amount": "25000000"
+            }
+          ]`
+	delegate := `"@type": "/cosmos.staking.v1beta1.MsgDelegate", "delegator_address": "` + sender + `", "validator_address": "cosmosvaloper1sjllsnramtg3ewxqwwrwjxfgc4n4ef9u2lcnj0", "amount": {"denom": "uatom", "amount": "25000000"}`
+	if !strings.Contains(string(body), send) {
+		t.Fatal("the fixture's MsgSend is not where the test looks")
+	}
+	answer := strings.ReplaceAll(string(body), send, delegate)
+	c, _ := atom.Dial(network(t), server(t, []byte(answer), http.StatusOK, nil).URL)
+	tx, err := c.LookupTx(context.Background(), hash)
+	if err != nil || tx.Status != recovery.TxSuccess || len(tx.Transfers) != 0 || tx.Memo != "104857" {
+		t.Fatalf("%+v %v", tx, err)
+	}
+}
+
 func TestLookupFailed(t *testing.T) {
 	tx, err := lookup(t, "failed_out_of_gas.json")
 	if err != nil {
