@@ -554,15 +554,12 @@ func (m message) moves(credited map[string]bool) ([]move, error) {
 		if m.Packet == nil {
 			return nil, errors.New("no packet")
 		}
-		if m.Packet.DestinationPort != "transfer" {
-			return nil, nil // not a token transfer
+		if m.Packet.DestinationPort != "transfer" || !credited[m.Packet.DestinationChannel+"/"+m.Packet.Sequence] {
+			return nil, nil // not a token transfer, refused by the Hub, or relayed before
 		}
 		p, err := m.tokenPacket()
 		if err != nil {
 			return nil, err
-		}
-		if !credited[m.Packet.DestinationChannel+"/"+m.Packet.Sequence] {
-			return nil, nil // refused by the Hub, or relayed before
 		}
 		if !ValidAddress(p.Receiver) || !validForeign(p.Sender) {
 			return nil, fmt.Errorf("packet from %q to %q", p.Sender, p.Receiver)
