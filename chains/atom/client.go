@@ -31,18 +31,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/memonet"
 )
 
 // Params is the value of chains.Network.Params that names this ledger.
@@ -81,18 +80,13 @@ const codeNotFound = 5
 // codeUnimplemented is gRPC's UNIMPLEMENTED: a service the node lacks.
 const codeUnimplemented = 12
 
-// maxAnswer bounds what is read of one answer: a relayer's transaction
-// with dozens of packets is a few hundred kilobytes.
-const maxAnswer = 4 << 20
-
 // maxAmount bounds an amount: the SDK's Int is 256 bits.
 var maxAmount = new(big.Int).Lsh(big.NewInt(1), 256)
 
 // Client reads one Cosmos SDK node's REST API.
 type Client struct {
-	network chains.Network
-	base    url.URL
-	http    *http.Client
+	conn *memonet.Conn
+	base url.URL // the endpoint without its trailing slashes
 }
 
 var (
@@ -101,33 +95,27 @@ var (
 )
 
 // Option changes how a Client reaches its node.
-type Option func(*Client)
+type Option func(*memonet.Conn)
 
 // WithHTTPClient makes the Client send its requests with h.
-func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+func WithHTTPClient(h *http.Client) Option { return memonet.WithHTTPClient(h) }
 
 // Dial returns a Client for the REST endpoint of a node (an http(s) URL
 // such as https://cosmos-rest.publicnode.com or
 // https://rest.cosmos.directory/cosmoshub). Nothing is sent until the
 // first call.
 func Dial(network chains.Network, endpoint string, opts ...Option) (*Client, error) {
-	if network.Family != recovery.FamilyMemo {
-		return nil, fmt.Errorf("atom dial %s: network family is %q, not memo", network.ID, network.Family)
+	conn, err := memonet.Dial("atom", network, endpoint, opts...)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("atom dial %s: the rpc endpoint is not an http(s) URL", network.ID)
-	}
-	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), ""
-	c := &Client{network: network, base: *u, http: &http.Client{Timeout: 30 * time.Second}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c, nil
+	base := *conn.URL
+	base.Path, base.RawPath = strings.TrimRight(base.Path, "/"), ""
+	return &Client{conn: conn, base: base}, nil
 }
 
 // Network returns the network this client reads.
-func (c *Client) Network() chains.Network { return c.network }
+func (c *Client) Network() chains.Network { return c.conn.Network }
 
 // Token is how a transfer names a coin other than uatom: its denom as the
 // Hub writes it, e.g. "ibc/14F9BC3E44B8A9C1BE1FB08980FAB87034C9905EF17CF2F5008FC085218811CC"
@@ -175,27 +163,27 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		// The gateway answers an unknown route with code 5 as well
 		// ("Not Found"): only the tx service's own message is the hash.
 		if res.Code != nil && *res.Code == codeNotFound && strings.Contains(strings.ToLower(res.Message), "tx not found") {
-			return nil, fmt.Errorf("atom %s: transaction %s: %w", c.network.ID, h, chains.ErrTxNotFound)
+			return nil, fmt.Errorf("atom %s: transaction %s: %w", c.conn.Network.ID, h, chains.ErrTxNotFound)
 		}
-		return nil, c.unavailable(op, fmt.Errorf("HTTP status %d, error code %v", status, res.Code))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("HTTP status %d, error code %v", status, res.Code))
 	}
 	r := res.TxResponse
 	if !strings.EqualFold(r.TxHash, h) {
-		return nil, c.unavailable(op, fmt.Errorf("answered about transaction %q", r.TxHash))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("answered about transaction %q", r.TxHash))
 	}
 	height, err := strconv.ParseUint(r.Height, 10, 63)
 	if err != nil || height == 0 {
-		return nil, c.unavailable(op, fmt.Errorf("height %q", r.Height))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("height %q", r.Height))
 	}
 	body := res.Tx
 	if body == nil {
 		body = r.Tx
 	}
 	if body == nil {
-		return nil, c.unavailable(op, errors.New("no transaction body"))
+		return nil, c.conn.Unavailable(op, errors.New("no transaction body"))
 	}
 	tx := &recovery.Tx{
-		Network:       c.network.ID,
+		Network:       c.conn.Network.ID,
 		Hash:          h,
 		Status:        recovery.TxSuccess,
 		BlockNumber:   height,
@@ -205,19 +193,19 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		Transfers:     []recovery.Transfer{},
 	}
 	if tx.Fee, err = nativeSum(body.AuthInfo.Fee.Amount); err != nil {
-		return nil, c.unavailable(op, fmt.Errorf("fee: %w", err))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("fee: %w", err))
 	}
 	msgs := make([]message, len(body.Body.Messages))
 	for i, raw := range body.Body.Messages {
 		if err := msgs[i].read(raw); err != nil {
-			return nil, c.unavailable(op, fmt.Errorf("message %d: %w", i, err))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("message %d: %w", i, err))
 		}
 	}
 	if len(msgs) == 0 {
-		return nil, c.unavailable(op, errors.New("a transaction without messages"))
+		return nil, c.conn.Unavailable(op, errors.New("a transaction without messages"))
 	}
 	if err := checkSigner(msgs[0], body.AuthInfo.SignerInfos); err != nil {
-		return nil, c.unavailable(op, err)
+		return nil, c.conn.Unavailable(op, err)
 	}
 	tx.From = msgs[0].sender()
 	if r.Code != 0 {
@@ -229,7 +217,7 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	for i, m := range msgs {
 		ms, err := m.moves(credited)
 		if err != nil {
-			return nil, c.unavailable(op, fmt.Errorf("message %d (%s): %w", i, m.Type, err))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("message %d (%s): %w", i, m.Type, err))
 		}
 		moved = append(moved, ms...)
 	}
@@ -283,15 +271,15 @@ func (c *Client) EstimateCost(ctx context.Context, _ uint64) (recovery.NetworkCo
 	case status == http.StatusOK && res.MinimumGasPrice != nil:
 		node, err := gasPrice(*res.MinimumGasPrice)
 		if err != nil {
-			return recovery.NetworkCost{}, c.unavailable(op, err)
+			return recovery.NetworkCost{}, c.conn.Unavailable(op, err)
 		}
 		price = decimal.Max(node, DefaultGasPrice)
 	case res.Code != nil && (*res.Code == codeNotFound || *res.Code == codeUnimplemented):
 	default:
-		return recovery.NetworkCost{}, c.unavailable(op, fmt.Errorf("HTTP status %d without minimum_gas_price", status))
+		return recovery.NetworkCost{}, c.conn.Unavailable(op, fmt.Errorf("HTTP status %d without minimum_gas_price", status))
 	}
 	return recovery.NetworkCost{
-		Network: c.network.ID, Asset: c.network.NativeAsset, Decimals: c.network.Decimals,
+		Network: c.conn.Network.ID, Asset: c.conn.Network.NativeAsset, Decimals: c.conn.Network.Decimals,
 		Amount: price.Mul(decimal.NewFromInt(SendGas)).Ceil().BigInt(), Method: MethodGasPrice,
 		GasLimit: SendGas,
 	}, nil
@@ -717,35 +705,12 @@ func nativeSum(coins []coin) (*big.Int, error) {
 func (c *Client) get(ctx context.Context, op, path string, out any) (int, error) {
 	u := c.base // a provider's key in the query stays there
 	u.Path += path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	status, text, err := c.conn.Do(ctx, op, memonet.Request{Method: http.MethodGet, URL: u.String(), Accept: "application/json"})
 	if err != nil {
-		return 0, c.unavailable(op, errors.New("the request cannot be built"))
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// url.Error repeats the URL, which may carry a provider's key.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return 0, c.unavailable(op, err)
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	switch {
-	case err != nil:
-		return 0, c.unavailable(op, err)
-	case len(text) > maxAnswer:
-		return 0, c.unavailable(op, errors.New("answer too large"))
+		return 0, err
 	}
 	if err := json.Unmarshal(text, out); err != nil {
-		return 0, c.unavailable(op, fmt.Errorf("HTTP status %d, answer is not the JSON the SDK writes: %w", resp.StatusCode, err))
+		return 0, c.conn.Unavailable(op, fmt.Errorf("HTTP status %d, answer is not the JSON the SDK writes: %w", status, err))
 	}
-	return resp.StatusCode, nil
-}
-
-func (c *Client) unavailable(op string, cause error) error {
-	e := &recovery.Error{Code: recovery.EUnavailable, Message: fmt.Sprintf("the %s node did not answer; try again later", c.network.ID)}
-	return fmt.Errorf("atom %s: %s: %w: %w", c.network.ID, op, e, cause)
+	return status, nil
 }

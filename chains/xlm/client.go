@@ -30,19 +30,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/memonet"
 )
 
 // Params is the value of chains.Network.Params that names this ledger.
@@ -55,10 +54,6 @@ const MethodFeeStats = "stellar_fee_stats"
 // alike: Horizon writes 7 decimals, the ledger keeps integers of 10^-7.
 const Decimals = 7
 
-// maxAnswer bounds what is read of one answer: a transaction's 100
-// operations are some 100 kilobytes.
-const maxAnswer = 4 << 20
-
 // maxOperations is what one transaction holds at most, and what one
 // request asks for (Horizon serves up to 200 records a page).
 const maxOperations = 100
@@ -68,9 +63,7 @@ var maxStroops = big.NewInt(1<<63 - 1)
 
 // Client reads one Horizon server.
 type Client struct {
-	network chains.Network
-	base    *url.URL
-	http    *http.Client
+	conn *memonet.Conn
 }
 
 var (
@@ -79,32 +72,25 @@ var (
 )
 
 // Option changes how a Client reaches its server.
-type Option func(*Client)
+type Option func(*memonet.Conn)
 
 // WithHTTPClient makes the Client send its requests with h.
-func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+func WithHTTPClient(h *http.Client) Option { return memonet.WithHTTPClient(h) }
 
 // Dial returns a Client for a Horizon server's base URL (such as
 // https://horizon.stellar.org; a path prefix and query parameters, a
 // provider's key for instance, are kept). Nothing is sent until the first
 // call.
 func Dial(network chains.Network, endpoint string, opts ...Option) (*Client, error) {
-	if network.Family != recovery.FamilyMemo {
-		return nil, fmt.Errorf("xlm dial %s: network family is %q, not memo", network.ID, network.Family)
+	conn, err := memonet.Dial("xlm", network, endpoint, opts...)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("xlm dial %s: the rpc endpoint is not an http(s) URL", network.ID)
-	}
-	c := &Client{network: network, base: u, http: &http.Client{Timeout: 30 * time.Second}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c, nil
+	return &Client{conn: conn}, nil
 }
 
 // Network returns the network this client reads.
-func (c *Client) Network() chains.Network { return c.network }
+func (c *Client) Network() chains.Network { return c.conn.Network }
 
 // AssetToken is how a transfer names a credit asset: its code, a dot, and
 // its issuer's account id, e.g.
@@ -186,19 +172,19 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		return nil, err
 	}
 	if !found {
-		return nil, fmt.Errorf("xlm %s: transaction %s: %w", c.network.ID, h, chains.ErrTxNotFound)
+		return nil, fmt.Errorf("xlm %s: transaction %s: %w", c.conn.Network.ID, h, chains.ErrTxNotFound)
 	}
 	if !res.about(h) {
-		return nil, c.unavailable(op, fmt.Errorf("answered about transaction %q", res.Hash))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("answered about transaction %q", res.Hash))
 	}
 	if !ValidAddress(res.SourceAccount) {
-		return nil, c.unavailable(op, fmt.Errorf("source account %q is not an account id", res.SourceAccount))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("source account %q is not an account id", res.SourceAccount))
 	}
 	if res.Successful == nil || res.Ledger == nil || *res.Ledger == 0 {
-		return nil, c.unavailable(op, errors.New("no successful flag or ledger"))
+		return nil, c.conn.Unavailable(op, errors.New("no successful flag or ledger"))
 	}
 	tx := &recovery.Tx{
-		Network:       c.network.ID,
+		Network:       c.conn.Network.ID,
 		Hash:          h,
 		Status:        recovery.TxSuccess,
 		BlockNumber:   *res.Ledger,
@@ -208,17 +194,17 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		Transfers:     []recovery.Transfer{},
 	}
 	if tx.Memo, err = Memo(res.MemoType, res.Memo, res.MemoBytes); err != nil {
-		return nil, c.unavailable(op, err)
+		return nil, c.conn.Unavailable(op, err)
 	}
 	if tx.Fee, err = parseStroops(res.FeeCharged); err != nil {
-		return nil, c.unavailable(op, fmt.Errorf("fee_charged: %w", err))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("fee_charged: %w", err))
 	}
 	if !*res.Successful {
 		tx.Status = recovery.TxFailed // included, fee taken, nothing delivered
 		return tx, nil
 	}
 	if res.OperationCount < 1 || res.OperationCount > maxOperations {
-		return nil, c.unavailable(op, fmt.Errorf("operation_count %d", res.OperationCount))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("operation_count %d", res.OperationCount))
 	}
 	var page operationsPage
 	op = "operations of " + h
@@ -230,15 +216,15 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	if !found || len(records) != res.OperationCount {
 		// The transaction is there and its operations are not all: an
 		// incomplete answer, never a deposit that did not happen.
-		return nil, c.unavailable(op, fmt.Errorf("%d operations of %d", len(records), res.OperationCount))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("%d operations of %d", len(records), res.OperationCount))
 	}
 	for i, o := range records {
 		if !res.names(o.TransactionHash) {
-			return nil, c.unavailable(op, fmt.Errorf("operation %d of transaction %q", i, o.TransactionHash))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("operation %d of transaction %q", i, o.TransactionHash))
 		}
 		t, ok, err := c.transfer(o)
 		if err != nil {
-			return nil, c.unavailable(op, fmt.Errorf("operation %d: %w", i, err))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("operation %d: %w", i, err))
 		}
 		if !ok {
 			continue
@@ -291,7 +277,7 @@ func (c *Client) transfer(o operation) (t recovery.Transfer, ok bool, err error)
 		}
 		t.Kind, t.Token = recovery.KindToken, AssetToken(o.AssetCode, o.AssetIssuer)
 		t.Amount = stroops
-		if tok, listed := c.network.Token(t.Token); listed && tok.Decimals != Decimals {
+		if tok, listed := c.conn.Network.Token(t.Token); listed && tok.Decimals != Decimals {
 			t.Amount = decimal.NewFromBigInt(stroops, -Decimals).Shift(tok.Decimals).Floor().BigInt()
 		}
 		return t, true, nil
@@ -314,18 +300,18 @@ func (c *Client) EstimateCost(ctx context.Context, _ uint64) (recovery.NetworkCo
 		return recovery.NetworkCost{}, err
 	}
 	if !found {
-		return recovery.NetworkCost{}, c.unavailable("fee_stats", errors.New("not found"))
+		return recovery.NetworkCost{}, c.conn.Unavailable("fee_stats", errors.New("not found"))
 	}
 	base, err := parseStroops(json.RawMessage(strconv.Quote(res.LastLedgerBaseFee)))
 	if err != nil {
-		return recovery.NetworkCost{}, c.unavailable("fee_stats", fmt.Errorf("last_ledger_base_fee: %w", err))
+		return recovery.NetworkCost{}, c.conn.Unavailable("fee_stats", fmt.Errorf("last_ledger_base_fee: %w", err))
 	}
 	fee := base
 	if p50, err := parseStroops(json.RawMessage(strconv.Quote(res.FeeCharged.P50))); err == nil && p50.Cmp(fee) > 0 {
 		fee = p50
 	}
 	return recovery.NetworkCost{
-		Network: c.network.ID, Asset: c.network.NativeAsset, Decimals: c.network.Decimals,
+		Network: c.conn.Network.ID, Asset: c.conn.Network.NativeAsset, Decimals: c.conn.Network.Decimals,
 		Amount: fee, Method: MethodFeeStats,
 	}, nil
 }
@@ -393,34 +379,18 @@ type operation struct {
 // get reads one Horizon resource into out. found is false on Horizon's
 // 404 problem not_found; every other failure is EUnavailable.
 func (c *Client) get(ctx context.Context, op string, query url.Values, out any, path ...string) (found bool, err error) {
-	u := c.base.JoinPath(path...)
+	u := c.conn.URL.JoinPath(path...)
 	q := u.Query()
 	for k, v := range query {
 		q[k] = v
 	}
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	status, text, err := c.conn.Do(ctx, op, memonet.Request{Method: http.MethodGet, URL: u.String(), Accept: "application/hal+json, application/json"})
 	if err != nil {
-		return false, c.unavailable(op, errors.New("the request cannot be built"))
+		return false, err
 	}
-	req.Header.Set("Accept", "application/hal+json, application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// url.Error repeats the URL, which may carry a provider's key.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return false, c.unavailable(op, err)
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	switch {
-	case err != nil:
-		return false, c.unavailable(op, err)
-	case len(text) > maxAnswer:
-		return false, c.unavailable(op, errors.New("answer too large"))
-	case resp.StatusCode == http.StatusNotFound:
+	case status == http.StatusNotFound:
 		// Only Horizon's own problem says the resource is missing (type
 		// https://stellar.org/horizon-errors/not_found; older servers put
 		// it under /docs/horizon/problems/): a 404 from a proxy or a wrong
@@ -432,21 +402,16 @@ func (c *Client) get(ctx context.Context, op string, query url.Values, out any, 
 		if json.Unmarshal(text, &p) == nil && strings.HasSuffix(p.Type, "/not_found") && p.Status == http.StatusNotFound {
 			return false, nil
 		}
-		return false, c.unavailable(op, errors.New("HTTP status 404 without Horizon's not_found"))
-	case resp.StatusCode != http.StatusOK:
-		return false, c.unavailable(op, fmt.Errorf("HTTP status %d", resp.StatusCode))
+		return false, c.conn.Unavailable(op, errors.New("HTTP status 404 without Horizon's not_found"))
+	case status != http.StatusOK:
+		return false, c.conn.Unavailable(op, fmt.Errorf("HTTP status %d", status))
 	case len(text) == 0 || text[0] != '{':
-		return false, c.unavailable(op, errors.New("answer is not a JSON object"))
+		return false, c.conn.Unavailable(op, errors.New("answer is not a JSON object"))
 	}
 	if err := json.Unmarshal(text, out); err != nil {
-		return false, c.unavailable(op, fmt.Errorf("answer: %w", err))
+		return false, c.conn.Unavailable(op, fmt.Errorf("answer: %w", err))
 	}
 	return true, nil
-}
-
-func (c *Client) unavailable(op string, cause error) error {
-	e := &recovery.Error{Code: recovery.EUnavailable, Message: fmt.Sprintf("the %s node did not answer; try again later", c.network.ID)}
-	return fmt.Errorf("xlm %s: %s: %w: %w", c.network.ID, op, e, cause)
 }
 
 // parseStroops reads a fee: a JSON string of decimal digits or a JSON

@@ -25,23 +25,20 @@
 package xrp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/memonet"
 )
 
 // Params is the value of chains.Network.Params that names this ledger.
@@ -49,10 +46,6 @@ const Params = "xrpl"
 
 // MethodFee names a cost read from the server's fee method.
 const MethodFee = "xrpl_fee"
-
-// maxAnswer bounds what is read of one answer: a tx answer with its
-// metadata is a few kilobytes.
-const maxAnswer = 4 << 20
 
 // maxDrops is every XRP there will ever be, in drops: no amount is larger.
 var maxDrops = big.NewInt(100_000_000_000 * 1_000_000)
@@ -62,9 +55,7 @@ const tfPartialPayment = 0x00020000
 
 // Client reads one XRP Ledger server.
 type Client struct {
-	network chains.Network
-	url     string
-	http    *http.Client
+	conn *memonet.Conn
 }
 
 var (
@@ -73,31 +64,24 @@ var (
 )
 
 // Option changes how a Client reaches its server.
-type Option func(*Client)
+type Option func(*memonet.Conn)
 
 // WithHTTPClient makes the Client send its requests with h.
-func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+func WithHTTPClient(h *http.Client) Option { return memonet.WithHTTPClient(h) }
 
 // Dial returns a Client for the JSON-RPC endpoint of a server (an http(s)
 // URL such as https://s1.ripple.com:51234/). Nothing is sent until the
 // first call.
 func Dial(network chains.Network, endpoint string, opts ...Option) (*Client, error) {
-	if network.Family != recovery.FamilyMemo {
-		return nil, fmt.Errorf("xrp dial %s: network family is %q, not memo", network.ID, network.Family)
+	conn, err := memonet.Dial("xrp", network, endpoint, opts...)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("xrp dial %s: the rpc endpoint is not an http(s) URL", network.ID)
-	}
-	c := &Client{network: network, url: endpoint, http: &http.Client{Timeout: 30 * time.Second}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c, nil
+	return &Client{conn: conn}, nil
 }
 
 // Network returns the network this client reads.
-func (c *Client) Network() chains.Network { return c.network }
+func (c *Client) Network() chains.Network { return c.conn.Network }
 
 // IssuedDecimals is the scale an issued currency's amount is written in
 // when the network does not list the token: base units of 10^-15, the
@@ -141,22 +125,22 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	}
 	if res.Error != "" {
 		if res.Error == "txnNotFound" {
-			return nil, fmt.Errorf("xrp %s: transaction %s: %w", c.network.ID, h, chains.ErrTxNotFound)
+			return nil, fmt.Errorf("xrp %s: transaction %s: %w", c.conn.Network.ID, h, chains.ErrTxNotFound)
 		}
-		return nil, c.unavailable(op, fmt.Errorf("server error %q", res.Error))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("server error %q", res.Error))
 	}
 	if !strings.EqualFold(res.Hash, h) {
-		return nil, c.unavailable(op, fmt.Errorf("answered about transaction %q", res.Hash))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("answered about transaction %q", res.Hash))
 	}
 	f := res.txFields
 	if res.TxJSON != nil { // API v2 puts the transaction's own fields apart
 		f = *res.TxJSON
 	}
 	if !ValidAddress(f.Account) {
-		return nil, c.unavailable(op, fmt.Errorf("sender %q is not an address", f.Account))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("sender %q is not an address", f.Account))
 	}
 	tx := &recovery.Tx{
-		Network:   c.network.ID,
+		Network:   c.conn.Network.ID,
 		Hash:      h,
 		Status:    recovery.TxPending,
 		Required:  1,
@@ -168,18 +152,18 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 	}
 	if f.Fee != "" {
 		if tx.Fee, err = parseDrops(f.Fee); err != nil {
-			return nil, c.unavailable(op, fmt.Errorf("fee: %w", err))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("fee: %w", err))
 		}
 	}
 	var meta txMeta
 	if len(res.Meta) > 0 && string(res.Meta) != "null" {
 		if err := json.Unmarshal(res.Meta, &meta); err != nil {
-			return nil, c.unavailable(op, fmt.Errorf("meta: %w", err))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("meta: %w", err))
 		}
 	}
 	if res.Validated {
 		if res.LedgerIndex == nil {
-			return nil, c.unavailable(op, errors.New("validated without a ledger index"))
+			return nil, c.conn.Unavailable(op, errors.New("validated without a ledger index"))
 		}
 		tx.BlockNumber, tx.BlockHash, tx.Confirmations = *res.LedgerIndex, res.LedgerHash, 1
 		switch r := meta.TransactionResult; {
@@ -190,21 +174,21 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 			return tx, nil
 		default:
 			// A validated ledger holds only tes and tec results.
-			return nil, c.unavailable(op, fmt.Errorf("validated with result %q", r))
+			return nil, c.conn.Unavailable(op, fmt.Errorf("validated with result %q", r))
 		}
 	}
 	if f.TransactionType != "Payment" || (!res.Validated && meta.DeliveredAmount == nil) {
 		return tx, nil
 	}
 	if !ValidAddress(f.Destination) {
-		return nil, c.unavailable(op, fmt.Errorf("destination %q is not an address", f.Destination))
+		return nil, c.conn.Unavailable(op, fmt.Errorf("destination %q is not an address", f.Destination))
 	}
 	t, err := c.delivered(f, meta)
 	if err != nil {
 		if recovery.ErrorCode(err) == recovery.EInvalid {
 			return nil, err
 		}
-		return nil, c.unavailable(op, err)
+		return nil, c.conn.Unavailable(op, err)
 	}
 	tx.Transfers = append(tx.Transfers, t)
 	return tx, nil
@@ -258,7 +242,7 @@ func (c *Client) delivered(f txFields, meta txMeta) (recovery.Transfer, error) {
 	}
 	t.Kind, t.Token = recovery.KindToken, IssuedToken(issued.Currency, issued.Issuer)
 	decimals := int32(IssuedDecimals)
-	if tok, ok := c.network.Token(t.Token); ok {
+	if tok, ok := c.conn.Network.Token(t.Token); ok {
 		decimals = tok.Decimals
 	}
 	t.Amount = value.Shift(decimals).Floor().BigInt()
@@ -280,21 +264,21 @@ func (c *Client) EstimateCost(ctx context.Context, _ uint64) (recovery.NetworkCo
 		return recovery.NetworkCost{}, err
 	}
 	if res.Error != "" {
-		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("server error %q", res.Error))
+		return recovery.NetworkCost{}, c.conn.Unavailable("fee", fmt.Errorf("server error %q", res.Error))
 	}
 	base, err := parseDrops(res.Drops.BaseFee)
 	if err != nil {
-		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("base_fee: %w", err))
+		return recovery.NetworkCost{}, c.conn.Unavailable("fee", fmt.Errorf("base_fee: %w", err))
 	}
 	open, err := parseDrops(res.Drops.OpenLedgerFee)
 	if err != nil {
-		return recovery.NetworkCost{}, c.unavailable("fee", fmt.Errorf("open_ledger_fee: %w", err))
+		return recovery.NetworkCost{}, c.conn.Unavailable("fee", fmt.Errorf("open_ledger_fee: %w", err))
 	}
 	if open.Cmp(base) < 0 {
 		open = base
 	}
 	return recovery.NetworkCost{
-		Network: c.network.ID, Asset: c.network.NativeAsset, Decimals: c.network.Decimals,
+		Network: c.conn.Network.ID, Asset: c.conn.Network.NativeAsset, Decimals: c.conn.Network.Decimals,
 		Amount: open, Method: MethodFee,
 	}, nil
 }
@@ -338,45 +322,23 @@ func (c *Client) call(ctx context.Context, method string, params any, out any) e
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	status, text, err := c.conn.Do(ctx, method, memonet.Request{Method: http.MethodPost, URL: c.conn.Endpoint, Body: body})
 	if err != nil {
-		return c.unavailable(method, errors.New("the request cannot be built"))
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// url.Error repeats the URL, which may carry a provider's key.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return c.unavailable(method, err)
-	}
-	defer resp.Body.Close()
-	text, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	switch {
-	case err != nil:
-		return c.unavailable(method, err)
-	case len(text) > maxAnswer:
-		return c.unavailable(method, errors.New("answer too large"))
-	case resp.StatusCode != http.StatusOK:
-		return c.unavailable(method, fmt.Errorf("HTTP status %d", resp.StatusCode))
+	if status != http.StatusOK {
+		return c.conn.Unavailable(method, fmt.Errorf("HTTP status %d", status))
 	}
 	var env struct {
 		Result json.RawMessage `json:"result"`
 	}
 	if err := json.Unmarshal(text, &env); err != nil || len(env.Result) == 0 || env.Result[0] != '{' {
-		return c.unavailable(method, errors.New("answer is not a JSON-RPC result"))
+		return c.conn.Unavailable(method, errors.New("answer is not a JSON-RPC result"))
 	}
 	if err := json.Unmarshal(env.Result, out); err != nil {
-		return c.unavailable(method, fmt.Errorf("result: %w", err))
+		return c.conn.Unavailable(method, fmt.Errorf("result: %w", err))
 	}
 	return nil
-}
-
-func (c *Client) unavailable(op string, cause error) error {
-	e := &recovery.Error{Code: recovery.EUnavailable, Message: fmt.Sprintf("the %s node did not answer; try again later", c.network.ID)}
-	return fmt.Errorf("xrp %s: %s: %w: %w", c.network.ID, op, e, cause)
 }
 
 // parseDrops reads an XRP amount: a string of decimal digits, in drops.
