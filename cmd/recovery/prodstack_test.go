@@ -36,7 +36,6 @@ import (
 	"github.com/misdeposit/recovery/internal/nodetest"
 	"github.com/misdeposit/recovery/internal/payloadcodec"
 	"github.com/misdeposit/recovery/internal/pgtest"
-	"github.com/misdeposit/recovery/internal/temporaldev"
 	"github.com/misdeposit/recovery/ledger"
 	"github.com/misdeposit/recovery/workflows"
 )
@@ -72,15 +71,7 @@ func TestProductionStackSurvivesAWorkerKilledMidRecovery(t *testing.T) {
 	db := pgtest.Database(t)
 	bin := buildRecovery(t)
 
-	port, _ := strconv.Atoi(freePort(t))
-	// The server logs each call a killed worker left unfinished as an
-	// error with its stack; the test judges by the cases instead.
-	srv, err := temporaldev.Start(temporaldev.Options{FrontendPort: port, SearchAttributes: workflows.SearchAttributes(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Stopped after the processes, which the cleanups below kill first.
-	t.Cleanup(func() { srv.Stop() })
+	srv := standaloneTemporal(t)
 	tc, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Namespace: "default", Logger: quietLogger{}})
 	if err != nil {
 		t.Fatal(err)

@@ -53,15 +53,7 @@ func TestWorkersShareTheLoadAcrossProcesses(t *testing.T) {
 	const waves, warmUp = 3, 10
 	bin := buildRecovery(t)
 
-	port, _ := strconv.Atoi(freePort(t))
-	// The server logs each call a killed worker left unfinished as an
-	// error with its stack; the test judges by the cases instead.
-	srv, err := temporaldev.Start(temporaldev.Options{FrontendPort: port, SearchAttributes: workflows.SearchAttributes(), LogLevel: "fatal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Stopped after the processes, which the cleanups below kill first.
-	t.Cleanup(func() { srv.Stop() })
+	srv := standaloneTemporal(t)
 
 	// Wrong-network deposits: BNB sent on bsc to users' eth deposit
 	// addresses, which the exchange controls on bsc too.
@@ -538,4 +530,20 @@ func (s *scaleOut) call(method, path, token string, body, out any) (int, error) 
 		return resp.StatusCode, json.Unmarshal(raw, out)
 	}
 	return resp.StatusCode, nil
+}
+
+// standaloneTemporal starts a Temporal server standing alone, as the
+// processes of a deployment reach it. It is stopped after the processes,
+// which the cleanups registered after it kill first.
+func standaloneTemporal(t *testing.T) *temporaldev.Server {
+	t.Helper()
+	port, _ := strconv.Atoi(freePort(t))
+	// The server logs each call a killed worker left unfinished as an
+	// error with its stack; the test judges by the cases instead.
+	srv, err := temporaldev.Start(temporaldev.Options{FrontendPort: port, SearchAttributes: workflows.SearchAttributes(), LogLevel: "fatal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	return srv
 }
