@@ -136,7 +136,9 @@ func checkStaffArg(t *testing.T, action string, by workflows.Actor, a any) {
 	t.Helper()
 	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
 	var got workflows.Actor
-	var note string
+	// note is the action's note; needed names it when the action must
+	// have one.
+	var note, needed string
 	switch r := a.(type) {
 	case workflows.AssignRequest:
 		got, note = r.By, r.Note
@@ -144,18 +146,12 @@ func checkStaffArg(t *testing.T, action string, by workflows.Actor, a any) {
 			t.Fatalf("%s: accepted the assignee %q", action, r.Assignee)
 		}
 	case workflows.NoteRequest:
-		got, note = r.By, r.Note
-		if blank(r.Note) {
-			t.Fatalf("%s: accepted without a note", action)
-		}
+		got, note, needed = r.By, r.Note, "a note"
 	case workflows.EscalateRequest:
-		got, note = r.By, r.Note
-		if blank(r.Note) {
-			t.Fatalf("%s: accepted without a note", action)
-		}
+		got, note, needed = r.By, r.Note, "a note"
 	case workflows.ReclassifyRequest:
-		got, note = r.By, r.Note
-		if !recovery.IsCategory(r.Category) || blank(r.Note) {
+		got, note, needed = r.By, r.Note, "a note"
+		if !recovery.IsCategory(r.Category) {
 			t.Fatalf("%s: accepted %+v", action, r)
 		}
 	case workflows.SignoffRequest:
@@ -166,27 +162,21 @@ func checkStaffArg(t *testing.T, action string, by workflows.Actor, a any) {
 	case workflows.RecheckRequest:
 		got, note = r.By, r.Note
 	case workflows.CloseRequest:
-		got, note = r.By, r.Note
-		if blank(r.Note) {
-			t.Fatalf("%s: accepted without a reason", action)
-		}
+		got, note, needed = r.By, r.Note, "a reason"
 	case workflows.ReopenRequest:
-		got, note = r.By, r.Note
-		if blank(r.Note) {
-			t.Fatalf("%s: accepted without a reason", action)
-		}
+		got, note, needed = r.By, r.Note, "a reason"
 	case workflows.ConfirmProofRequest:
-		got, note = r.By, r.Note
-		if blank(r.Note) {
-			t.Fatalf("%s: accepted without a reason", action)
-		}
+		got, note, needed = r.By, r.Note, "a reason"
 	case workflows.ReassignClaimantRequest:
-		got, note = r.By, r.Note
-		if !userIDPattern.MatchString(r.UserID) || blank(r.Note) || strings.TrimSpace(r.Signature) != r.Signature {
+		got, note, needed = r.By, r.Note, "a reason"
+		if !userIDPattern.MatchString(r.UserID) || strings.TrimSpace(r.Signature) != r.Signature {
 			t.Fatalf("%s: accepted %+v", action, r)
 		}
 	default:
 		t.Fatalf("%s: argument of type %T", action, a)
+	}
+	if needed != "" && blank(note) {
+		t.Fatalf("%s: accepted without %s", action, needed)
 	}
 	if !typedText(note, maxNote, true) {
 		t.Fatalf("%s: accepted the note %q", action, note)
