@@ -2,7 +2,6 @@ package atom_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -10,14 +9,11 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains/atom"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 )
 
 // fuzzHash is the transaction every fuzzed answer is asked about.
 const fuzzHash = "A1F2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F91"
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // FuzzLookupTx feeds the adapter whatever a node might answer to GetTx,
 // with an HTTP status of 200 or 404: it must never panic, never call a
@@ -36,9 +32,7 @@ func FuzzLookupTx(f *testing.F) {
 		if notFound {
 			status = http.StatusNotFound
 		}
-		hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(answer)), Header: http.Header{}, Request: r}, nil
-		})}
+		hc := memotest.Answering(func(*http.Request) (int, string) { return status, answer })
 		c, err := atom.Dial(network(t), "https://lcd.invalid/", atom.WithHTTPClient(hc))
 		if err != nil {
 			t.Fatal(err)

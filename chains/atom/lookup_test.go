@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/chains/atom"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/pool"
 )
 
@@ -28,25 +27,13 @@ const (
 	osmoVoucher = "ibc/14F9BC3E44B8A9C1BE1FB08980FAB87034C9905EF17CF2F5008FC085218811CC"
 )
 
-func network(t testing.TB) chains.Network {
-	t.Helper()
-	for _, n := range chains.DefaultNetworks() {
-		if n.ID == "atom" {
-			return n
-		}
-	}
-	t.Fatal("no atom network")
-	return chains.Network{}
-}
+func network(t testing.TB) chains.Network { return memotest.Network(t, "atom") }
 
 // fixture reads a testdata answer, the hash it is about and the HTTP
 // status the node answers it with.
 func fixture(t testing.TB, name string) (body []byte, hash string, status int) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body = memotest.Fixture(t, name)
 	var env struct {
 		Status     int    `json:"_http_status"`
 		Message    string `json:"message"`
@@ -81,8 +68,7 @@ func server(t testing.TB, body []byte, status int, calls *[]string) *httptest.Se
 		b, _, _ := fixture(t, "node_config.json")
 		_, _ = w.Write(b)
 	})
-	s := httptest.NewServer(mux)
-	t.Cleanup(s.Close)
+	s := memotest.Serve(t, mux)
 	return s
 }
 
@@ -296,9 +282,7 @@ func TestLookupNotFound(t *testing.T) {
 		t.Fatalf("code 5: %v", err)
 	}
 	c, _ := atom.Dial(network(t), "http://127.0.0.1:1")
-	if _, err := c.LookupTx(context.Background(), "zz"); recovery.ErrorCode(err) != recovery.EInvalid {
-		t.Errorf("malformed hash: %v", err)
-	}
+	memotest.RefusesMalformedHash(t, c)
 }
 
 // A "not found" from a pruned node gets a second opinion from the pool's
@@ -348,22 +332,18 @@ func TestLookupUnavailable(t *testing.T) {
 		})
 	}
 	var query string
-	keyed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	keyed := memotest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query = r.URL.RawQuery
 		_, _ = w.Write(body)
 	}))
-	t.Cleanup(keyed.Close)
 	c, _ := atom.Dial(network(t), keyed.URL+"/lcd/?key=k3y")
 	if _, err := c.LookupTx(context.Background(), hash); err != nil || query != "key=k3y" {
 		t.Errorf("a provider's key in the URL: query %q, %v", query, err)
 	}
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	c, _ = atom.Dial(network(t), down.URL+"/?key=k3y-0f-the-provider")
-	_, err := c.LookupTx(context.Background(), hash)
-	if recovery.ErrorCode(err) != recovery.EUnavailable || strings.Contains(err.Error(), "k3y") {
-		t.Fatalf("down: %v", err)
-	}
+	memotest.DownIsUnavailable(t, func(endpoint string) chains.Lookup {
+		c, _ := atom.Dial(network(t), endpoint)
+		return c
+	}, hash)
 }
 
 func TestEstimateCost(t *testing.T) {
@@ -393,11 +373,10 @@ func TestEstimateCost(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := memotest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(tc.status)
 				_, _ = w.Write([]byte(tc.body))
 			}))
-			t.Cleanup(s.Close)
 			c, _ := atom.Dial(network(t), s.URL)
 			cost, err := c.EstimateCost(context.Background(), 0)
 			switch {

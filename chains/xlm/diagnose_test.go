@@ -1,15 +1,12 @@
 package xlm_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
-	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/xlm"
 	"github.com/misdeposit/recovery/diagnosis"
 )
@@ -20,18 +17,10 @@ import (
 // entry per memo on the shared address), the memo picking the entry. An
 // id memo and a text memo with the same digits are the same memo.
 func TestMemoFromChain(t *testing.T) {
-	ctx := context.Background()
-	book, err := addressbook.Open(ctx, filepath.Join(t.TempDir(), "book.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { book.Close() })
-	if err := book.Upsert(ctx, []addressbook.Entry{
+	book := memotest.Book(t, []addressbook.Entry{
 		{Network: "xlm", Address: hot, Memo: "1001", UserID: "kim"},
 		{Network: "xlm", Address: hot, Memo: "1002", UserID: "lee"},
-	}, time.Now(), "test"); err != nil {
-		t.Fatal(err)
-	}
+	})
 	unknown := fixture(t, "payment_id_memo.json")
 	path := "/transactions/" + unknown.Hash
 	unknown.Answers[path] = []byte(strings.Replace(string(unknown.Answers[path]), `"memo": "1002"`, `"memo": "9999"`, 1))
@@ -55,28 +44,7 @@ func TestMemoFromChain(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			n := network(t)
 			node, _ := xlm.Dial(n, server(t, c.h, nil).URL)
-			p, err := pool.New("xlm", []pool.Endpoint{{Lookup: node}}, pool.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := p.LookupTx(ctx, c.h.Hash)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := diagnosis.Facts{Found: true, Tx: tx, Network: n, InPolicy: true, ClaimedNetwork: "xlm", ClaimedAddress: hot, UserID: c.claimant}
-			for _, tr := range tx.Transfers {
-				tf := diagnosis.TransferFacts{Transfer: tr}
-				tf.Asset, tf.Listed, tf.Minimum = n.Asset(tr)
-				entries, err := book.Owners(ctx, n.ID, tr.To)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, e := range entries {
-					tf.Owners = append(tf.Owners, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
-				}
-				f.Transfers = append(f.Transfers, tf)
-			}
-			d := diagnosis.Classify(f)
+			d := memotest.Diagnose(t, book, n, node, c.h.Hash, hot, c.claimant)
 			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
 				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
 			}

@@ -2,7 +2,6 @@ package xlm_test
 
 import (
 	"context"
-	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -12,15 +11,12 @@ import (
 	"testing"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/xlm"
 )
 
 // fuzzHash is the transaction every fuzzed answer is asked about.
 const fuzzHash = "3389e9f0f1a65f19736cacf544c2e825313e8447f569233bb8db39aa607c8889"
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // FuzzLookupTx feeds the adapter whatever a server might answer for the
 // transaction (with status 404 when notFound) and for its operations: it
@@ -38,15 +34,15 @@ func FuzzLookupTx(f *testing.F) {
 		f.Add(swap(string(h.Answers[path])), swap(string(h.Answers[path+"/operations"])), h.Status[path] == http.StatusNotFound)
 	}
 	f.Fuzz(func(t *testing.T, txAnswer, opsAnswer string, notFound bool) {
-		hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		hc := memotest.Answering(func(r *http.Request) (int, string) {
 			status, body := http.StatusOK, txAnswer
 			if strings.HasSuffix(r.URL.Path, "/operations") {
 				body = opsAnswer
 			} else if notFound {
 				status = http.StatusNotFound
 			}
-			return &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}, Request: r}, nil
-		})}
+			return status, body
+		})
 		c, err := xlm.Dial(network(t), "https://horizon.invalid", xlm.WithHTTPClient(hc))
 		if err != nil {
 			t.Fatal(err)
@@ -125,15 +121,15 @@ func TestMalformedAnswers(t *testing.T) {
 				}
 			}
 			notFound := lines[3] == "bool(true)"
-			hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+			hc := memotest.Answering(func(r *http.Request) (int, string) {
 				status, body := http.StatusOK, answers[0]
 				if strings.HasSuffix(r.URL.Path, "/operations") {
 					body = answers[1]
 				} else if notFound {
 					status = http.StatusNotFound
 				}
-				return &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}, Request: r}, nil
-			})}
+				return status, body
+			})
 			c, _ := xlm.Dial(network(t), "https://horizon.invalid", xlm.WithHTTPClient(hc))
 			if tx, err := c.LookupTx(context.Background(), fuzzHash); recovery.ErrorCode(err) != recovery.EUnavailable {
 				t.Fatalf("tx %+v err %v, want unavailable", tx, err)

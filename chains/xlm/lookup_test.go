@@ -6,14 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/xlm"
 )
@@ -24,16 +23,7 @@ const (
 	issuer = "GA5ZSEJYB37JRC5AVCIA5MOP4RHTM335X2KGX3IHOJAPP5RE34K4KZVN" // USDC's issuer
 )
 
-func network(t testing.TB) chains.Network {
-	t.Helper()
-	for _, n := range chains.DefaultNetworks() {
-		if n.ID == "xlm" {
-			return n
-		}
-	}
-	t.Fatal("no xlm network")
-	return chains.Network{}
-}
+func network(t testing.TB) chains.Network { return memotest.Network(t, "xlm") }
 
 // horizon is what a fixture holds: the transaction it is about, and the
 // body (and status, when not 200) Horizon answers on each path.
@@ -45,10 +35,7 @@ type horizon struct {
 
 func fixture(t testing.TB, name string) horizon {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := memotest.Fixture(t, name)
 	var h horizon
 	if err := json.Unmarshal(body, &h); err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -60,7 +47,7 @@ func fixture(t testing.TB, name string) horizon {
 // not_found on every other path, recording the paths asked.
 func server(t testing.TB, h horizon, calls *[]string) *httptest.Server {
 	var mu sync.Mutex
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := memotest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			http.Error(w, "method", http.StatusMethodNotAllowed)
 			return
@@ -89,7 +76,6 @@ func server(t testing.TB, h horizon, calls *[]string) *httptest.Server {
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	}))
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -228,9 +214,7 @@ func TestLookupNotFound(t *testing.T) {
 		t.Fatalf("not_found: %v", err)
 	}
 	c, _ := xlm.Dial(network(t), "http://127.0.0.1:1")
-	if _, err := c.LookupTx(context.Background(), "zz"); recovery.ErrorCode(err) != recovery.EInvalid {
-		t.Errorf("malformed hash: %v", err)
-	}
+	memotest.RefusesMalformedHash(t, c)
 }
 
 // A "not found" from a server that keeps a short history gets a second
@@ -296,13 +280,10 @@ func TestLookupUnavailable(t *testing.T) {
 			}
 		})
 	}
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	c, _ := xlm.Dial(network(t), down.URL+"/?key=k3y-0f-the-provider")
-	_, err := c.LookupTx(context.Background(), good.Hash)
-	if recovery.ErrorCode(err) != recovery.EUnavailable || strings.Contains(err.Error(), "k3y") {
-		t.Fatalf("down: %v", err)
-	}
+	memotest.DownIsUnavailable(t, func(endpoint string) chains.Lookup {
+		c, _ := xlm.Dial(network(t), endpoint)
+		return c
+	}, good.Hash)
 }
 
 // A provider's base URL with a path and a key keeps both.
@@ -313,7 +294,7 @@ func TestDialKeepsPathAndKey(t *testing.T) {
 		prefixed.Answers["/k/horizon"+p] = body
 	}
 	var seen []string
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := memotest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.URL.Query().Get("apikey"))
 		body, ok := prefixed.Answers[r.URL.Path]
 		if !ok {
@@ -322,7 +303,6 @@ func TestDialKeepsPathAndKey(t *testing.T) {
 		}
 		_, _ = w.Write(body)
 	}))
-	t.Cleanup(s.Close)
 	c, _ := xlm.Dial(network(t), s.URL+"/k/horizon/?apikey=s3cret")
 	if _, err := c.LookupTx(context.Background(), h.Hash); err != nil {
 		t.Fatal(err)

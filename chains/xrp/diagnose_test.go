@@ -1,15 +1,12 @@
 package xrp_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
-	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/xrp"
 	"github.com/misdeposit/recovery/diagnosis"
 )
@@ -20,18 +17,10 @@ import (
 // entry per destination tag on the shared address), the tag picking the
 // entry.
 func TestMemoFromChain(t *testing.T) {
-	ctx := context.Background()
-	book, err := addressbook.Open(ctx, filepath.Join(t.TempDir(), "book.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { book.Close() })
-	if err := book.Upsert(ctx, []addressbook.Entry{
+	book := memotest.Book(t, []addressbook.Entry{
 		{Network: "xrp", Address: hot, Memo: "1001", UserID: "kim"},
 		{Network: "xrp", Address: hot, Memo: "1002", UserID: "lee"},
-	}, time.Now(), "test"); err != nil {
-		t.Fatal(err)
-	}
+	})
 	withTag, hash := fixture(t, "payment_tag.json")
 	noTag, noTagHash := fixture(t, "payment_no_tag.json")
 	unknownTag := []byte(strings.Replace(string(withTag), `"DestinationTag": 1002`, `"DestinationTag": 9999`, 1))
@@ -56,28 +45,7 @@ func TestMemoFromChain(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			n := network(t)
 			node, _ := xrp.Dial(n, server(t, c.body, nil).URL)
-			p, err := pool.New("xrp", []pool.Endpoint{{Lookup: node}}, pool.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := p.LookupTx(ctx, strings.ToLower(c.hash))
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := diagnosis.Facts{Found: true, Tx: tx, Network: n, InPolicy: true, ClaimedNetwork: "xrp", ClaimedAddress: hot, UserID: c.claimant}
-			for _, tr := range tx.Transfers {
-				tf := diagnosis.TransferFacts{Transfer: tr}
-				tf.Asset, tf.Listed, tf.Minimum = n.Asset(tr)
-				entries, err := book.Owners(ctx, n.ID, tr.To)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, e := range entries {
-					tf.Owners = append(tf.Owners, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
-				}
-				f.Transfers = append(f.Transfers, tf)
-			}
-			d := diagnosis.Classify(f)
+			d := memotest.Diagnose(t, book, n, node, strings.ToLower(c.hash), hot, c.claimant)
 			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
 				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
 			}

@@ -2,7 +2,6 @@ package xrp_test
 
 import (
 	"context"
-	"io"
 	"math/big"
 	"net/http"
 	"path/filepath"
@@ -10,15 +9,12 @@ import (
 	"testing"
 
 	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/xrp"
 )
 
 // fuzzHash is the transaction every fuzzed answer is asked about.
 const fuzzHash = "9E3B7D1B0E4F3D7BF1B2D0C5A0B5A5E9D0E0C7B3A4F2E1D0C9B8A7F6E5D4C3B2"
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // FuzzLookupTx feeds the adapter whatever a server might answer to tx: it
 // must never panic, never call a garbled answer "not found", and whatever
@@ -30,9 +26,7 @@ func FuzzLookupTx(f *testing.F) {
 		f.Add(strings.ReplaceAll(string(body), hash, fuzzHash))
 	}
 	f.Fuzz(func(t *testing.T, answer string) {
-		hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(answer)), Header: http.Header{}, Request: r}, nil
-		})}
+		hc := memotest.Answering(func(*http.Request) (int, string) { return http.StatusOK, answer })
 		c, err := xrp.Dial(network(t), "http://xrpl.invalid/", xrp.WithHTTPClient(hc))
 		if err != nil {
 			t.Fatal(err)

@@ -7,13 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/memonet/memotest"
 	"github.com/misdeposit/recovery/chains/pool"
 	"github.com/misdeposit/recovery/chains/xrp"
 )
@@ -24,24 +23,12 @@ const (
 	issuer = "rhub8VRN55s94qWKDv6jmDy1pUykJzF3wq"
 )
 
-func network(t testing.TB) chains.Network {
-	t.Helper()
-	for _, n := range chains.DefaultNetworks() {
-		if n.ID == "xrp" {
-			return n
-		}
-	}
-	t.Fatal("no xrp network")
-	return chains.Network{}
-}
+func network(t testing.TB) chains.Network { return memotest.Network(t, "xrp") }
 
 // fixture reads a testdata answer and the hash it is about.
 func fixture(t testing.TB, name string) (body []byte, hash string) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body = memotest.Fixture(t, name)
 	var env struct {
 		Result struct {
 			Hash    string `json:"hash"`
@@ -59,7 +46,7 @@ func fixture(t testing.TB, name string) (body []byte, hash string) {
 // server answers every request with body, after checking it is the
 // JSON-RPC request the reference documents.
 func server(t testing.TB, body []byte, calls *[]string) *httptest.Server {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := memotest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Method string           `json:"method"`
 			Params []map[string]any `json:"params"`
@@ -74,7 +61,6 @@ func server(t testing.TB, body []byte, calls *[]string) *httptest.Server {
 		}
 		_, _ = w.Write(body)
 	}))
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -174,9 +160,7 @@ func TestLookupNotFound(t *testing.T) {
 		t.Fatalf("txnNotFound: %v", err)
 	}
 	c, _ := xrp.Dial(network(t), "http://127.0.0.1:1")
-	if _, err := c.LookupTx(context.Background(), "zz"); recovery.ErrorCode(err) != recovery.EInvalid {
-		t.Errorf("malformed hash: %v", err)
-	}
+	memotest.RefusesMalformedHash(t, c)
 }
 
 // A "not found" from a server with a gap in its history gets a second
@@ -215,13 +199,10 @@ func TestLookupUnavailable(t *testing.T) {
 			}
 		})
 	}
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	c, _ := xrp.Dial(network(t), down.URL+"/?key=k3y-0f-the-provider")
-	_, err := c.LookupTx(context.Background(), hash)
-	if recovery.ErrorCode(err) != recovery.EUnavailable || strings.Contains(err.Error(), "k3y") {
-		t.Fatalf("down: %v", err)
-	}
+	memotest.DownIsUnavailable(t, func(endpoint string) chains.Lookup {
+		c, _ := xrp.Dial(network(t), endpoint)
+		return c
+	}, hash)
 }
 
 func TestEstimateCost(t *testing.T) {

@@ -1,0 +1,136 @@
+// Package memotest holds what the tests of the memo-network adapters
+// (xrp, xlm, atom) share: the network from the default registry, their
+// testdata answers, servers and in-process transports that answer them,
+// the checks every adapter must pass when a server is down or a hash is
+// malformed, and the path from a looked-up transaction through the
+// address book to a diagnosis, as the diagnose activity takes it.
+package memotest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/misdeposit/recovery"
+	"github.com/misdeposit/recovery/addressbook"
+	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/pool"
+	"github.com/misdeposit/recovery/diagnosis"
+)
+
+// Network is the network id of the default registry.
+func Network(t testing.TB, id string) chains.Network {
+	t.Helper()
+	for _, n := range chains.DefaultNetworks() {
+		if n.ID == id {
+			return n
+		}
+	}
+	t.Fatalf("no %s network", id)
+	return chains.Network{}
+}
+
+// Fixture reads the test's testdata/name.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// Serve starts a server that h answers, closed when the test ends.
+func Serve(t testing.TB, h http.Handler) *httptest.Server {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Answering is an HTTP client whose requests answer answers in process,
+// so that a fuzz test reaches the adapter's reading without a socket.
+func Answering(answer func(r *http.Request) (status int, body string)) *http.Client {
+	return &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		status, body := answer(r)
+		return &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}, Request: r}, nil
+	})}
+}
+
+// RefusesMalformedHash checks that a malformed hash is EInvalid.
+func RefusesMalformedHash(t *testing.T, c chains.Lookup) {
+	t.Helper()
+	if _, err := c.LookupTx(context.Background(), "zz"); recovery.ErrorCode(err) != recovery.EInvalid {
+		t.Errorf("malformed hash: %v", err)
+	}
+}
+
+// DownIsUnavailable checks that looking hash up on a server that is down
+// is unavailable, never "not found", and that the error does not repeat
+// a provider's key written in the endpoint. dial is the adapter's Dial.
+func DownIsUnavailable(t *testing.T, dial func(endpoint string) chains.Lookup, hash string) {
+	t.Helper()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	c := dial(down.URL + "/?key=k3y-0f-the-provider")
+	_, err := c.LookupTx(context.Background(), hash)
+	if recovery.ErrorCode(err) != recovery.EUnavailable || strings.Contains(err.Error(), "k3y") {
+		t.Fatalf("down: %v", err)
+	}
+}
+
+// Book is an address book in the test's temporary directory holding
+// entries.
+func Book(t testing.TB, entries []addressbook.Entry) *addressbook.Store {
+	t.Helper()
+	ctx := context.Background()
+	book, err := addressbook.Open(ctx, filepath.Join(t.TempDir(), "book.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { book.Close() })
+	if err := book.Upsert(ctx, entries, time.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	return book
+}
+
+// Diagnose decides a case as the diagnose activity does: the transaction
+// hash through a node pool of node, the owners of each transfer's
+// destination from book by network and address, and userID claiming to
+// have sent it to address on network n.
+func Diagnose(t testing.TB, book *addressbook.Store, n chains.Network, node chains.Lookup, hash, address, userID string) diagnosis.Diagnosis {
+	t.Helper()
+	ctx := context.Background()
+	p, err := pool.New(n.ID, []pool.Endpoint{{Lookup: node}}, pool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := p.LookupTx(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := diagnosis.Facts{Found: true, Tx: tx, Network: n, InPolicy: true, ClaimedNetwork: n.ID, ClaimedAddress: address, UserID: userID}
+	for _, tr := range tx.Transfers {
+		tf := diagnosis.TransferFacts{Transfer: tr}
+		tf.Asset, tf.Listed, tf.Minimum = n.Asset(tr)
+		entries, err := book.Owners(ctx, n.ID, tr.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			tf.Owners = append(tf.Owners, diagnosis.Owner{Entry: e, Match: diagnosis.MatchSameNetwork})
+		}
+		f.Transfers = append(f.Transfers, tf)
+	}
+	return diagnosis.Classify(f)
+}
