@@ -168,9 +168,10 @@ func TestMessageChoosesThePluralFormAndTheReadersDigits(t *testing.T) {
 			t.Errorf("%s %s with %s: %q, want %q in it", tc.lang, tc.code, tc.wait, got, tc.want)
 		}
 	}
-	// Block numbers and amounts are technical tokens: written as given.
+	// Block numbers are technical tokens: written as given. An amount
+	// whose asset is unknown here stays in base units, and says so.
 	got := message("de", "confirmed", map[string]string{"network": "eth", "block": "19000000", "amount": "1500000", "to": "0x1"})
-	if !strings.Contains(got, "19000000") || !strings.Contains(got, "1500000") {
+	if !strings.Contains(got, "19000000") || !strings.Contains(got, "1.500.000 (Basiseinheiten) an 0x1") {
 		t.Errorf("de confirmed: %q", got)
 	}
 }

@@ -203,6 +203,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 		Lang:     lang,
 		Timeline: []timelineEntry{},
 	}
+	u := depositUnits(st, reg)
 	if st.Tx != nil {
 		v.Chain = &chainView{Status: string(st.Tx.Status), Block: st.Tx.BlockNumber, Confirmations: st.Tx.Confirmations, Required: st.Tx.Required}
 	}
@@ -216,7 +217,7 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 		}
 	}
 	if d := st.Diagnosis; d != nil {
-		v.Explanation = message(lang, d.Explanation.Code, d.Explanation.Params)
+		v.Explanation = messageIn(lang, d.Explanation.Code, d.Explanation.Params, u)
 		if d.Deposit != nil && v.Deposit != nil && d.Asset != "" {
 			v.Deposit.Asset = d.Asset
 		}
@@ -238,9 +239,34 @@ func publicView(st *workflows.AppealState, lang string, reg *chains.Registry, no
 		v.Recovery, v.Credit = newRecoveryView(st.Recovery)
 	}
 	for _, e := range st.Timeline {
-		v.Timeline = append(v.Timeline, timelineEntry{At: e.At, Code: e.Code, Message: message(lang, e.Code, e.Params)})
+		v.Timeline = append(v.Timeline, timelineEntry{At: e.At, Code: e.Code, Message: messageIn(lang, e.Code, e.Params, u)})
 	}
 	return v
+}
+
+// depositUnits are the units of the appeal's deposit, which every amount
+// in its texts counts: the network's native asset or a listed token from
+// the registry, or an unlisted token with the decimals its quote read
+// from the chain. Histories keep base units; the reader gets whole ones.
+func depositUnits(st *workflows.AppealState, reg *chains.Registry) assetUnits {
+	d := st.Deposit
+	if st.Diagnosis != nil && st.Diagnosis.Deposit != nil {
+		d = st.Diagnosis.Deposit
+	}
+	n, ok := reg.Get(st.Network)
+	if d == nil || !ok {
+		return assetUnits{}
+	}
+	if d.Kind != recovery.KindToken {
+		return assetUnits{Asset: n.NativeAsset, Decimals: n.Decimals, Known: true}
+	}
+	if tok, ok := n.Token(d.Token); ok {
+		return assetUnits{Asset: tok.Symbol, Decimals: tok.Decimals, Known: true}
+	}
+	if q := st.Quote; q != nil && q.Network == n.ID {
+		return assetUnits{Asset: q.Asset, Decimals: q.Decimals, Known: true}
+	}
+	return assetUnits{Asset: d.Token}
 }
 
 // pickLang chooses the language of a response: ?lang=, then the catalogue
