@@ -48,12 +48,7 @@ func TestMemoFromChain(t *testing.T) {
 			n := network(t)
 			node, _ := atom.Dial(n, server(t, c.body, http.StatusOK, nil).URL)
 			d := memotest.Diagnose(t, book, n, node, strings.ToLower(c.hash), hot, c.claimant)
-			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
-				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
-			}
-			if d.Deposit.Amount.String() != c.amount || d.Asset != "ATOM" {
-				t.Errorf("deposit %s %s", d.Deposit.Amount, d.Asset)
-			}
+			memotest.WantDiagnosis(t, d, c.category, c.owner, c.mismatch, c.amount, "ATOM")
 		})
 	}
 }

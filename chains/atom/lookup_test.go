@@ -3,7 +3,6 @@ package atom_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -278,9 +277,7 @@ func TestLookupFailed(t *testing.T) {
 
 func TestLookupNotFound(t *testing.T) {
 	_, err := lookup(t, "tx_not_found.json")
-	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
-		t.Fatalf("code 5: %v", err)
-	}
+	memotest.WantNotFound(t, err, "code 5")
 	c, _ := atom.Dial(network(t), "http://127.0.0.1:1")
 	memotest.RefusesMalformedHash(t, c)
 }

@@ -45,12 +45,7 @@ func TestMemoFromChain(t *testing.T) {
 			n := network(t)
 			node, _ := xlm.Dial(n, server(t, c.h, nil).URL)
 			d := memotest.Diagnose(t, book, n, node, c.h.Hash, hot, c.claimant)
-			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
-				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
-			}
-			if d.Deposit.Amount.String() != "250000000" || d.Asset != "XLM" {
-				t.Errorf("deposit %s %s", d.Deposit.Amount, d.Asset)
-			}
+			memotest.WantDiagnosis(t, d, c.category, c.owner, c.mismatch, "250000000", "XLM")
 		})
 	}
 }

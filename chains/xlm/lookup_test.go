@@ -3,7 +3,6 @@ package xlm_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -210,9 +209,7 @@ func TestLookupFailed(t *testing.T) {
 
 func TestLookupNotFound(t *testing.T) {
 	_, err := lookup(t, "not_found.json")
-	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
-		t.Fatalf("not_found: %v", err)
-	}
+	memotest.WantNotFound(t, err, "not_found")
 	c, _ := xlm.Dial(network(t), "http://127.0.0.1:1")
 	memotest.RefusesMalformedHash(t, c)
 }

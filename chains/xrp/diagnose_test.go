@@ -46,12 +46,7 @@ func TestMemoFromChain(t *testing.T) {
 			n := network(t)
 			node, _ := xrp.Dial(n, server(t, c.body, nil).URL)
 			d := memotest.Diagnose(t, book, n, node, strings.ToLower(c.hash), hot, c.claimant)
-			if d.Category != c.category || d.Owner == nil || d.Owner.Entry.UserID != c.owner || d.OwnerMismatch != c.mismatch {
-				t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, c.category, c.owner, c.mismatch, d.Evidence)
-			}
-			if d.Deposit.Amount.String() != "25000000" || d.Asset != "XRP" {
-				t.Errorf("deposit %s %s", d.Deposit.Amount, d.Asset)
-			}
+			memotest.WantDiagnosis(t, d, c.category, c.owner, c.mismatch, "25000000", "XRP")
 		})
 	}
 }

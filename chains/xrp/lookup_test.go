@@ -3,7 +3,6 @@ package xrp_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -156,9 +155,7 @@ func TestLookupFailedAndPending(t *testing.T) {
 
 func TestLookupNotFound(t *testing.T) {
 	_, err := lookup(t, "txn_not_found.json")
-	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
-		t.Fatalf("txnNotFound: %v", err)
-	}
+	memotest.WantNotFound(t, err, "txnNotFound")
 	c, _ := xrp.Dial(network(t), "http://127.0.0.1:1")
 	memotest.RefusesMalformedHash(t, c)
 }

@@ -8,6 +8,7 @@ package memotest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -133,4 +134,27 @@ func Diagnose(t testing.TB, book *addressbook.Store, n chains.Network, node chai
 		f.Transfers = append(f.Transfers, tf)
 	}
 	return diagnosis.Classify(f)
+}
+
+// WantDiagnosis checks that d decides category, credits the deposit to
+// owner's entry, says whether that is someone other than the claimant
+// (mismatch), and counts amount of asset as the deposit.
+func WantDiagnosis(t testing.TB, d diagnosis.Diagnosis, category, owner string, mismatch bool, amount, asset string) {
+	t.Helper()
+	if d.Category != category || d.Owner == nil || d.Owner.Entry.UserID != owner || d.OwnerMismatch != mismatch {
+		t.Fatalf("got %s owner %+v mismatch %v; want %s owner %s mismatch %v (evidence %+v)", d.Category, d.Owner, d.OwnerMismatch, category, owner, mismatch, d.Evidence)
+	}
+	if d.Deposit.Amount.String() != amount || d.Asset != asset {
+		t.Errorf("deposit %s %s", d.Deposit.Amount, d.Asset)
+	}
+}
+
+// WantNotFound checks that err is chains.ErrTxNotFound with code
+// ENotFound: the server said, in its own words (what), that it does not
+// know the transaction.
+func WantNotFound(t testing.TB, err error, what string) {
+	t.Helper()
+	if !errors.Is(err, chains.ErrTxNotFound) || recovery.ErrorCode(err) != recovery.ENotFound {
+		t.Fatalf("%s: %v", what, err)
+	}
 }
