@@ -46,6 +46,15 @@ type formData struct {
 	// Notifications says the engine tells users of their case: the form
 	// asks for a contact only then.
 	Notifications bool
+	// Formats are how the language writes numbers and times, the same as
+	// in the API's texts: the page writes the raw fields it shows with
+	// them, so that one page reads one way.
+	Formats formFormats
+}
+
+type formFormats struct {
+	numberSymbols
+	Instant string `json:"instant"` // Go layout, in UTC
 }
 
 // formTexts are the catalogue keys the form uses.
@@ -56,7 +65,8 @@ var formTexts = []string{"form.", "status.", "line."}
 func (s *server) appealForm(w http.ResponseWriter, r *http.Request) {
 	lang := pickLang(r)
 	nonce := cspNonce()
-	d := formData{Lang: lang, RTL: rightToLeft(lang), T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce, Notifications: s.Notifications}
+	d := formData{Lang: lang, RTL: rightToLeft(lang), T: map[string]string{}, Networks: s.Registry.Networks(), Dev: s.DevUserTokens, Nonce: nonce, Notifications: s.Notifications,
+		Formats: formFormats{numberSymbols: symbols(lang), Instant: layouts(lang).Instant}}
 	for code := range catalog["en"] {
 		for _, prefix := range formTexts {
 			if strings.HasPrefix(code, prefix) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -108,6 +109,8 @@ func TestAppealFormInChromium(t *testing.T) {
 		!strings.HasPrefix(appealID, "btc.") || !strings.Contains(explanation, "old deposit address") {
 		t.Fatalf("signed in %q; status %q; appeal %q; explanation %q; %d quote lines", signedIn, shown, appealID, explanation, quoteRows)
 	}
+	checkAccessibility(ctx, t, "en")
+	readsOneWay(ctx, t)
 	if os.Getenv("RECOVERY_UPDATE_SCREENSHOT") != "" {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -237,6 +240,7 @@ func rightToLeftForm(ctx context.Context, t *testing.T, api, appealID string) {
 		!near(page.H1Right, page.HeaderRight) || page.OlStart != "20px" || page.OlEnd != "0px" {
 		t.Errorf("in Arabic the page is not laid out right to left: %+v", page)
 	}
+	checkAccessibility(ctx, t, "ar")
 	if os.Getenv("RECOVERY_UPDATE_SCREENSHOT") != "" {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -245,6 +249,83 @@ func rightToLeftForm(ctx context.Context, t *testing.T, api, appealID string) {
 		if err := os.WriteFile(filepath.Join("..", "..", "testdata", "appeal_form_ar.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// checkAccessibility runs axe-core (testdata/axe-core, injected by the
+// test, never served by the engine) on the page at ctx, with the appeal
+// and its quote on screen, and reports every rule the page breaks: labels,
+// contrast, language, landmarks and the rest of axe's default rules.
+func checkAccessibility(ctx context.Context, t *testing.T, lang string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(src)+"\n;typeof axe === \"object\"")); err != nil {
+		t.Fatalf("injecting axe-core: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document).then((r) => JSON.stringify({passes: r.passes.length,
+		violations: r.violations.map((v) => v.id + " (" + v.impact + "): " + v.help + "\n\t" +
+			v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary.replace(/\n/g, " ")).join("\n\t"))}))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	var result struct {
+		Passes     int
+		Violations []string
+	}
+	if err := json.Unmarshal([]byte(raw), &result); err != nil {
+		t.Fatal(err)
+	}
+	violations := result.Violations
+	t.Logf("axe-core on the form in %s: %d rules pass, %d broken", lang, result.Passes, len(violations))
+	if result.Passes == 0 {
+		t.Errorf("axe-core checked nothing on the form in %s", lang)
+	}
+	if len(violations) > 0 {
+		t.Errorf("the form in %s breaks accessibility rules:\n%s", lang, strings.Join(violations, "\n"))
+	}
+}
+
+// readsOneWay checks that the page at ctx, in English, writes every time
+// one way: the timeline's own times, the quote's expiry in the summary and
+// the expiry inside the timeline's text; and its amounts in whole units.
+func readsOneWay(ctx context.Context, t *testing.T) {
+	t.Helper()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
+		times: [...document.querySelectorAll("#timeline time")].map((e) => e.textContent),
+		timeline: document.getElementById("timeline").textContent,
+		explanation: document.getElementById("explanation").textContent,
+		quote: document.getElementById("quote-summary").textContent,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Times                        []string
+		Timeline, Explanation, Quote string
+	}
+	if err := json.Unmarshal([]byte(raw), &page); err != nil {
+		t.Fatal(err)
+	}
+	layout := regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d\d [AP]M UTC$`)
+	for _, s := range page.Times {
+		if !layout.MatchString(s) {
+			t.Errorf("a timeline time reads %q, not as the texts do", s)
+		}
+	}
+	expiry := regexp.MustCompile(`before (\d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d\d [AP]M UTC)`)
+	inText, inSummary := expiry.FindStringSubmatch(page.Timeline), expiry.FindStringSubmatch(page.Quote)
+	if inText == nil || inSummary == nil || inText[1] != inSummary[1] {
+		t.Errorf("the quote's expiry reads %q in the timeline and %q in the quote", inText, inSummary)
+	}
+	if regexp.MustCompile(`\d{4}-\d\d-\d\dT`).MatchString(page.Timeline + page.Quote) {
+		t.Errorf("RFC 3339 on the page: %q %q", page.Timeline, page.Quote)
+	}
+	if strings.Contains(page.Timeline+page.Explanation, "base units") || !strings.Contains(page.Explanation, " BTC ") {
+		t.Errorf("amounts not in whole units: %q; %q", page.Explanation, page.Timeline)
 	}
 }
 
