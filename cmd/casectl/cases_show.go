@@ -50,6 +50,7 @@ type caseDetail struct {
 	Quote       *struct {
 		ID       string `json:"id"`
 		Asset    string `json:"asset"`
+		Deposit  string `json:"deposit"` // whole units
 		Fee      string `json:"fee"`
 		FeeUSD   string `json:"fee_usd"`
 		Net      string `json:"net"`
@@ -104,6 +105,9 @@ type caseDetail struct {
 		At      time.Time `json:"at"`
 		Message string    `json:"message"`
 	} `json:"timeline"`
+
+	// units are the deposit's, for the table: not in the API's answer.
+	units assetUnits
 }
 
 func casesShowCmd(g *globals) *cobra.Command {
@@ -122,7 +126,10 @@ func casesShowCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return g.emit(raw, func(w io.Writer) { printCase(w, &c) })
+				return g.emit(raw, func(w io.Writer) {
+					c.units = g.depositUnits(cmd.Context(), &c)
+					printCase(w, &c)
+				})
 			}
 			return watchCase(cmd.Context(), g, path, watch)
 		},
@@ -138,6 +145,7 @@ func watchCase(ctx context.Context, g *globals, path string, every time.Duration
 		every = 500 * time.Millisecond
 	}
 	var last []byte
+	var units *assetUnits
 	for {
 		var c caseDetail
 		raw, err := g.get(ctx, path, nil, &c)
@@ -150,7 +158,15 @@ func watchCase(ctx context.Context, g *globals, path string, every time.Duration
 			if last != nil && g.output != "json" {
 				fmt.Fprintln(g.stdout, strings.Repeat("─", 60))
 			}
-			if err := g.emit(raw, func(w io.Writer) { printCase(w, &c) }); err != nil {
+			err := g.emit(raw, func(w io.Writer) {
+				if units == nil || !units.Known {
+					u := g.depositUnits(ctx, &c)
+					units = &u
+				}
+				c.units = *units
+				printCase(w, &c)
+			})
+			if err != nil {
 				return err
 			}
 			last = raw
@@ -176,20 +192,24 @@ func printCase(w io.Writer, c *caseDetail) {
 		fmt.Fprintf(w, "On chain  %s, block %d, %d/%d confirmations\n", c.Chain.Status, c.Chain.Block, c.Chain.Confirmations, c.Chain.Required)
 	}
 	if d := c.Deposit; d != nil {
-		asset := d.Asset
-		if d.Token != "" {
-			asset = "token " + d.Token
+		amount := c.units.baseToWhole(d.Amount)
+		if q := c.Quote; !c.units.Known && q != nil && q.Deposit != "" {
+			amount = grouped(q.Deposit) + " " + q.Asset // an unlisted token's decimals, read by its quote
 		}
-		fmt.Fprintf(w, "Deposit   %s base units of %s to %s (%s)\n", d.Amount, asset, d.To, d.Kind)
+		token := ""
+		if d.Token != "" && !strings.EqualFold(c.units.Asset, d.Token) {
+			token = " (token " + d.Token + ")"
+		}
+		fmt.Fprintf(w, "Deposit   %s%s to %s (%s)\n", amount, token, d.To, d.Kind)
 	}
 	if c.USD != "" {
-		fmt.Fprintf(w, "Value     %s USD (%s)\n", c.USD, c.PriceSource)
+		fmt.Fprintf(w, "Value     %s USD (%s)\n", grouped(c.USD), c.PriceSource)
 	}
 	if c.Explanation != "" {
 		fmt.Fprintf(w, "Diagnosis %s\n", c.Explanation)
 	}
 	if len(c.Evidence) > 0 {
-		fmt.Fprintln(w, "Evidence")
+		fmt.Fprintln(w, "Evidence  (amounts in base units, as the chain records them)")
 		for _, e := range c.Evidence {
 			fmt.Fprintf(w, "  %-16s %s\n", e.Fact, e.Value)
 		}
@@ -218,7 +238,7 @@ func printCase(w io.Writer, c *caseDetail) {
 		case q.Expired:
 			state = "expired"
 		}
-		fmt.Fprintf(w, "Quote     %s: fee %s %s (%s USD), net %s %s, %s; advice %s", q.ID, q.Fee, q.Asset, q.FeeUSD, q.Net, q.Asset, state, q.Advice.Action)
+		fmt.Fprintf(w, "Quote     %s: fee %s %s (%s USD), net %s %s, %s; advice %s", q.ID, grouped(q.Fee), q.Asset, grouped(q.FeeUSD), grouped(q.Net), q.Asset, state, q.Advice.Action)
 		if len(q.Advice.Reasons) > 0 {
 			fmt.Fprintf(w, " (%s)", strings.Join(q.Advice.Reasons, ", "))
 		}
@@ -276,9 +296,9 @@ func printRecovery(w io.Writer, c *caseDetail) {
 		fmt.Fprintf(w, "  failed: %s\n", r.Failure)
 	}
 	if cr := c.Credit; cr != nil {
-		fmt.Fprintf(w, "Credited  %s %s net (fee %s %s) at %s\n", cr.Net, cr.Asset, cr.Fee, cr.Asset, cr.At.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "Credited  %s %s net (fee %s %s) at %s\n", grouped(cr.Net), cr.Asset, grouped(cr.Fee), cr.Asset, cr.At.Local().Format(time.DateTime))
 		if cr.ReturnedTo != "" {
-			fmt.Fprintf(w, "Returned  %s %s to %s by %s\n", cr.Net, cr.Asset, cr.ReturnedTo, cr.ReturnTxHash)
+			fmt.Fprintf(w, "Returned  %s %s to %s by %s\n", grouped(cr.Net), cr.Asset, cr.ReturnedTo, cr.ReturnTxHash)
 		}
 	}
 }
