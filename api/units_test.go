@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"math/big"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,20 +12,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/misdeposit/recovery"
-	"github.com/misdeposit/recovery/chains"
 	"github.com/misdeposit/recovery/diagnosis"
 	"github.com/misdeposit/recovery/fees"
 	"github.com/misdeposit/recovery/workflows"
 )
-
-func defaultRegistry(t *testing.T) *chains.Registry {
-	t.Helper()
-	reg, err := chains.NewRegistry(chains.DefaultNetworks())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
 
 // btcAppeal is an appeal for a 0.1 BTC deposit (10,000,000 satoshi) as the
 // workflow records it: amounts in base units, the quote's expiry in RFC 3339.
@@ -43,7 +35,7 @@ func btcAppeal() *workflows.AppealState {
 }
 
 func TestAmountsReadInWholeUnitsOfTheAsset(t *testing.T) {
-	reg := defaultRegistry(t)
+	reg := registry(t)
 	v := publicView(btcAppeal(), "en", reg, time.Now())
 	if !strings.Contains(v.Timeline[0].Message, ": 0.1 BTC to bc1qexample") {
 		t.Errorf("en confirmed: %q, want 0.1 BTC", v.Timeline[0].Message)
@@ -105,7 +97,7 @@ func TestAmountsKeepEveryDecimal(t *testing.T) {
 }
 
 func TestUnlistedTokenReadsInWholeUnitsOnceQuoted(t *testing.T) {
-	reg := defaultRegistry(t)
+	reg := registry(t)
 	dep := &recovery.Transfer{Kind: recovery.KindToken, To: "0x1", Token: "0xabc", Amount: big.NewInt(2_500_000)}
 	st := &workflows.AppealState{AppealID: "eth.b.0", Network: "eth", Deposit: dep,
 		Diagnosis: &diagnosis.Diagnosis{Deposit: dep, Asset: "0xabc", Explanation: diagnosis.Message{
@@ -123,7 +115,7 @@ func TestUnlistedTokenReadsInWholeUnitsOnceQuoted(t *testing.T) {
 // written in the reader's layout, the same one the form uses for every
 // other time on the page, never RFC 3339.
 func TestTimesReadOneWayPerLanguage(t *testing.T) {
-	reg := defaultRegistry(t)
+	reg := registry(t)
 	rfc3339 := regexp.MustCompile(`\d{4}-\d\d-\d\dT`)
 	for _, tc := range []struct{ lang, want string }{
 		{"en", "before 11/30/2026, 5:50 AM UTC."},
@@ -152,5 +144,34 @@ func TestTimesReadOneWayPerLanguage(t *testing.T) {
 	}
 	if got := formatTimeText("de", "2026-11-03"); got != "03.11.2026" {
 		t.Errorf("a day in de: %q", got)
+	}
+}
+
+// TestFormWritesTimesAndNumbersAsTheTexts: the form gets the language's
+// layout and number symbols from the same tables the texts use, so that
+// the times and amounts it writes from raw fields read as the texts do.
+func TestFormWritesTimesAndNumbersAsTheTexts(t *testing.T) {
+	srv := NewServer(Deps{Registry: registry(t)})
+	for _, tc := range []struct{ lang, decimal, group, instant string }{
+		{"en", ".", ",", "1/2/2006, 3:04 PM UTC"},
+		{"de", ",", ".", "02.01.2006, 15:04 UTC"},
+		{"fr", ",", "\u00a0", "02/01/2006 15:04 UTC"},
+	} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", "/?lang="+tc.lang, nil))
+		body := rec.Body.String()
+		start := strings.Index(body, `id="formats"`)
+		if start < 0 {
+			t.Fatalf("%s: no formats on the form", tc.lang)
+		}
+		raw := body[strings.Index(body[start:], ">")+start+1:]
+		raw = raw[:strings.Index(raw, "</script>")]
+		var f formFormats
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatalf("%s: %v in %q", tc.lang, err, raw)
+		}
+		if f.Decimal != tc.decimal || f.Group != tc.group || f.Instant != tc.instant || f.Digits[7] != "7" {
+			t.Errorf("%s: the form writes numbers and times with %+v", tc.lang, f)
+		}
 	}
 }
