@@ -311,6 +311,7 @@ func readsOneWay(ctx context.Context, t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &page); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the page reads: times %q; quote %q; explanation %q", page.Times, page.Quote, page.Explanation)
 	layout := regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d\d [AP]M UTC$`)
 	for _, s := range page.Times {
 		if !layout.MatchString(s) {
