@@ -94,7 +94,8 @@ func TestImportedCreditsStopRecoveries(t *testing.T) {
 	credit(yanID, "yan")
 	appeal(yan, "yan", yanAddr, yanID)
 	st = waitCategory(t, api, yan, yanID, recovery.CategoryAlreadyCredited)
-	if !strings.Contains(st.Explanation, "2026-11-30") {
+	// The date reads as the reader writes dates (English here).
+	if !strings.Contains(st.Explanation, "11/30/2026") {
 		t.Fatalf("already credited: the explanation %q does not show the credit", st.Explanation)
 	}
 }
