@@ -464,21 +464,13 @@ func (m message) sender() string {
 }
 
 // signer is the account that signs a message, as the SDK orders
-// signer_infos: the first message's signer comes first.
+// signer_infos: the first message's signer comes first. It is the sender,
+// but for a received packet, which the relayer signs.
 func (m message) signer() string {
-	switch m.Type {
-	case typeMsgSend:
-		return m.FromAddress
-	case typeMsgMultiSend:
-		if len(m.Inputs) > 0 {
-			return m.Inputs[0].Address
-		}
-	case typeMsgTransfer:
-		return m.Sender
-	case typeMsgRecvPacket:
+	if m.Type == typeMsgRecvPacket {
 		return m.Signer
 	}
-	return ""
+	return m.sender()
 }
 
 // checkSigner checks the first signer's public key, when the answer
