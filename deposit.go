@@ -3,6 +3,7 @@ package recovery
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -52,12 +53,18 @@ type Transfer struct {
 }
 
 // IndexCode names the transfer inside its transaction, as case ids and
-// deposit records do: "v" for the native value, "l<n>" for a token log,
-// "c<n>" for an internal call, "o<n>" for an output.
+// deposit records do: "v" for the native value (an EVM transaction's value,
+// or a memo network's native payment in the first operation or message),
+// "v<n>" for a native payment in operation or message n of a memo network's
+// transaction (one transaction may pay several addresses), "l<n>" for a
+// token log, "c<n>" for an internal call, "o<n>" for an output.
 func (t Transfer) IndexCode() string {
 	switch t.Kind {
 	case KindNative:
-		return "v"
+		if t.Index == 0 {
+			return "v"
+		}
+		return fmt.Sprintf("v%d", t.Index)
 	case KindToken:
 		return fmt.Sprintf("l%d", t.Index)
 	case KindInternal:
@@ -66,6 +73,30 @@ func (t Transfer) IndexCode() string {
 		return fmt.Sprintf("o%d", t.Index)
 	}
 }
+
+// The shapes of the ids built from IndexCode, written one way each (no
+// leading zeros, no "v0"), so that one deposit has one spelling and a
+// credit or a posting finds its case.
+const (
+	indexCodePattern = `(?:v(?:[1-9][0-9]{0,5})?|[olc](?:0|[1-9][0-9]{0,5}))`
+	txPrefix         = `^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.`
+)
+
+var (
+	indexCodeRE = regexp.MustCompile(`^` + indexCodePattern + `$`)
+	depositIDRE = regexp.MustCompile(txPrefix + indexCodePattern + `$`)
+	caseIDRE    = regexp.MustCompile(txPrefix + `(?:` + indexCodePattern + `|to-[0-9a-f]{10})$`)
+)
+
+// ValidIndexCode reports whether s is an IndexCode as Transfer writes it.
+func ValidIndexCode(s string) bool { return indexCodeRE.MatchString(s) }
+
+// ValidDepositID reports whether s is a DepositID: network.hash.index.
+func ValidDepositID(s string) bool { return depositIDRE.MatchString(s) }
+
+// ValidCaseID reports whether s is the id of a case: a DepositID, or
+// network.hash.to-<10 hex digits> while the deposit is not found yet.
+func ValidCaseID(s string) bool { return caseIDRE.MatchString(s) }
 
 // DepositID names one deposit: network, transaction hash (written as 64
 // lower-case hex digits, without 0x, however hash is written) and the

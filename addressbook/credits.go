@@ -17,11 +17,7 @@ import (
 
 var (
 	txHashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	// indexPattern is the transfer part of a case id, without leading
-	// zeros, so that one deposit has one spelling and a credit finds its
-	// case.
-	indexPattern = regexp.MustCompile(`^(v|[olc](0|[1-9][0-9]{0,5}))$`)
-	digits       = regexp.MustCompile(`^[0-9]{1,100}$`)
+	digits        = regexp.MustCompile(`^[0-9]{1,100}$`)
 	// maxAmount is 2^256: no chain holds a larger amount in one transfer.
 	maxAmount = new(big.Int).Lsh(big.NewInt(1), 256)
 )
@@ -47,8 +43,8 @@ func (c *Credit) Validate() error {
 		return recovery.FieldError("network", "network %q is not a network id", c.Network)
 	case !txHashPattern.MatchString(c.TxHash):
 		return recovery.FieldError("tx_hash", "tx_hash must be 64 hexadecimal digits, with or without 0x")
-	case !indexPattern.MatchString(c.Index):
-		return recovery.FieldError("index", "index must be v (native value), o<n> (output), l<n> (token log) or c<n> (internal call), not %q", c.Index)
+	case !recovery.ValidIndexCode(c.Index):
+		return recovery.FieldError("index", "index must be v (native value), v<n> (native payment of operation or message n), o<n> (output), l<n> (token log) or c<n> (internal call), without leading zeros, not %q", c.Index)
 	case !userPattern.MatchString(c.UserID):
 		return recovery.FieldError("user_id", "user_id must be 1 to 128 letters, digits or . _ @ : -")
 	}

@@ -121,7 +121,7 @@ func TestRecordCreditsIsAllOrNothingAndIdempotent(t *testing.T) {
 		// naming its place in the batch.
 		err = s.RecordCredits(ctx, []Credit{
 			{Network: "eth", TxHash: h3, Index: "v", UserID: "carol", Amount: "7", CreditedAt: now},
-			{Network: "eth", TxHash: h3, Index: "v2", UserID: "carol", Amount: "7", CreditedAt: now},
+			{Network: "eth", TxHash: h3, Index: "v0", UserID: "carol", Amount: "7", CreditedAt: now},
 		})
 		if recovery.ErrorCode(err) != recovery.EInvalid || !strings.Contains(err.Error(), "credit 2") {
 			t.Fatalf("invalid credit: %v", err)

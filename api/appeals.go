@@ -18,11 +18,6 @@ import (
 	"github.com/misdeposit/recovery/workflows"
 )
 
-// appealIDPattern is the shape of a case id: network.hash.index, where index
-// names the output ("o1"), log ("l3"), native value ("v") or internal call
-// ("c2") of the deposit, or "to-…" while the deposit is not found yet.
-var appealIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
-
 type appealCreated struct {
 	AppealID string `json:"appeal_id"`
 	Status   string `json:"status"`
@@ -144,7 +139,7 @@ func (s *server) resolve(ctx context.Context, a *appeal) (id, network string, lo
 }
 
 func (s *server) queryState(ctx context.Context, id string) (*workflows.AppealState, error) {
-	if !appealIDPattern.MatchString(id) {
+	if !recovery.ValidCaseID(id) {
 		return nil, recovery.Errorf(recovery.ENotFound, "no appeal with this id")
 	}
 	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.StatusQuery)

@@ -54,15 +54,9 @@ type NetworkCost struct {
 }
 
 var (
-	// caseIDPattern is the shape of a workflow id, as the appeal API checks
-	// it: network.hash.index.
-	caseIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6}|to-[0-9a-f]{10})$`)
-	// depositIDPattern is the shape of a deposit: a case id that names
-	// the output, log or call it was paid in (the value of v).
-	depositIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}\.[0-9a-f]{64}\.(v|[olc][0-9]{1,6})$`)
-	networkPattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
-	userPattern      = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
-	assetPattern     = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+	networkPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	userPattern    = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+	assetPattern   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 )
 
 // Bounds of what a posting may hold: a uint256 is the largest amount any
@@ -83,9 +77,9 @@ func (r *Recovery) validate() error {
 	r.NetworkCostPaid.Amount = orZero(r.NetworkCostPaid.Amount)
 	r.At, r.FiledAt = r.At.UTC(), r.FiledAt.UTC()
 	switch {
-	case !caseIDPattern.MatchString(r.CaseID):
+	case !recovery.ValidCaseID(r.CaseID):
 		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(r.CaseID))
-	case !depositIDPattern.MatchString(r.DepositID):
+	case !recovery.ValidDepositID(r.DepositID):
 		return depositIDError(r.DepositID)
 	case r.Step == StepRefund:
 		return recovery.FieldError("step", "a refund is posted with PostRefund, not PostRecovery")
@@ -495,7 +489,7 @@ func (s *Store) PostRecovery(ctx context.Context, r Recovery) error {
 // a credit that took no fee.
 func (s *Store) PostRefund(ctx context.Context, caseID string, at time.Time) error {
 	at = at.UTC()
-	if !caseIDPattern.MatchString(caseID) {
+	if !recovery.ValidCaseID(caseID) {
 		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(caseID))
 	}
 	if err := checkTime("at", at); err != nil {
@@ -544,7 +538,7 @@ func (s *Store) PostRefund(ctx context.Context, caseID string, at time.Time) err
 func (s *Store) PostReturn(ctx context.Context, caseID string, at time.Time, cost NetworkCost) error {
 	at = at.UTC()
 	cost.Amount = orZero(cost.Amount)
-	if !caseIDPattern.MatchString(caseID) {
+	if !recovery.ValidCaseID(caseID) {
 		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(caseID))
 	}
 	if err := checkTime("at", at); err != nil {
@@ -683,7 +677,7 @@ func claimDeposit(ctx context.Context, tx *sql.Tx, r Recovery) error {
 // when no case has credited it. Credits posted before deposits were
 // recorded are not found.
 func (s *Store) CreditOf(ctx context.Context, depositID string) (caseID string, ok bool, err error) {
-	if !depositIDPattern.MatchString(depositID) {
+	if !recovery.ValidDepositID(depositID) {
 		return "", false, depositIDError(depositID)
 	}
 	err = s.db.QueryRowContext(ctx, `SELECT case_id FROM ledger_deposits WHERE deposit_id = $1`, depositID).Scan(&caseID)

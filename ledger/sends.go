@@ -111,7 +111,7 @@ func address(a string) string {
 
 func checkSendKey(depositID, step string) error {
 	switch {
-	case !depositIDPattern.MatchString(depositID):
+	case !recovery.ValidDepositID(depositID):
 		return depositIDError(depositID)
 	case !sendStepPattern.MatchString(step):
 		return recovery.FieldError("step", "step must be a lowercase word of up to 32 letters, digits or _, not %q", clip(step))
@@ -137,7 +137,7 @@ func (sd *Send) validate() error {
 	if err := checkSendKey(sd.DepositID, sd.Step); err != nil {
 		return err
 	}
-	if !caseIDPattern.MatchString(sd.CaseID) {
+	if !recovery.ValidCaseID(sd.CaseID) {
 		return recovery.FieldError("case_id", "case_id %q is not a case id (network.hash.index)", clip(sd.CaseID))
 	}
 	if err := checkAccount(sd.Network, sd.From, "from"); err != nil {

@@ -134,7 +134,8 @@ func Token(denom string) string { return denom }
 // same address in one transaction are one transfer of their sum: the
 // memo, and so the owner, is the transaction's (IBC packets with
 // different memos stay apart). uatom is native; any other denom is a token (see
-// Token), Index its place among the transaction's transfers.
+// Token). Index is the transfer's place among the transaction's transfers,
+// so that two transfers of one transaction name two deposits.
 // tx.body.memo is Tx.Memo, but for an IBC receive, whose transaction is
 // signed by a relayer with a memo of its own: there the memo of the first
 // credited packet is. Tx.From is the sender of the first transfer (an IBC
@@ -243,9 +244,9 @@ func (c *Client) transfers(tx *recovery.Tx, moved []move) {
 			continue
 		}
 		at[key] = len(tx.Transfers)
-		t := recovery.Transfer{Kind: recovery.KindNative, From: m.from, To: m.to, Amount: new(big.Int).Set(m.amount)}
+		t := recovery.Transfer{Kind: recovery.KindNative, Index: uint32(len(tx.Transfers)), From: m.from, To: m.to, Amount: new(big.Int).Set(m.amount)}
 		if m.denom != Denom {
-			t.Kind, t.Token, t.Index = recovery.KindToken, Token(m.denom), uint32(len(tx.Transfers))
+			t.Kind, t.Token = recovery.KindToken, Token(m.denom)
 		}
 		tx.Transfers = append(tx.Transfers, t)
 	}

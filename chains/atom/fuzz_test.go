@@ -65,6 +65,7 @@ func FuzzLookupTx(f *testing.F) {
 		if tx.Fee != nil && tx.Fee.Sign() < 0 {
 			t.Fatalf("fee %s", tx.Fee)
 		}
+		memotest.OneCasePerDeposit(t, tx)
 		for _, tr := range tx.Transfers {
 			switch {
 			case tr.Amount == nil || tr.Amount.Sign() < 0 || tr.Amount.BitLen() > 256:

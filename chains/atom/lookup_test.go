@@ -129,17 +129,18 @@ func TestLookupMultiMessage(t *testing.T) {
 		to     string
 		token  string
 		amount string
+		index  string
 	}{
-		{recovery.KindNative, hot, "", "15000000"},
-		{recovery.KindToken, hot, osmoVoucher, "3000000"},
-		{recovery.KindNative, other, "", "1000"},
+		{recovery.KindNative, hot, "", "15000000", "v"},
+		{recovery.KindToken, hot, osmoVoucher, "3000000", "l1"},
+		{recovery.KindNative, other, "", "1000", "v2"},
 	}
 	if len(tx.Transfers) != len(want) || tx.Memo != "104857" || tx.Fee.String() != "7500" {
 		t.Fatalf("transfers %+v memo %q fee %s", tx.Transfers, tx.Memo, tx.Fee)
 	}
 	for i, w := range want {
 		tr := tx.Transfers[i]
-		if tr.Kind != w.kind || tr.To != w.to || tr.Token != w.token || tr.Amount.String() != w.amount || tr.From != sender {
+		if tr.Kind != w.kind || tr.To != w.to || tr.Token != w.token || tr.Amount.String() != w.amount || tr.From != sender || tr.IndexCode() != w.index {
 			t.Errorf("transfer %d: %+v (amount %s), want %+v", i, tr, tr.Amount, w)
 		}
 	}
@@ -165,10 +166,14 @@ func TestLookupMultiSend(t *testing.T) {
 	if len(tx.Transfers) != 2 || tx.From != sender || tx.Memo != "104857" {
 		t.Fatalf("transfers %+v from %q memo %q", tx.Transfers, tx.From, tx.Memo)
 	}
-	for i, w := range []struct{ to, amount string }{{hot, "4000000"}, {other, "3000000"}} {
-		if tr := tx.Transfers[i]; tr.Kind != recovery.KindNative || tr.From != sender || tr.To != w.to || tr.Amount.String() != w.amount {
-			t.Errorf("output %d: %+v (amount %s)", i, tr, tr.Amount)
+	for i, w := range []struct{ to, amount, index string }{{hot, "4000000", "v"}, {other, "3000000", "v1"}} {
+		if tr := tx.Transfers[i]; tr.Kind != recovery.KindNative || tr.From != sender || tr.To != w.to || tr.Amount.String() != w.amount || tr.IndexCode() != w.index {
+			t.Errorf("output %d: %+v (amount %s, index %s), want index %s", i, tr, tr.Amount, tr.IndexCode(), w.index)
 		}
+	}
+	// Two addresses paid in one transaction are two deposits, two cases.
+	if a, b := recovery.DepositID("atom", tx.Hash, tx.Transfers[0]), recovery.DepositID("atom", tx.Hash, tx.Transfers[1]); a == b || !recovery.ValidDepositID(a) || !recovery.ValidDepositID(b) {
+		t.Errorf("deposit ids %s and %s", a, b)
 	}
 }
 

@@ -236,7 +236,8 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 }
 
 // addTransfer appends t, adding an XLM payment to the one already made to
-// the same account: a native transfer is named by its transaction alone.
+// the same account in the transaction: one deposit per recipient, named by
+// the first operation that paid it.
 func addTransfer(ts []recovery.Transfer, t recovery.Transfer) []recovery.Transfer {
 	if t.Kind == recovery.KindNative {
 		for i := range ts {

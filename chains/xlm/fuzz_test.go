@@ -74,6 +74,7 @@ func FuzzLookupTx(f *testing.F) {
 			t.Fatalf("fee %v", tx.Fee)
 		}
 		natives := map[string]bool{}
+		memotest.OneCasePerDeposit(t, tx)
 		for _, tr := range tx.Transfers {
 			switch {
 			case tr.Amount == nil || tr.Amount.Sign() < 0:

@@ -163,7 +163,7 @@ func TestLookupListedAsset(t *testing.T) {
 }
 
 // Several XLM payments to one address in a transaction are one deposit of
-// their sum; a payment to another address stays apart.
+// their sum; a payment to another address is a deposit of its own.
 func TestLookupSeveralPayments(t *testing.T) {
 	h := fixture(t, "payment_id_memo.json")
 	path := "/transactions/" + h.Hash
@@ -188,6 +188,12 @@ func TestLookupSeveralPayments(t *testing.T) {
 	}
 	if len(tx.Transfers) != 2 || tx.Transfers[0].To != hot || tx.Transfers[0].Amount.String() != "250000001" || tx.Transfers[1].To != issuer {
 		t.Fatalf("transfers %+v", tx.Transfers)
+	}
+	// The two are two deposits, two cases: each named by the first
+	// operation that paid its address.
+	first, other := recovery.DepositID("xlm", h.Hash, tx.Transfers[0]), recovery.DepositID("xlm", h.Hash, tx.Transfers[1])
+	if first != "xlm."+h.Hash+".v" || other != "xlm."+h.Hash+".v2" || !recovery.ValidDepositID(other) {
+		t.Errorf("deposit ids %s and %s", first, other)
 	}
 }
 

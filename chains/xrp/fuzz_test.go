@@ -66,6 +66,7 @@ func FuzzLookupTx(f *testing.F) {
 			t.Fatalf("fee %s", tx.Fee)
 		}
 		maxDrops := big.NewInt(100_000_000_000_000_000)
+		memotest.OneCasePerDeposit(t, tx)
 		for _, tr := range tx.Transfers {
 			switch {
 			case tr.Amount == nil || tr.Amount.Sign() < 0:

@@ -10,8 +10,9 @@ func creditsCmd(g *globals) *cobra.Command {
 		Use:   "import FILE.csv",
 		Short: "Import credited deposits from a CSV file with columns network,tx_hash,index,user_id,amount,credited_at",
 		Long: `Import the deposits the exchange has credited from a CSV file with a header
-row and the columns network, tx_hash, index (v, o<n>, l<n> or c<n>, as in
-case ids), user_id, amount (a whole number of base units) and credited_at
+row and the columns network, tx_hash, index (v, v<n>, o<n>, l<n> or c<n>, as
+in case ids: v<n> is a native payment in operation or message n of an xlm or
+atom transaction that paid several addresses), user_id, amount (a whole number of base units) and credited_at
 (an RFC 3339 time or a date). An appeal for a deposit found there closes as
 already_credited and shows the credit.
 

@@ -158,3 +158,18 @@ func WantNotFound(t testing.TB, err error, what string) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+// OneCasePerDeposit checks that every transfer of tx names a deposit of its
+// own, in an id the API and the ledger accept: two transfers sharing an id
+// would be one case, and one of them never recovered.
+func OneCasePerDeposit(t testing.TB, tx *recovery.Tx) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, tr := range tx.Transfers {
+		id := recovery.DepositID(tx.Network, tx.Hash, tr)
+		if seen[id] || !recovery.ValidDepositID(id) {
+			t.Fatalf("deposit %s (twice or malformed) in %+v", id, tx.Transfers)
+		}
+		seen[id] = true
+	}
+}
