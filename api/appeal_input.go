@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/chains/xrp"
 )
 
 // appealRequest is the body of POST /v1/appeals.
@@ -216,6 +218,9 @@ func validateAppeal(req appealRequest, reg *chains.Registry) (*appeal, error) {
 	if err := validateAddress(a.ToAddress, a.network); err != nil {
 		return nil, err
 	}
+	if err := a.readXAddress(); err != nil {
+		return nil, err
+	}
 	if a.UserID = strings.TrimSpace(req.UserID); !userIDPattern.MatchString(a.UserID) {
 		return nil, recovery.FieldError("user_id", "user_id is required: 1 to 128 letters, digits or . _ @ : -")
 	}
@@ -238,6 +243,34 @@ func validateAppeal(req appealRequest, reg *chains.Registry) (*appeal, error) {
 		return nil, recovery.FieldError("lang", "lang must be one of %s", strings.Join(languages, ", "))
 	}
 	return a, nil
+}
+
+// readXAddress reads an X-address the user copied from a wallet as the
+// classic address and the destination tag it packs (the tag is the memo),
+// on an XRP Ledger network or when the user names no network: the ledger
+// knows only classic addresses.
+func (a *appeal) readXAddress() error {
+	if a.network != nil && a.network.Params != xrp.Params {
+		return nil
+	}
+	x, err := xrp.DecodeXAddress(a.ToAddress)
+	if err != nil {
+		return nil
+	}
+	a.ToAddress = x.Classic
+	if !x.HasTag {
+		return nil
+	}
+	tag := strconv.FormatUint(uint64(x.Tag), 10)
+	switch strings.TrimSpace(a.Memo) {
+	case "":
+		a.Memo = tag
+	case tag:
+		a.Memo = tag
+	default:
+		return recovery.FieldError("memo", "memo is not the destination tag %s that the X-address in to_address carries: leave memo out, or give the classic address (r…) with its tag", tag)
+	}
+	return nil
 }
 
 // checkContact refuses a contact when no notification is ever sent to it.

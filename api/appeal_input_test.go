@@ -71,6 +71,7 @@ func TestAppealValidation(t *testing.T) {
 		{"memo with control char", `{"tx_hash":"` + goodHash + `","to_address":"` + goodAddr + `","user_id":"u1","memo":"a\u0007b"}`, 400, "invalid", "memo"},
 		{"overlong memo", `{"tx_hash":"` + goodHash + `","to_address":"` + goodAddr + `","user_id":"u1","memo":"` + strings.Repeat("m", 129) + `"}`, 400, "invalid", "memo"},
 		{"huge body", `{"contact":"` + strings.Repeat("x", maxBody) + `"}`, 413, "too_large", ""},
+		{"memo against the X-address's tag", `{"network":"xrp","tx_hash":"` + goodHash + `","to_address":"XV51P7h3aM7GwT18dURcjAdx6NufeYeqsMjj5BFwy6JFbKq","memo":"124","user_id":"u1"}`, 400, "invalid", "memo"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,5 +234,36 @@ func TestQueueFilters(t *testing.T) {
 		if _, err := parseQueueFilter(bad); !errors.As(err, &e) || e.Field != field {
 			t.Errorf("%v: %v, want a refusal naming %s", bad, err, field)
 		}
+	}
+}
+
+// An X-address copied from a wallet is the classic address and the
+// destination tag it packs, so that the appeal finds the payment on the
+// ledger (which knows only classic addresses) and its tag.
+func TestXAddressIsReadAsAddressAndTag(t *testing.T) {
+	const x, classic = "XV51P7h3aM7GwT18dURcjAdx6NufeYeqsMjj5BFwy6JFbKq", "rPWszQdxRJ8QrW3aTceUmBhXVFuxQZYUhk"
+	for _, c := range []struct {
+		network, memo string
+		wantAddr      string
+		wantMemo      string
+	}{
+		{"xrp", "", classic, "123"},
+		{"xrp", " 123 ", classic, "123"},
+		{"", "", classic, "123"}, // no network named: an X-address is an XRP Ledger address
+		{"xlm", "", x, ""},       // another ledger's address is left to its own checks
+	} {
+		req := appealRequest{Network: c.network, TxHash: goodHash, ToAddress: x, Memo: c.memo, UserID: "u1"}
+		a, err := validateAppeal(req, registry(t))
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if a.ToAddress != c.wantAddr || a.Memo != c.wantMemo {
+			t.Errorf("%+v: address %s memo %q, want %s %q", c, a.ToAddress, a.Memo, c.wantAddr, c.wantMemo)
+		}
+	}
+	// Without a tag, the memo the user gives stands.
+	req := appealRequest{Network: "xrp", TxHash: goodHash, ToAddress: "X7AcgcsBL6XDcUb289X4mJ8djcdyKaB5hJDWMArnXr61cqZ", Memo: "77", UserID: "u1"}
+	if a, err := validateAppeal(req, registry(t)); err != nil || a.ToAddress != "r9cZA1mLK5R5Am25ArfXFmqgNwjZgnfk59" || a.Memo != "77" {
+		t.Errorf("X-address without a tag: %+v %v", a, err)
 	}
 }

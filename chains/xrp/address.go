@@ -103,3 +103,81 @@ func decode58(s string) ([]byte, bool) {
 	}
 	return append(make([]byte, zeros), n.Bytes()...), true
 }
+
+// X-addresses (XLS-5d) pack a classic address and an optional destination
+// tag into one string, as some wallets show an exchange's deposit address:
+// base58 of a 2-byte prefix (mainnet "X…", testnet "T…"), the 20-byte
+// account id, a flag byte (0 no tag, 1 a 32-bit tag), the tag in 8
+// little-endian bytes (the top four zero) and a 4-byte checksum.
+var (
+	xPrefixMain = [2]byte{0x05, 0x44}
+	xPrefixTest = [2]byte{0x04, 0x93}
+)
+
+const xAddressLen = 2 + 20 + 1 + 8 + 4
+
+var errXAddress = errors.New("not an X-address")
+
+// XAddress is what an X-address holds.
+type XAddress struct {
+	Classic string // the classic address ("r…")
+	Tag     uint32
+	HasTag  bool
+	Test    bool // written for a test network ("T…")
+}
+
+// DecodeXAddress reads an X-address; it refuses any other text, classic
+// addresses included.
+func DecodeXAddress(s string) (XAddress, error) {
+	if len(s) != 47 || (s[0] != 'X' && s[0] != 'T') {
+		return XAddress{}, errXAddress
+	}
+	raw, ok := decode58(s)
+	if !ok || len(raw) != xAddressLen {
+		return XAddress{}, errXAddress
+	}
+	if sum := checksum(raw[:xAddressLen-4]); !bytes.Equal(sum[:], raw[xAddressLen-4:]) {
+		return XAddress{}, errXAddress
+	}
+	var x XAddress
+	switch [2]byte(raw[:2]) {
+	case xPrefixMain:
+	case xPrefixTest:
+		x.Test = true
+	default:
+		return XAddress{}, errXAddress
+	}
+	x.Classic = EncodeAddress(raw[2:22])
+	flag, tag := raw[22], raw[23:31]
+	if flag > 1 || tag[4]|tag[5]|tag[6]|tag[7] != 0 {
+		return XAddress{}, errXAddress // a 64-bit tag is reserved, and no tag is on the ledger
+	}
+	x.Tag = uint32(tag[0]) | uint32(tag[1])<<8 | uint32(tag[2])<<16 | uint32(tag[3])<<24
+	x.HasTag = flag == 1
+	if !x.HasTag && x.Tag != 0 {
+		return XAddress{}, errXAddress
+	}
+	return x, nil
+}
+
+// EncodeXAddress writes x as an X-address.
+func EncodeXAddress(x XAddress) (string, error) {
+	id, err := DecodeAddress(x.Classic)
+	if err != nil {
+		return "", err
+	}
+	prefix := xPrefixMain
+	if x.Test {
+		prefix = xPrefixTest
+	}
+	raw := append(prefix[:], id...)
+	var flag byte
+	if x.HasTag {
+		flag = 1
+	} else if x.Tag != 0 {
+		return "", errors.New("a tag without its flag")
+	}
+	raw = append(raw, flag, byte(x.Tag), byte(x.Tag>>8), byte(x.Tag>>16), byte(x.Tag>>24), 0, 0, 0, 0)
+	sum := checksum(raw)
+	return encode58(append(raw, sum[:]...)), nil
+}

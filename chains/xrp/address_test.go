@@ -36,3 +36,48 @@ func TestAddressVectors(t *testing.T) {
 		}
 	}
 }
+
+// X-address vectors of the XRPL address codecs (XLS-5d): a classic
+// address with no tag or a tag, for the main and the test network.
+func TestXAddressVectors(t *testing.T) {
+	for _, v := range []struct {
+		x       string
+		classic string
+		tag     uint32
+		hasTag  bool
+		test    bool
+	}{
+		{"X7AcgcsBL6XDcUb289X4mJ8djcdyKaB5hJDWMArnXr61cqZ", "r9cZA1mLK5R5Am25ArfXFmqgNwjZgnfk59", 0, false, false},
+		{"T719a5UwUCnEs54UsxG9CJYYDhwmFCqkr7wxCcNcfZ6p5GZ", "r9cZA1mLK5R5Am25ArfXFmqgNwjZgnfk59", 0, false, true},
+		{"X7AcgcsBL6XDcUb289X4mJ8djcdyKaGZMhc9YTE92ehJ2Fu", "r9cZA1mLK5R5Am25ArfXFmqgNwjZgnfk59", 1, true, false},
+		{"T719a5UwUCnEs54UsxG9CJYYDhwmFCvbJNZbi37gBGkRkbE", "r9cZA1mLK5R5Am25ArfXFmqgNwjZgnfk59", 1, true, true},
+		{"XV51P7h3aM7GwT18dURcjAdx6NufeYeqsMjj5BFwy6JFbKq", "rPWszQdxRJ8QrW3aTceUmBhXVFuxQZYUhk", 123, true, false},
+	} {
+		got, err := xrp.DecodeXAddress(v.x)
+		want := xrp.XAddress{Classic: v.classic, Tag: v.tag, HasTag: v.hasTag, Test: v.test}
+		if err != nil || got != want {
+			t.Errorf("%s: %+v %v, want %+v", v.x, got, err, want)
+		}
+		if enc, err := xrp.EncodeXAddress(want); err != nil || enc != v.x {
+			t.Errorf("%+v encodes as %s %v, want %s", want, enc, err, v.x)
+		}
+	}
+	// The largest tag, and a tag of 0, which is a tag.
+	for _, tag := range []uint32{0, 4294967295} {
+		x := xrp.XAddress{Classic: "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", Tag: tag, HasTag: true}
+		s, err := xrp.EncodeXAddress(x)
+		if got, derr := xrp.DecodeXAddress(s); err != nil || derr != nil || got != x {
+			t.Errorf("tag %d: %s %+v %v %v", tag, s, got, err, derr)
+		}
+	}
+	for _, bad := range []string{
+		"rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh",              // a classic address
+		"X7AcgcsBL6XDcUb289X4mJ8djcdyKaB5hJDWMArnXr61cqz", // checksum
+		"X7AcgcsBL6XDcUb289X4mJ8djcdyKaB5hJDWMArnXr61cq",  // short
+		"",
+	} {
+		if _, err := xrp.DecodeXAddress(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
