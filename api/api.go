@@ -359,7 +359,7 @@ func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.H
 		}
 		who, known := s.staffSet.FromRequest(r)
 		if !known {
-			s.failures.Failed(ClientAddr(r), s.Now())
+			s.failures.Failed(s.failures.Client(r), s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="staff"`)
 			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "a valid staff token is required (Authorization: Bearer ...)"))
 			return
@@ -370,7 +370,7 @@ func (s *server) staff(h func(http.ResponseWriter, *http.Request, Staff)) http.H
 
 // throttled answers 429 to a client with too many failed sign-ins.
 func (s *server) throttled(w http.ResponseWriter, r *http.Request) bool {
-	wait := s.failures.Blocked(ClientAddr(r), s.Now())
+	wait := s.failures.Blocked(s.failures.Client(r), s.Now())
 	if wait <= 0 {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -88,22 +89,71 @@ const (
 type SignInThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*rate.Limiter
+	proxies []netip.Prefix
 }
 
-// NewSignInThrottle is a throttle with no failure counted.
-func NewSignInThrottle() *SignInThrottle {
-	return &SignInThrottle{clients: map[string]*rate.Limiter{}}
+// NewSignInThrottle is a throttle with no failure counted. A request from
+// one of the trusted proxies is counted against the client its
+// X-Forwarded-For names (see Client).
+func NewSignInThrottle(trusted ...netip.Prefix) *SignInThrottle {
+	return &SignInThrottle{clients: map[string]*rate.Limiter{}, proxies: trusted}
 }
 
-// ClientAddr is the address the request came from. Behind a reverse
-// proxy that is the proxy's: throttling then applies to all its clients
-// together, which errs on the side of refusing.
-func ClientAddr(r *http.Request) string {
+// Client is the address a request's failures count against: the peer's,
+// or, when the peer is a trusted proxy, the rightmost address of
+// X-Forwarded-For that is not a trusted proxy itself (the addresses left
+// of it are whatever the client wrote). An entry that is not an address
+// stops the walk at the proxy that passed it on, which errs on the side
+// of refusing. Without trusted proxies the header is never read: any
+// client can write it.
+func (a *SignInThrottle) Client(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !a.trusted(peer) {
+		return host
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, ok := forwardedAddr(hops[i])
+		if !ok {
+			break
+		}
+		client = hop
+		if !a.trusted(hop) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (a *SignInThrottle) trusted(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range a.proxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedAddr reads one X-Forwarded-For entry: an address, with a port
+// or not ("203.0.113.7", "203.0.113.7:5120", "[2001:db8::1]:443").
+func forwardedAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 // Blocked says how long the client must wait before its next sign-in

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -81,6 +83,73 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 	now = now.Add(authFailureEvery)
 	if rec := staffRequest(srv, attacker, token); rec.Code != 200 {
 		t.Fatalf("after the wait: %d %s, want 200", rec.Code, rec.Body)
+	}
+}
+
+// Behind a trusted reverse proxy each client's failures count against the
+// address the proxy forwarded, so that one guesser does not lock out every
+// user behind the proxy; what a client writes in X-Forwarded-For itself
+// changes nothing, and without trusted proxies the header is not read.
+func TestThrottleCountsTheClientBehindATrustedProxy(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:1::/48")}
+	behind := NewSignInThrottle(proxies...)
+	direct := NewSignInThrottle()
+	for _, c := range []struct {
+		peer   string
+		xff    []string
+		behind string // the client behind the proxies
+		direct string // with no proxy trusted
+	}{
+		{"10.1.2.3:443", []string{"203.0.113.7"}, "203.0.113.7", "10.1.2.3"},
+		// The client wrote an address of its own; the proxy appended the real one.
+		{"10.1.2.3:443", []string{"192.0.2.99, 203.0.113.7"}, "203.0.113.7", "10.1.2.3"},
+		// Two proxies in a row, and the header split over two lines.
+		{"10.1.2.3:443", []string{"192.0.2.99, 203.0.113.7", "10.9.9.9"}, "203.0.113.7", "10.1.2.3"},
+		{"[2001:db8:1::5]:443", []string{"[2001:db8:2::7]:5120"}, "2001:db8:2::7", "2001:db8:1::5"},
+		{"10.1.2.3:443", []string{"203.0.113.7:5120"}, "203.0.113.7", "10.1.2.3"},
+		// Not an address: the proxy that passed it on is counted.
+		{"10.1.2.3:443", []string{"203.0.113.7, unknown"}, "10.1.2.3", "10.1.2.3"},
+		// Only proxies: the leftmost of them.
+		{"10.1.2.3:443", []string{"10.4.4.4"}, "10.4.4.4", "10.1.2.3"},
+		{"10.1.2.3:443", nil, "10.1.2.3", "10.1.2.3"},
+		// A client that is not a proxy cannot name another address.
+		{"198.51.100.7:5000", []string{"203.0.113.7"}, "198.51.100.7", "198.51.100.7"},
+	} {
+		req := httptest.NewRequest("GET", "/v1/wallets", nil)
+		req.RemoteAddr = c.peer
+		for _, v := range c.xff {
+			req.Header.Add("X-Forwarded-For", v)
+		}
+		if got := behind.Client(req); got != c.behind {
+			t.Errorf("%s %q behind trusted proxies: %s, want %s", c.peer, c.xff, got, c.behind)
+		}
+		if got := direct.Client(req); got != c.direct {
+			t.Errorf("%s %q with no proxy trusted: %s, want %s", c.peer, c.xff, got, c.direct)
+		}
+	}
+
+	// Through the API: a guesser behind the proxy is throttled, a colleague
+	// behind the same proxy is not.
+	const token = "wanda-w4LrT9qXz2VbN7kPs3HjC8mYd6Fg"
+	srv := NewServer(Deps{Registry: registry(t), HotWallets: fixedWallets{}, SignIns: NewSignInThrottle(proxies...),
+		StaffTokens: map[string]Staff{token: {Person: "wanda", Roles: []string{"wallet"}}}})
+	via := func(client, token string) int {
+		req := httptest.NewRequest("GET", "/v1/wallets", nil)
+		req.RemoteAddr = "10.1.2.3:443"
+		req.Header.Set("X-Forwarded-For", client)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range authFailureBurst + 1 {
+		via("198.51.100.7", fmt.Sprintf("guess-%d", i))
+	}
+	if code := via("198.51.100.7", token); code != http.StatusTooManyRequests {
+		t.Errorf("the guesser behind the proxy: %d, want 429", code)
+	}
+	if code := via("192.0.2.1", token); code != http.StatusOK {
+		t.Errorf("a colleague behind the same proxy: %d, want 200", code)
 	}
 }
 

@@ -79,7 +79,7 @@ func (s *server) user(h func(http.ResponseWriter, *http.Request, string)) http.H
 		}
 		user, err := s.UserTokens.Check(strings.TrimSpace(token))
 		if err != nil {
-			s.failures.Failed(ClientAddr(r), s.Now())
+			s.failures.Failed(s.failures.Client(r), s.Now())
 			w.Header().Set("WWW-Authenticate", `Bearer realm="appeals", error="invalid_token"`)
 			s.writeError(w, r, recovery.Errorf(recovery.EUnauthorized, "%s", err.Error()))
 			return

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -74,12 +75,20 @@ type Config struct {
 	// InternalAddr, when set, is where recovery api and recovery dev serve
 	// their /metrics and /healthz, which api_addr then does not serve: a
 	// port for the monitoring network only.
-	InternalAddr    string `yaml:"internal_addr"`
-	TemporalAddress string `yaml:"temporal_address"`
-	Namespace       string `yaml:"namespace"`
-	UIPort          int    `yaml:"ui_port"` // dev only; -1 disables the Web UI
-	LogLevel        string `yaml:"log_level"`
-	LogFormat       string `yaml:"log_format"` // text or json
+	InternalAddr string `yaml:"internal_addr"`
+	// TrustedProxies are the reverse proxies in front of the API, as
+	// addresses or CIDR prefixes ("10.0.0.0/8"). A request that comes
+	// from one is counted, by the failed sign-in throttle, against the
+	// client X-Forwarded-For names: the rightmost address there that is
+	// not itself a trusted proxy. Empty: X-Forwarded-For is ignored and
+	// the peer's own address counts (behind a proxy, all its clients as
+	// one).
+	TrustedProxies  []string `yaml:"trusted_proxies"`
+	TemporalAddress string   `yaml:"temporal_address"`
+	Namespace       string   `yaml:"namespace"`
+	UIPort          int      `yaml:"ui_port"` // dev only; -1 disables the Web UI
+	LogLevel        string   `yaml:"log_level"`
+	LogFormat       string   `yaml:"log_format"` // text or json
 	// WorkflowCache bounds the cases a worker process (recovery worker,
 	// recovery dev) keeps in memory between their steps. Most open cases
 	// wait for days; one that is not kept is read back from its history
@@ -259,6 +268,9 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			*p = v
 		}
 	}
+	if v := getenv("RECOVERY_TRUSTED_PROXIES"); v != "" {
+		cfg.TrustedProxies = strings.Split(v, ",")
+	}
 	if v := getenv("RECOVERY_WEB_UI_ORIGIN"); v != "" {
 		cfg.WebUIOrigin = v
 	}
@@ -361,8 +373,36 @@ func (c *Config) Validate() error {
 	if err := c.validateNotify(); err != nil {
 		return err
 	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		return err
+	}
 	_, err := c.Registry()
 	return err
+}
+
+// TrustedProxyPrefixes reads trusted_proxies: an address is a prefix of
+// its full length. A prefix of length 0 (every address) is refused: any
+// client could then name any address in X-Forwarded-For and never be
+// throttled.
+func (c *Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("config: trusted_proxies: %q is not an IP address or a CIDR prefix such as 10.0.0.0/8", s)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("config: trusted_proxies: %q trusts every address, and so every client's X-Forwarded-For; name your proxies' addresses or networks", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // validateNotify checks the notification service's URL and secret.

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,6 +84,8 @@ func TestBadConfigIsRefusedWithAReason(t *testing.T) {
 			"{token_sha256: " + sha256Hex("ann-Q7vLx2RkT9mWz4NcB8pJd3HsY6fG") + ", person: bob, roles: [wallet]}]\n", "listed twice"},
 		"bad rpc":       {"networks: [{id: eth, rpc: ['ws://x']}]\n", "http(s)"},
 		"bad log level": {"log_level: loud\n", "log_level"},
+		"bad proxy":     {"trusted_proxies: [10.0.0.0/33]\n", "trusted_proxies"},
+		"every proxy":   {"trusted_proxies: [0.0.0.0/0]\n", "trusts every address"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
@@ -91,6 +95,23 @@ func TestBadConfigIsRefusedWithAReason(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want it to mention %q", name, err, tc.want)
 		}
+	}
+}
+
+// Trusted proxies come from the file or from RECOVERY_TRUSTED_PROXIES, as
+// addresses or prefixes; an address is a prefix of its own length.
+func TestTrustedProxiesFromFileOrEnv(t *testing.T) {
+	cfg, err := Load("", env(map[string]string{"RECOVERY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.10,2001:db8::/32"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.TrustedProxyPrefixes()
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.10/32"), netip.MustParsePrefix("2001:db8::/32")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("trusted proxies %v %v, want %v", got, err, want)
+	}
+	if cfg, _ := Load("", env(nil)); len(cfg.TrustedProxies) != 0 {
+		t.Errorf("trusted proxies by default: %v", cfg.TrustedProxies)
 	}
 }
 

@@ -61,7 +61,7 @@ func apiCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 			if sg != nil {
 				wallets = &hotWallets{reg: cl.reg, signer: sg, nodes: cl.nodes}
 			}
-			staff, signIns := staffTokens(cl.cfg), api.NewSignInThrottle()
+			staff, signIns := staffTokens(cl.cfg), signInThrottle(cl.cfg)
 			h, ops := api.NewHandlers(api.Deps{
 				HotWallets:  wallets,
 				Temporal:    cl.temporal,

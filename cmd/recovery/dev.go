@@ -345,7 +345,7 @@ func devAPIDeps(cfg config.Config, c client.Client, reg *chains.Registry, scanne
 		AddressBook: book,
 		Ledger:      journal,
 		Staff:       staffTokens(cfg),
-		SignIns:     api.NewSignInThrottle(),
+		SignIns:     signInThrottle(cfg),
 		Timing:      timing,
 		Logger:      log,
 		UserTokens:  users,

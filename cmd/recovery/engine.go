@@ -222,6 +222,13 @@ func prices(cfg config.Config, dev bool) (fees.Prices, error) {
 	return nil, nil
 }
 
+// signInThrottle counts failed sign-ins per client, behind the
+// configured trusted proxies (Validate has read them).
+func signInThrottle(cfg config.Config) *api.SignInThrottle {
+	proxies, _ := cfg.TrustedProxyPrefixes()
+	return api.NewSignInThrottle(proxies...)
+}
+
 // staffTokens is the staff the configuration admits, by their tokens'
 // hashes (Validate has checked each one).
 func staffTokens(cfg config.Config) *api.StaffTokens {

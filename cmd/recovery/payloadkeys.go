@@ -106,7 +106,7 @@ func withCodecEndpoint(h http.Handler, staff *api.StaffTokens, signIns *api.Sign
 		return h
 	}
 	isStaff := func(r *http.Request) bool {
-		client := api.ClientAddr(r)
+		client := signIns.Client(r)
 		if signIns.Blocked(client, time.Now()) > 0 {
 			return false
 		}
