@@ -346,7 +346,7 @@ func runBench(ctx context.Context, o benchOptions, getenv func(string) string, s
 	if o.Baseline {
 		b.withdrawPolling(ctx)
 		fmt.Fprintln(stderr, "bench: the baseline, a bare workflow with three no-op activities…")
-		if r.Baseline, err = baseline(ctx, temporalAddr, o.N, o.Clients); err != nil {
+		if r.Baseline, r.BaselinePace, err = baseline(ctx, temporalAddr, o.N, o.Clients); err != nil {
 			return err
 		}
 	}
@@ -1312,6 +1312,13 @@ func (b *bench) report(counts map[benchKind]int) benchReport {
 		r.PerSecond = float64(timed) / r.Elapsed.Seconds()
 	}
 	r.Quarters = quarterRates(b.cases)
+	var decisions []time.Time
+	for _, c := range b.cases {
+		if c.Outcome != endUndecided && !c.At.IsZero() {
+			decisions = append(decisions, c.At)
+		}
+	}
+	r.Pace = paceByQuarter(decisions)
 	r.Retried = b.retried.Load()
 	r.Resent = b.resent.Load()
 	return r
@@ -1341,6 +1348,28 @@ func quarterRates(cases []benchCase) []float64 {
 			return nil
 		}
 		out = append(out, float64(n)/last.Sub(first).Seconds())
+	}
+	return out
+}
+
+// paceByQuarter is how fast the engine decided each quarter of the
+// decisions, in the order they were made: while a backlog waits, the pace
+// the engine keeps as its store fills. Unlike quarterRates it does not
+// count the time a quarter's appeals waited behind the earlier ones.
+func paceByQuarter(done []time.Time) []float64 {
+	if len(done) < 8 {
+		return nil
+	}
+	done = slices.Clone(done)
+	slices.SortFunc(done, func(a, b time.Time) int { return a.Compare(b) })
+	var out []float64
+	for q := range 4 {
+		from, to := q*len(done)/4, (q+1)*len(done)/4-1
+		span := done[to].Sub(done[from])
+		if span <= 0 {
+			return nil
+		}
+		out = append(out, float64(to-from)/span.Seconds())
 	}
 	return out
 }
@@ -1464,21 +1493,22 @@ func benchWorkflow(ctx workflow.Context) error {
 
 // baseline runs n bare workflows on the engine's own Temporal server with
 // a worker of its own, clients at a time, and returns how many finished a
-// second.
-func baseline(ctx context.Context, temporalAddr string, n, clients int) (float64, error) {
+// second, overall and by quarter (paceByQuarter).
+func baseline(ctx context.Context, temporalAddr string, n, clients int) (float64, []float64, error) {
 	c, err := client.DialContext(ctx, client.Options{HostPort: temporalAddr, Logger: quietSDKLogger{}})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer c.Close()
 	w := worker.New(c, benchBaselineQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(benchWorkflow, workflow.RegisterOptions{Name: "BenchWorkflow"})
 	w.RegisterActivityWithOptions(benchNoop, activity.RegisterOptions{Name: "BenchNoop"})
 	if err := w.Start(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer w.Stop()
 	start := time.Now()
+	done := make([]time.Time, n)
 	work := make(chan int)
 	var failed atomic.Value
 	var wg sync.WaitGroup
@@ -1492,6 +1522,7 @@ func baseline(ctx context.Context, temporalAddr string, n, clients int) (float64
 				if err != nil {
 					failed.Store(err)
 				}
+				done[i] = time.Now()
 			}
 		})
 	}
@@ -1501,9 +1532,9 @@ func baseline(ctx context.Context, temporalAddr string, n, clients int) (float64
 	close(work)
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n) / time.Since(start).Seconds(), paceByQuarter(done), nil
 }
 
 // quietSDKLogger drops the SDK's own log lines.
@@ -1597,9 +1628,12 @@ type benchReport struct {
 	PerSecond float64       `json:"decided_per_second"`
 	// Quarters is the throughput of each quarter of the backlog, in
 	// filing order.
-	Quarters []float64         `json:"decided_per_second_by_quarter,omitempty"`
-	Post     benchPercentiles  `json:"post_latency"`
-	Kinds    []benchKindReport `json:"kinds"`
+	Quarters []float64 `json:"decided_per_second_by_quarter,omitempty"`
+	// Pace is the engine's pace in each quarter of its decisions (see
+	// paceByQuarter).
+	Pace  []float64         `json:"pace_by_quarter_of_decisions,omitempty"`
+	Post  benchPercentiles  `json:"post_latency"`
+	Kinds []benchKindReport `json:"kinds"`
 	// Ended counts the appeals by how they ended, over every kind.
 	Ended map[string]int `json:"ended"`
 	// Joined counts the appeals filed under a provisional id and followed
@@ -1616,6 +1650,8 @@ type benchReport struct {
 	CachedCases int     `json:"cached_cases"`
 	Store       int64   `json:"store_bytes"`
 	Baseline    float64 `json:"baseline_per_second,omitempty"`
+	// BaselinePace is the bare workflows' pace by quarter, as Pace.
+	BaselinePace []float64 `json:"baseline_pace_by_quarter,omitempty"`
 }
 
 // benchKindReport is one kind's share of the report.
@@ -1675,7 +1711,10 @@ func (r benchReport) print(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  appeals decided per second, end to end  %.1f (%d in %s, first submission to last decision)\n", r.PerSecond, r.Decided, r.Elapsed.Round(time.Second))
 	if len(r.Quarters) == 4 {
-		fmt.Fprintf(w, "  the same, by quarter of the backlog      %.1f / %.1f / %.1f / %.1f\n", r.Quarters[0], r.Quarters[1], r.Quarters[2], r.Quarters[3])
+		fmt.Fprintf(w, "  the same, by quarter of the backlog      %s\n", quarters(r.Quarters))
+	}
+	if len(r.Pace) == 4 {
+		fmt.Fprintf(w, "  pace by quarter of the decisions         %s\n", quarters(r.Pace))
 	}
 	fmt.Fprintf(w, "  POST /v1/appeals latency p50/p95/p99     %s / %s / %s\n", r.Post.P50.Round(time.Millisecond), r.Post.P95.Round(time.Millisecond), r.Post.P99.Round(time.Millisecond))
 	if r.Resent > 0 {
@@ -1699,4 +1738,12 @@ func (r benchReport) print(w io.Writer) {
 	if r.Baseline > 0 {
 		fmt.Fprintf(w, "  bare workflow, 3 no-op activities        %.1f/s; this engine %.2f of it\n", r.Baseline, r.PerSecond/r.Baseline)
 	}
+	if len(r.BaselinePace) == 4 {
+		fmt.Fprintf(w, "  bare workflows' pace by quarter          %s\n", quarters(r.BaselinePace))
+	}
+}
+
+// quarters writes four rates per second.
+func quarters(q []float64) string {
+	return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f", q[0], q[1], q[2], q[3])
 }

@@ -144,19 +144,43 @@ func TestBenchQuarterRates(t *testing.T) {
 	}
 }
 
+// The pace is taken over the decisions in the order they were made,
+// however long each appeal waited: a quarter of two decisions one second
+// apart is one a second.
+func TestBenchPaceByQuarterOfTheDecisions(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var done []time.Time
+	// Decisions come at 4, 2, 1 and then 1/2 a second, listed out of order.
+	gaps := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
+	at := t0
+	for q := range 4 {
+		for range 3 {
+			done = append([]time.Time{at}, done...)
+			at = at.Add(gaps[q])
+		}
+	}
+	got := paceByQuarter(done)
+	if len(got) != 4 || got[0] != 4 || got[1] != 2 || got[2] != 1 || got[3] != 0.5 {
+		t.Errorf("pace %v, want 4, 2, 1, 0.5", got)
+	}
+	if got := paceByQuarter(done[:7]); got != nil {
+		t.Errorf("seven decisions: %v, want none", got)
+	}
+}
+
 // The report names every figure, one line per kind, and counts every
 // appeal by how it ended, undecided ones included.
 func TestBenchReportPrintsEveryFigure(t *testing.T) {
 	ms := time.Millisecond
 	r := benchReport{
-		N: 10, Clients: 2, Decided: 9, Undecided: 1, Elapsed: 3 * time.Second, PerSecond: 3, Quarters: []float64{3.5, 3, 2.75, 2},
+		N: 10, Clients: 2, Decided: 9, Undecided: 1, Elapsed: 3 * time.Second, PerSecond: 3, Quarters: []float64{3.5, 3, 2.75, 2}, Pace: []float64{5, 4, 4, 3},
 		Post: benchPercentiles{P50: 20 * ms, P95: 40 * ms, P99: 50 * ms, Max: 60 * ms},
 		Kinds: []benchKindReport{
 			{Kind: "wrong_network", Deposits: 7, Decided: 6, Ended: map[string]int{endQuoted: 6, endUndecided: 1}, ToDecision: benchPercentiles{P50: 900 * ms, Max: 2 * time.Second}},
 			{Kind: "not_found", Deposits: 3, Decided: 3, Ended: map[string]int{endNotFound: 2, "status parked": 1}},
 		},
 		Ended:  map[string]int{endQuoted: 6, endNotFound: 2, "status parked": 1, endUndecided: 1},
-		Joined: 2, NodeCalls: 3.5, PeakRSS: 300 << 20, Store: 12 << 20, Baseline: 30,
+		Joined: 2, NodeCalls: 3.5, PeakRSS: 300 << 20, Store: 12 << 20, Baseline: 30, BaselinePace: []float64{31, 30, 29.5, 29},
 	}
 	var out strings.Builder
 	r.print(&out)
@@ -172,7 +196,9 @@ func TestBenchReportPrintsEveryFigure(t *testing.T) {
 		"node calls per appeal                    3.5",
 		"peak RSS of recovery dev (with its chains) 300 MiB",
 		"Temporal store (SQLite)                  12 MiB",
+		"pace by quarter of the decisions         5.0 / 4.0 / 4.0 / 3.0",
 		"bare workflow, 3 no-op activities        30.0/s; this engine 0.10 of it",
+		"bare workflows' pace by quarter          31.0 / 30.0 / 29.5 / 29.0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report has no %q:\n%s", want, out.String())
