@@ -203,15 +203,17 @@ Each deposit is appealed through the API by a user of its own, with C
 concurrent clients (at an offered rate if one is given); the bench waits
 until every case has its quote or decision, showing progress on stderr. It
 prints the throughput (appeals decided per second, from the first submission
-to the last decision), the time from submission (the user's POST) to the
-decision in the case's own timeline per kind (p50, p95, p99, max), how every appeal ended
-(appeals filed under a provisional id are followed to the case they joined),
-the latency of POST /v1/appeals, the node calls per appeal, the peak memory
-of recovery dev (run as a child process, with its chains) and the Temporal
-store's size; then, on the same server, the
-throughput of a bare workflow with as many no-op activities, and ours as a
-ratio of it. Cases that keep polling (pending, not found) are withdrawn
-before the baseline runs.`,
+to the last decision; per quarter of the backlog in filing order; and the
+pace per quarter of the decisions, which shows whether the engine slows as
+its store fills), the time from submission (the user's POST) to the
+decision in the case's own timeline per kind (p50, p95, p99, max), how
+every appeal ended (appeals filed under a provisional id are followed to the
+case they joined), the latency of POST /v1/appeals, the node calls per
+appeal, the peak memory of recovery dev (run as a child process, with its
+chains) and the Temporal store's size; then, on the same server, the
+throughput of a bare workflow with as many no-op activities (and its pace
+per quarter), and ours as a ratio of it. Cases that keep polling (pending,
+not found) are withdrawn before the baseline runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
