@@ -53,6 +53,10 @@ type Notification struct {
 	// Status is the case's status after the event.
 	Status string    `json:"status"`
 	At     time.Time `json:"at"`
+	// Seq numbers the case's notifications from 1 in the order the case
+	// made them. Retries can deliver them out of that order: a receiver
+	// that has shown a higher Seq for the appeal keeps it over a lower one.
+	Seq int `json:"seq"`
 }
 
 // NotifyUser tells the user who filed an appeal what happened to it, at
@@ -74,7 +78,7 @@ func (a *Activities) NotifyUser(ctx context.Context, req workflows.NotifyRequest
 	}
 	n := Notification{
 		IdempotencyKey: req.IdempotencyKey(), AppealID: req.AppealID, UserID: req.UserID, Contact: req.Contact,
-		Lang: lang, Event: req.Event, Message: msg, Params: req.Params, Status: req.Status, At: req.At.UTC(),
+		Lang: lang, Event: req.Event, Message: msg, Params: req.Params, Status: req.Status, At: req.At.UTC(), Seq: req.Seq,
 	}
 	err := a.Notifier.Notify(ctx, n)
 	var app *temporal.ApplicationError

@@ -153,7 +153,7 @@ func TestWebhookSignsAndKeepsTheKeyAcrossARetry(t *testing.T) {
 	want := Notification{
 		IdempotencyKey: first.key, AppealID: "eth.00ff.v", UserID: "u1", Contact: "u1@example.com", Lang: "fr",
 		Event: "recovery.credited", Message: "fr:recovery.credited:1.48", Params: notice().Params,
-		Status: "credited", At: notice().At,
+		Status: "credited", At: notice().At, Seq: 3,
 	}
 	if got, _ := json.Marshal(n); string(got) != mustJSON(t, want) {
 		t.Errorf("the service got %s\nwant %s", got, mustJSON(t, want))
