@@ -70,7 +70,10 @@ const (
 	typeMsgMultiSend  = "/cosmos.bank.v1beta1.MsgMultiSend"
 	typeMsgTransfer   = "/ibc.applications.transfer.v1.MsgTransfer"
 	typeMsgRecvPacket = "/ibc.core.channel.v1.MsgRecvPacket"
-	typeSecp256k1     = "/cosmos.crypto.secp256k1.PubKey"
+	// typeMsgExec runs messages a granter authorised its grantee to send
+	// for it (x/authz): a MsgSend inside moves the granter's coins.
+	typeMsgExec   = "/cosmos.authz.v1beta1.MsgExec"
+	typeSecp256k1 = "/cosmos.crypto.secp256k1.PubKey"
 )
 
 // codeNotFound is gRPC's NOT_FOUND, which the gateway answers (HTTP 404)
@@ -128,7 +131,8 @@ func Token(denom string) string { return denom }
 //
 // A transaction with code 0 gives one transfer per coin that reached an
 // address: each MsgSend coin to to_address, each MsgMultiSend output
-// coin, and each ICS-20 packet the Hub credited to its receiver (the
+// coin (inside a MsgExec too: a grantee moving its granter's coins, the
+// granter then the sender), and each ICS-20 packet the Hub credited to its receiver (the
 // packet's denom as it is named here: uatom when ATOM comes home, else its
 // ibc/HASH voucher). Coins of the same denom from the same sender to the
 // same address in one transaction are one transfer of their sum: the
@@ -389,12 +393,23 @@ type message struct {
 	// MsgRecvPacket
 	Packet *packet `json:"packet"`
 	Signer string  `json:"signer"`
+	// MsgExec: the grantee signs, the messages it runs (read into inner)
+	// move the granters' coins.
+	Grantee string            `json:"grantee"`
+	Msgs    []json.RawMessage `json:"msgs"`
+	inner   []message
 }
+
+// maxExecDepth bounds MsgExecs nested in MsgExecs, which authz allows and
+// no wallet sends.
+const maxExecDepth = 3
 
 // read decodes a message: its type, and its fields when it is one the
 // adapter reads (others, such as a MsgDelegate whose amount is one coin,
 // keep only their type).
-func (m *message) read(raw json.RawMessage) error {
+func (m *message) read(raw json.RawMessage) error { return m.readAt(raw, 0) }
+
+func (m *message) readAt(raw json.RawMessage, depth int) error {
 	var head struct {
 		Type string `json:"@type"`
 	}
@@ -402,12 +417,24 @@ func (m *message) read(raw json.RawMessage) error {
 		return errors.New("not a message with a type")
 	}
 	switch head.Type {
-	case typeMsgSend, typeMsgMultiSend, typeMsgTransfer, typeMsgRecvPacket:
+	case typeMsgSend, typeMsgMultiSend, typeMsgTransfer, typeMsgRecvPacket, typeMsgExec:
 		if err := json.Unmarshal(raw, m); err != nil {
 			return fmt.Errorf("%s: %w", head.Type, err)
 		}
 	default:
 		m.Type = head.Type
+	}
+	if m.Type != typeMsgExec {
+		return nil
+	}
+	if depth >= maxExecDepth || len(m.Msgs) == 0 {
+		return fmt.Errorf("%s with %d messages at depth %d", m.Type, len(m.Msgs), depth)
+	}
+	m.inner = make([]message, len(m.Msgs))
+	for i, raw := range m.Msgs {
+		if err := m.inner[i].readAt(raw, depth+1); err != nil {
+			return fmt.Errorf("%s message %d: %w", m.Type, i, err)
+		}
 	}
 	return nil
 }
@@ -460,16 +487,26 @@ func (m message) sender() string {
 		if p, err := m.tokenPacket(); err == nil {
 			return p.Sender
 		}
+	case typeMsgExec:
+		for _, in := range m.inner {
+			if s := in.sender(); s != "" {
+				return s
+			}
+		}
 	}
 	return ""
 }
 
 // signer is the account that signs a message, as the SDK orders
 // signer_infos: the first message's signer comes first. It is the sender,
-// but for a received packet, which the relayer signs.
+// but for a received packet, which the relayer signs, and a MsgExec, which
+// its grantee signs.
 func (m message) signer() string {
-	if m.Type == typeMsgRecvPacket {
+	switch m.Type {
+	case typeMsgRecvPacket:
 		return m.Signer
+	case typeMsgExec:
+		return m.Grantee
 	}
 	return m.sender()
 }
@@ -530,6 +567,17 @@ func (m message) moves(credited map[string]bool) ([]move, error) {
 	case typeMsgTransfer:
 		if !ValidAddress(m.Sender) {
 			return nil, fmt.Errorf("sender %q", m.Sender)
+		}
+	case typeMsgExec:
+		if !ValidAddress(m.Grantee) {
+			return nil, fmt.Errorf("grantee %q", m.Grantee)
+		}
+		for i, in := range m.inner {
+			ms, err := in.moves(credited)
+			if err != nil {
+				return nil, fmt.Errorf("message %d (%s): %w", i, in.Type, err)
+			}
+			out = append(out, ms...)
 		}
 	case typeMsgRecvPacket:
 		if m.Packet == nil {

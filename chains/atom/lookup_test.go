@@ -116,6 +116,36 @@ func TestLookupSends(t *testing.T) {
 	}
 }
 
+// A MsgExec runs a MsgSend that a granter authorised: the grantee signs
+// (its key is checked against the grantee), and the deposit is the
+// granter's, who proves sending with its own key.
+func TestLookupAuthzExec(t *testing.T) {
+	tx, err := lookup(t, "authz_exec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Status != recovery.TxSuccess || tx.Memo != "104857" || tx.From != other || len(tx.Transfers) != 1 {
+		t.Fatalf("status %s memo %q from %q transfers %+v", tx.Status, tx.Memo, tx.From, tx.Transfers)
+	}
+	if tr := tx.Transfers[0]; tr.Kind != recovery.KindNative || tr.From != other || tr.To != hot || tr.Amount.String() != "25000000" || tr.IndexCode() != "v" {
+		t.Errorf("transfer %+v (amount %s)", tr, tr.Amount)
+	}
+	// The grantee is the signer: a key that is not the grantee's is a
+	// node answer the Hub never accepted.
+	body, hash, _ := fixture(t, "authz_exec.json")
+	forged := strings.ReplaceAll(string(body), `"grantee": "`+sender, `"grantee": "`+other)
+	c, _ := atom.Dial(network(t), server(t, []byte(forged), 200, nil).URL+"/")
+	if _, err := c.LookupTx(context.Background(), hash); recovery.ErrorCode(err) != recovery.EUnavailable {
+		t.Errorf("a grantee the signer's key does not derive: %v, want unavailable", err)
+	}
+	// Nested past the bound, or empty, it is refused the same way.
+	empty := strings.Replace(string(body), `"msgs": [`, `"msgs": [], "x": [`, -1)
+	c, _ = atom.Dial(network(t), server(t, []byte(empty), 200, nil).URL+"/")
+	if _, err := c.LookupTx(context.Background(), hash); recovery.ErrorCode(err) != recovery.EUnavailable {
+		t.Errorf("a MsgExec of no message: %v, want unavailable", err)
+	}
+}
+
 // Three MsgSends in one transaction: the coins of one denom to one
 // address are one deposit under the transaction's memo; an ibc/ coin is
 // an unlisted token unless the network lists its denom.
