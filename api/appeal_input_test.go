@@ -12,6 +12,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/workflows"
 )
 
 func registry(t testing.TB) *chains.Registry {
@@ -187,6 +188,26 @@ func TestLanguageNegotiation(t *testing.T) {
 		r.Header.Set("Accept-Language", tc.header)
 		if got := pickLang(r); got != tc.want {
 			t.Errorf("lang=%q Accept-Language=%q: got %s, want %s", tc.query, tc.header, got, tc.want)
+		}
+	}
+}
+
+// An appeal is shown in the language it was filed in, unless the request
+// asks for another with ?lang=; the browser's Accept-Language comes after
+// the user's own choice.
+func TestAppealIsShownInTheLanguageItWasFiledIn(t *testing.T) {
+	for _, tc := range []struct{ filed, query, header, want string }{
+		{"fr", "", "", "fr"},
+		{"fr", "", "de", "fr"},
+		{"fr", "ja", "de", "ja"},
+		{"", "", "de", "de"},
+		{"", "", "", "en"},
+		{"xx", "", "de", "de"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/v1/appeals/x?lang="+tc.query, nil)
+		r.Header.Set("Accept-Language", tc.header)
+		if got := appealLang(r, &workflows.AppealState{Lang: tc.filed}); got != tc.want {
+			t.Errorf("filed %q, lang=%q, Accept-Language=%q: %s, want %s", tc.filed, tc.query, tc.header, got, tc.want)
 		}
 	}
 }

@@ -176,7 +176,7 @@ func (s *server) getAppeal(w http.ResponseWriter, r *http.Request, user string) 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry, s.Now()))
+	writeJSON(w, http.StatusOK, publicView(st, appealLang(r, st), s.Registry, s.Now()))
 }
 
 func (s *server) withdrawAppeal(w http.ResponseWriter, r *http.Request, user string) {
@@ -207,7 +207,7 @@ func (s *server) updateAppeal(w http.ResponseWriter, r *http.Request, user, name
 		s.writeError(w, r, s.appealRefusal(r.Context(), id, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, publicView(st, pickLang(r), s.Registry, s.Now()))
+	writeJSON(w, http.StatusOK, publicView(st, appealLang(r, st), s.Registry, s.Now()))
 }
 
 // updateCase sends an update to a case and returns its state after it.

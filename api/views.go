@@ -277,3 +277,16 @@ func pickLang(r *http.Request) string {
 	}
 	return matchLanguage(r.Header.Get("Accept-Language"))
 }
+
+// appealLang chooses the language an appeal is shown in: ?lang=, then the
+// language it was filed in (the user chose it, where Accept-Language is the
+// browser's), then as pickLang.
+func appealLang(r *http.Request, st *workflows.AppealState) string {
+	if l := strings.ToLower(r.URL.Query().Get("lang")); catalog[l] != nil {
+		return l
+	}
+	if catalog[st.Lang] != nil {
+		return st.Lang
+	}
+	return pickLang(r)
+}

@@ -94,7 +94,10 @@ type Event struct {
 type AppealState struct {
 	AppealID string `json:"appeal_id"`
 	// UserID is who filed the appeal: only they see it on the appeal API.
-	UserID   string `json:"user_id"`
+	UserID string `json:"user_id"`
+	// Lang is the language the appeal was filed in, which the appeal API
+	// answers in unless the request asks for another.
+	Lang     string `json:"lang,omitempty"`
 	Status   string `json:"status"`
 	Category string `json:"category"`
 	Network  string `json:"network,omitempty"`
@@ -182,6 +185,7 @@ func AppealWorkflow(ctx workflow.Context, in AppealInput) (*AppealState, error) 
 	c := &appeal{in: in, st: &AppealState{
 		AppealID: in.AppealID,
 		UserID:   in.UserID,
+		Lang:     in.Lang,
 		Status:   recovery.StatusReceived,
 		Category: recovery.CategoryUnclassified,
 		Network:  in.Network,

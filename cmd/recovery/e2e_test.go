@@ -167,6 +167,8 @@ type appealStatus struct {
 	Category string `json:"category"`
 	Network  string `json:"network"`
 	Closed   bool   `json:"closed"`
+	// Lang is the language the appeal is shown in.
+	Lang string `json:"lang"`
 	// JoinedCase is the case a provisional appeal went on in.
 	JoinedCase string `json:"joined_case"`
 	// Explanation is the diagnosis in the user's words.
@@ -371,6 +373,10 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if st.Category != "retired_address" || st.Explanation == "" || st.Decision == nil || st.Decision.Action != "direct" {
 		t.Fatalf("btc deposit diagnosed %s (%q), decision %+v", st.Category, st.Explanation, st.Decision)
+	}
+	// Filed in French, it is read in French without asking again.
+	if st.Lang != "fr" {
+		t.Fatalf("an appeal filed with lang fr is shown in %q", st.Lang)
 	}
 
 	// Only its user sees an appeal; another user is told it does not exist,
