@@ -19,8 +19,8 @@ func reportsCmd(g *globals) *cobra.Command {
 		Use:   "fees",
 		Short: "Fees charged and refunded, network costs, net, recovered value, counts and median time to recovery",
 		Long: "The fee report of a period [--from, --to), grouped by network, category or month, from the ledger.\n" +
-			"Table output by default, -o json for scripts; --format csv or html prints the file as the engine\n" +
-			"renders it (redirect it to a file). Roles finance or admin.",
+			"Table output by default, -o json for scripts; --format csv, json or html prints the file as the\n" +
+			"engine renders it (redirect it to a file). Roles finance or admin.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
@@ -29,7 +29,7 @@ func reportsCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			if format == "csv" || format == "html" {
+			if format == "csv" || format == "json" || format == "html" {
 				q.Set("format", format)
 				raw, err := g.get(cmd.Context(), "/v1/reports/fees", q, nil)
 				if err != nil {
@@ -39,7 +39,7 @@ func reportsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if format != "" && format != "table" {
-				return fmt.Errorf("--format is table, csv or html, not %q", format)
+				return fmt.Errorf("--format is table, csv, json or html, not %q", format)
 			}
 			var rep ledger.Report
 			raw, err := g.get(cmd.Context(), "/v1/reports/fees", q, &rep)
@@ -61,9 +61,9 @@ func reportsCmd(g *globals) *cobra.Command {
 	fees.Flags().StringVar(&from, "from", "", "first day (2026-11-01) or time (RFC 3339); default: the first of this month")
 	fees.Flags().StringVar(&to, "to", "", "end of the period, not included; default: now")
 	fees.Flags().StringVar(&groupBy, "group-by", "network", "network, category or month")
-	fees.Flags().StringVar(&format, "format", "table", "table, csv or html")
+	fees.Flags().StringVar(&format, "format", "table", "table, csv, json or html")
 	_ = fees.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions([]string{"network", "category", "month"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = fees.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "csv", "html"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = fees.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "csv", "json", "html"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.AddCommand(fees)
 	return cmd
 }

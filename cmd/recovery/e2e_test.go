@@ -596,6 +596,11 @@ func TestDevEndToEnd(t *testing.T) {
 	if out, err = exec.Command(casectl, "--api", api, "--token", token, "reports", "fees", "--group-by", "month").CombinedOutput(); err != nil || !strings.Contains(string(out), "Total") {
 		t.Fatalf("casectl reports fees: %v\n%s", err, out)
 	}
+	// The same report as the engine renders it in JSON, as the API's
+	// format=json gives it.
+	if out, err = exec.Command(casectl, "--api", api, "--token", token, "reports", "fees", "--format", "json").Output(); err != nil || !json.Valid(out) || !strings.Contains(string(out), `"group_by"`) {
+		t.Fatalf("casectl reports fees --format json: %v\n%s", err, out)
+	}
 
 	// A policy is applied with casectl; an invalid one never is.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
