@@ -130,7 +130,7 @@ func (a *Activities) PlanBatch(ctx context.Context, req workflows.PlanBatchReque
 	if err != nil {
 		return nil, keyError(err)
 	}
-	plan := &workflows.BatchPlan{HotWallet: hot, Failures: map[string]string{}}
+	plan := &workflows.BatchPlan{HotWallet: hot, Failures: map[string]string{}, Family: n.Family}
 	var sweep workflows.PlannedSweep
 	var inCases []string
 	var weights []int64

@@ -112,7 +112,7 @@ func (a *Activities) PlanRecovery(ctx context.Context, req workflows.PlanRequest
 	if n.Family == recovery.FamilyUTXO {
 		method = workflows.MethodUTXOSpend
 	}
-	return &workflows.RecoveryPlan{Method: method, HotWallet: hot, Txs: []workflows.PlannedTx{tx}}, nil
+	return &workflows.RecoveryPlan{Method: method, HotWallet: hot, Txs: []workflows.PlannedTx{tx}, Family: n.Family}, nil
 }
 
 func hotKey(n chains.Network) signer.Key {
@@ -213,7 +213,7 @@ func (a *Activities) planTokenSweep(ctx context.Context, node SendNode, n chains
 	if err != nil {
 		return nil, nodeError(err)
 	}
-	plan := &workflows.RecoveryPlan{Method: workflows.MethodTokenSweep, HotWallet: hot, Outcome: workflows.OutcomeCredit}
+	plan := &workflows.RecoveryPlan{Method: workflows.MethodTokenSweep, HotWallet: hot, Outcome: workflows.OutcomeCredit, Family: n.Family}
 	transferFee := new(big.Int).Mul(price, big.NewInt(int64(evm.TransferGas)))
 	if lack := new(big.Int).Sub(sweepGas, balance); lack.Sign() > 0 {
 		plan.Txs = append(plan.Txs, workflows.PlannedTx{

@@ -21,6 +21,7 @@ import (
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/chains"
+	"github.com/misdeposit/recovery/workflows"
 )
 
 // Defaults every part of the engine and docker-compose.yml agree on.
@@ -94,9 +95,16 @@ type Config struct {
 	// wait for days; one that is not kept is read back from its history
 	// when it next moves, which costs milliseconds, while each kept case
 	// costs tens of KiB. 0 keeps none.
-	WorkflowCache int             `yaml:"workflow_cache"`
-	Networks      []NetworkConfig `yaml:"networks"`
-	StaffTokens   []StaffToken    `yaml:"staff_tokens"`
+	WorkflowCache int `yaml:"workflow_cache"`
+	// WorkerFamilies are the chain families whose recovery transactions
+	// this process's worker sends and follows, each on its task queue
+	// (recovery.evm, recovery.utxo); nil is every family, an empty list
+	// none (RECOVERY_WORKER_FAMILIES=none). Every worker serves the cases
+	// themselves. Give a family to the workers that hold its nodes and
+	// keys; some worker must serve each family a case recovers on.
+	WorkerFamilies []string        `yaml:"worker_families"`
+	Networks       []NetworkConfig `yaml:"networks"`
+	StaffTokens    []StaffToken    `yaml:"staff_tokens"`
 	// UserTokenSecret signs the users' tokens on the appeal API (at least
 	// 32 characters; better in RECOVERY_USER_TOKEN_SECRET than in the
 	// file). recovery api needs it; recovery dev makes one of its own.
@@ -268,6 +276,11 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			*p = v
 		}
 	}
+	if v := getenv("RECOVERY_WORKER_FAMILIES"); v == "none" {
+		cfg.WorkerFamilies = []string{}
+	} else if v != "" {
+		cfg.WorkerFamilies = strings.Split(v, ",")
+	}
 	if v := getenv("RECOVERY_TRUSTED_PROXIES"); v != "" {
 		cfg.TrustedProxies = strings.Split(v, ",")
 	}
@@ -376,8 +389,29 @@ func (c *Config) Validate() error {
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		return err
 	}
+	if _, err := c.Families(); err != nil {
+		return err
+	}
 	_, err := c.Registry()
 	return err
+}
+
+// Families reads worker_families (see WorkerFamilies).
+func (c *Config) Families() ([]recovery.Family, error) {
+	if c.WorkerFamilies == nil {
+		return slices.Clone(workflows.FamilyQueues), nil
+	}
+	out := []recovery.Family{}
+	for _, s := range c.WorkerFamilies {
+		f := recovery.Family(strings.ToLower(strings.TrimSpace(s)))
+		if !slices.Contains(workflows.FamilyQueues, f) {
+			return nil, fmt.Errorf("config: worker_families: %q is not a family whose recoveries send transactions (evm, utxo)", s)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // TrustedProxyPrefixes reads trusted_proxies: an address is a prefix of

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/misdeposit/recovery"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -86,6 +88,7 @@ func TestBadConfigIsRefusedWithAReason(t *testing.T) {
 		"bad log level": {"log_level: loud\n", "log_level"},
 		"bad proxy":     {"trusted_proxies: [10.0.0.0/33]\n", "trusted_proxies"},
 		"every proxy":   {"trusted_proxies: [0.0.0.0/0]\n", "trusts every address"},
+		"bad family":    {"worker_families: [evm, xrp]\n", "worker_families"},
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
@@ -112,6 +115,37 @@ func TestTrustedProxiesFromFileOrEnv(t *testing.T) {
 	}
 	if cfg, _ := Load("", env(nil)); len(cfg.TrustedProxies) != 0 {
 		t.Errorf("trusted proxies by default: %v", cfg.TrustedProxies)
+	}
+}
+
+// A worker sends for every family unless worker_families or
+// RECOVERY_WORKER_FAMILIES names some, or none.
+func TestWorkerFamiliesFromFileOrEnv(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want []recovery.Family
+	}{
+		{"", []recovery.Family{recovery.FamilyEVM, recovery.FamilyUTXO}},
+		{"utxo", []recovery.Family{recovery.FamilyUTXO}},
+		{" EVM ,evm", []recovery.Family{recovery.FamilyEVM}},
+		{"none", []recovery.Family{}},
+	} {
+		cfg, err := Load("", env(map[string]string{"RECOVERY_WORKER_FAMILIES": c.env}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := cfg.Families(); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("RECOVERY_WORKER_FAMILIES=%q: %v %v, want %v", c.env, got, err, c.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("worker_families: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := Load(path, env(nil)); err != nil {
+		t.Fatal(err)
+	} else if got, _ := cfg.Families(); len(got) != 0 {
+		t.Errorf("worker_families: [] sends for %v", got)
 	}
 }
 

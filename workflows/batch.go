@@ -135,6 +135,9 @@ type BatchPlan struct {
 	Method    string    `json:"method"`
 	HotWallet string    `json:"hot_wallet"`
 	Txs       []BatchTx `json:"txs"`
+	// Family is the batch network's chain family, whose task queue sends
+	// and follows its transactions.
+	Family recovery.Family `json:"family,omitempty"`
 	// Failures says, by case, why a member cannot be recovered.
 	Failures map[string]string `json:"failures,omitempty"`
 }
@@ -226,6 +229,8 @@ func BatchWorkflow(ctx workflow.Context, in BatchInput) (*BatchState, error) {
 type batch struct {
 	in BatchInput
 	st *BatchState
+	// family is the planned family, whose task queue sends.
+	family recovery.Family
 }
 
 func (b *batch) full() bool {
@@ -295,6 +300,7 @@ func (b *batch) recoverMembers(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(sendOptions(ctx), PlanBatchActivityName, PlanBatchRequest{BatchID: b.in.ID, Network: b.in.Network, Members: members}).Get(ctx, &plan); err != nil {
 		fail(refusalMessage(err))
 	}
+	b.family = plan.Family
 	for id, why := range plan.Failures {
 		results[id] = BatchResult{BatchID: b.in.ID, Failure: why}
 	}
@@ -358,7 +364,7 @@ func (b *batch) sendTogether(ctx workflow.Context, members []BatchMember, txs []
 	for len(open) > 0 {
 		futures := make([]workflow.Future, len(open))
 		for k, f := range open {
-			futures[k] = workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, f.check)
+			futures[k] = workflow.ExecuteActivity(onFamilyQueue(sendOptions(ctx), b.family), CheckRecoveryActivityName, f.check)
 		}
 		var still []following
 		for k, f := range open {
@@ -397,7 +403,7 @@ func (b *batch) send(ctx workflow.Context, members []BatchMember, t BatchTx) (Re
 	i := len(b.st.Transactions) - 1
 	for {
 		var res TxCheck
-		if err := workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(onFamilyQueue(sendOptions(ctx), b.family), CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
 			return RecoveryTx{}, err
 		}
 		done, err := b.checked(i, check, res)
@@ -425,13 +431,13 @@ func (b *batch) start(ctx workflow.Context, members []BatchMember, t BatchTx) (C
 	var check CheckRequest
 	switch {
 	case t.Sweep != nil:
-		if err := workflow.ExecuteActivity(sendOptions(ctx), SendBatchActivityName, SendBatchRequest{BatchID: b.in.ID, Sweep: *t.Sweep}).Get(ctx, &sent); err != nil {
+		if err := workflow.ExecuteActivity(onFamilyQueue(sendOptions(ctx), b.family), SendBatchActivityName, SendBatchRequest{BatchID: b.in.ID, Sweep: *t.Sweep}).Get(ctx, &sent); err != nil {
 			return CheckRequest{}, err
 		}
 		check = CheckRequest{DepositID: first.DepositID, Step: stepBatch, Network: t.Sweep.Network, Hash: sent.Hash}
 	case t.Tx != nil:
 		req := SendRequest{CaseID: first.CaseID, DepositID: first.DepositID, Owner: first.Owner, Tx: *t.Tx}
-		if err := workflow.ExecuteActivity(sendOptions(ctx), SendRecoveryActivityName, req).Get(ctx, &sent); err != nil {
+		if err := workflow.ExecuteActivity(onFamilyQueue(sendOptions(ctx), b.family), SendRecoveryActivityName, req).Get(ctx, &sent); err != nil {
 			return CheckRequest{}, err
 		}
 		check = CheckRequest{DepositID: first.DepositID, Step: t.Tx.Step, Network: t.Tx.Network, Hash: sent.Hash}

@@ -86,12 +86,21 @@ func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) 
 	})
 	env.OnActivity(PlanBatchActivityName, mock.Anything, mock.Anything).Return(func(_ context.Context, r PlanBatchRequest) (*BatchPlan, error) {
 		require.Len(t, r.Members, 2)
-		return &BatchPlan{Method: MethodUTXOSpend, Txs: []BatchTx{{Members: []string{r.Members[0].CaseID, r.Members[1].CaseID},
+		return &BatchPlan{Method: MethodUTXOSpend, Family: recovery.FamilyUTXO, Txs: []BatchTx{{Members: []string{r.Members[0].CaseID, r.Members[1].CaseID},
 			Shares: []*big.Int{big.NewInt(70), big.NewInt(71)}, Sweep: &PlannedSweep{Network: "btc", Fee: big.NewInt(141)}}}}, nil
 	})
-	env.OnActivity(SendBatchActivityName, mock.Anything, mock.Anything).Return(&SentTx{Hash: "sweep"}, nil).Once()
-	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStatePending, Confirmations: 1, Required: 2}, nil).Once()
-	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(&TxCheck{State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(141)}, nil).Once()
+	// The sweep is sent and followed on the UTXO family's task queue.
+	var queues []string
+	env.OnActivity(SendBatchActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ SendBatchRequest) (*SentTx, error) {
+		queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+		return &SentTx{Hash: "sweep"}, nil
+	}).Once()
+	for _, c := range []*TxCheck{{State: TxStatePending, Confirmations: 1, Required: 2}, {State: TxStateConfirmed, Confirmations: 2, Required: 2, Fee: big.NewInt(141)}} {
+		env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ CheckRequest) (*TxCheck, error) {
+			queues = append(queues, activity.GetInfo(ctx).TaskQueue)
+			return c, nil
+		}).Once()
+	}
 	told := batchNotices(env)
 	env.ExecuteWorkflow(BatchWorkflowName, BatchInput{ID: "batch.btc.BTC.1.0", Network: "btc", Asset: "BTC",
 		BatchLimits: BatchLimits{Window: 24 * time.Hour, MaxCases: 3, Poll: time.Second}})
@@ -106,6 +115,7 @@ func TestBatchClosesWhenFullAndRecoversItsMembersInOneTransaction(t *testing.T) 
 	require.Equal(t, "sweep", told().Results[member(0).CaseID].TxHash)
 	require.Equal(t, "71", told().Results[member(2).CaseID].Share.String())
 	require.NotContains(t, told().Results, member(1).CaseID)
+	require.Equal(t, []string{"recovery.utxo", "recovery.utxo", "recovery.utxo"}, queues)
 }
 
 // An EVM batch sends every member's sweep before following them: the

@@ -90,6 +90,9 @@ type RecoveryPlan struct {
 	Method    string      `json:"method"`
 	HotWallet string      `json:"hot_wallet,omitempty"`
 	Txs       []PlannedTx `json:"txs,omitempty"`
+	// Family is the chain family of the network the transactions go to,
+	// whose task queue sends and follows them (see FamilyTaskQueue).
+	Family recovery.Family `json:"family,omitempty"`
 	// Outcome is credit or return; "" means credit. A return sends Return
 	// after the credit, to ReturnTo.
 	Outcome  string     `json:"outcome,omitempty"`
@@ -311,7 +314,7 @@ func (c *appeal) recover(ctx workflow.Context) error {
 	c.event(ctx, "recovery.started", map[string]string{"method": plan.Method})
 	paid := new(big.Int)
 	for _, ptx := range plan.Txs {
-		fee, err := c.sendAndConfirm(ctx, req, ptx)
+		fee, err := c.sendAndConfirm(ctx, req, ptx, plan.Family)
 		if err != nil {
 			return c.recoveryStopped(ctx, err)
 		}
@@ -323,10 +326,11 @@ func (c *appeal) recover(ctx workflow.Context) error {
 // sendAndConfirm sends one planned transaction and waits until it has the
 // network's confirmations, sending the recorded transaction again when
 // the network loses it. It returns what the transaction paid its network.
-func (c *appeal) sendAndConfirm(ctx workflow.Context, req PlanRequest, ptx PlannedTx) (*big.Int, error) {
+func (c *appeal) sendAndConfirm(ctx workflow.Context, req PlanRequest, ptx PlannedTx, family recovery.Family) (*big.Int, error) {
 	var sent SentTx
 	send := SendRequest{CaseID: req.CaseID, DepositID: req.DepositID, Owner: req.Owner, Tx: ptx}
-	if err := workflow.ExecuteActivity(sendOptions(ctx), SendRecoveryActivityName, send).Get(ctx, &sent); err != nil {
+	sctx := onFamilyQueue(sendOptions(ctx), family)
+	if err := workflow.ExecuteActivity(sctx, SendRecoveryActivityName, send).Get(ctx, &sent); err != nil {
 		return nil, err
 	}
 	rs := c.st.Recovery
@@ -336,7 +340,7 @@ func (c *appeal) sendAndConfirm(ctx workflow.Context, req PlanRequest, ptx Plann
 	check := CheckRequest{DepositID: req.DepositID, Step: ptx.Step, Network: ptx.Network, Hash: sent.Hash}
 	for {
 		var res TxCheck
-		if err := workflow.ExecuteActivity(sendOptions(ctx), CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(sctx, CheckRecoveryActivityName, check).Get(ctx, &res); err != nil {
 			return nil, err
 		}
 		t := &rs.Transactions[i]
@@ -422,7 +426,7 @@ func (c *appeal) returnNet(ctx workflow.Context, depositID string, plan Recovery
 	if d := c.st.Diagnosis; d != nil && d.Owner != nil {
 		req.Owner = d.Owner.Entry.UserID
 	}
-	fee, err := c.sendAndConfirm(ctx, req, *plan.Return)
+	fee, err := c.sendAndConfirm(ctx, req, *plan.Return, plan.Family)
 	if err != nil {
 		c.recoveryFailed(ctx, "credited to the account, but not sent back: "+refusalMessage(err))
 		return false
@@ -497,6 +501,31 @@ func refusalMessage(err error) string {
 		return app.Message()
 	}
 	return "the recovery could not be completed in time: " + err.Error()
+}
+
+// familyQueueChange marks the version in which the transactions of a
+// recovery or a batch are sent and followed on their family's task queue;
+// before it, on TaskQueue with every other step.
+const familyQueueChange = "family-queues"
+
+// FamilyQueues are the chain families whose recoveries send transactions,
+// each on a task queue of its own.
+var FamilyQueues = []recovery.Family{recovery.FamilyEVM, recovery.FamilyUTXO}
+
+// FamilyTaskQueue is the task queue a family's recovery transactions are
+// sent and followed on ("recovery.evm"): a worker serves the families its
+// configuration names (worker_families), so that the workers that hold a
+// family's nodes and keys send its transactions, and a family whose nodes
+// are slow takes no other family's workers.
+func FamilyTaskQueue(f recovery.Family) string { return TaskQueue + "." + string(f) }
+
+// onFamilyQueue sends the activities of ctx to the family's task queue
+// (a plan without a family stays on TaskQueue).
+func onFamilyQueue(ctx workflow.Context, f recovery.Family) workflow.Context {
+	if f == "" || workflow.GetVersion(ctx, familyQueueChange, workflow.DefaultVersion, 1) != 1 {
+		return ctx
+	}
+	return workflow.WithTaskQueue(ctx, FamilyTaskQueue(f))
 }
 
 // sendOptions are the options of sending a recovery transaction and

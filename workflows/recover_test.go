@@ -121,6 +121,41 @@ func TestApprovedRecoveryIsSentConfirmedAndCredited(t *testing.T) {
 	require.Equal(t, []string{"recovery.started", "recovery.sent", "recovery.resent", "recovery.confirmed", "recovery.credited"}, got[len(got)-5:])
 }
 
+// A recovery's transactions are sent and followed on the task queue of
+// their chain family, which the workers holding that family's nodes and
+// keys serve; planning and the credit stay on the cases' queue.
+func TestRecoveryTransactionsGoToTheirFamilysQueue(t *testing.T) {
+	env := newEnv(t)
+	offered(t, env, ownedBy("u1"))
+	signedOff(t, env)
+	queues := map[string]string{}
+	seen := func(ctx context.Context, name string) { queues[name] = activity.GetInfo(ctx).TaskQueue }
+	env.OnActivity(PlanRecoveryActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ PlanRequest) (*RecoveryPlan, error) {
+		seen(ctx, PlanRecoveryActivityName)
+		return &RecoveryPlan{Method: MethodEVMSweep, HotWallet: sweep.To, Txs: []PlannedTx{sweep}, Family: recovery.FamilyEVM}, nil
+	}).Once()
+	env.OnActivity(SendRecoveryActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ SendRequest) (*SentTx, error) {
+		seen(ctx, SendRecoveryActivityName)
+		return &SentTx{Hash: "0xfeed"}, nil
+	}).Once()
+	env.OnActivity(CheckRecoveryActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ CheckRequest) (*TxCheck, error) {
+		seen(ctx, CheckRecoveryActivityName)
+		return &TxCheck{State: TxStateConfirmed, Confirmations: 3, Required: 3, Fee: big.NewInt(210_000)}, nil
+	}).Once()
+	env.OnActivity(CreditActivityName, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ CreditRequest) error {
+		seen(ctx, CreditActivityName)
+		return nil
+	})
+	env.ExecuteWorkflow(AppealWorkflowName, input())
+
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, "recovery.evm", FamilyTaskQueue(recovery.FamilyEVM))
+	require.Equal(t, FamilyTaskQueue(recovery.FamilyEVM), queues[SendRecoveryActivityName])
+	require.Equal(t, FamilyTaskQueue(recovery.FamilyEVM), queues[CheckRecoveryActivityName])
+	require.NotEqual(t, FamilyTaskQueue(recovery.FamilyEVM), queues[PlanRecoveryActivityName])
+	require.NotEqual(t, FamilyTaskQueue(recovery.FamilyEVM), queues[CreditActivityName])
+}
+
 // A recovery the chain or the ledger refuses ends the case saying why,
 // with nothing credited.
 func TestRefusedRecoveryFailsTheCaseWithItsReason(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
@@ -290,7 +289,7 @@ func fileExists(path string) bool {
 
 // startWorker starts the worker with the dev prices and the dev keystore's
 // signer.
-func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, journal *ledger.Store) (worker.Worker, error) {
+func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scanner *chains.Scanner, quoting *nodes, book *addressbook.Store, journal *ledger.Store) (*engineWorker, error) {
 	px, err := prices(cfg, true)
 	if err != nil {
 		return nil, err
@@ -305,7 +304,7 @@ func startWorker(c client.Client, cfg config.Config, reg *chains.Registry, scann
 		// developer can tail.
 		acts.Notifier = &activities.Outbox{Path: filepath.Join(cfg.DataDir, "notifications.jsonl")}
 	}
-	w := newWorker(c, acts)
+	w := newWorker(c, acts, families(cfg))
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

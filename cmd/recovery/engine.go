@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/activities"
 	"github.com/misdeposit/recovery/addressbook"
 	"github.com/misdeposit/recovery/api"
@@ -123,7 +124,61 @@ func boundWorkflowCache(cfg config.Config) {
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 }
 
-func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
+// engineWorker is a process's workers: one on the cases' task queue, and
+// one on the task queue of each chain family the process sends for.
+type engineWorker struct {
+	workers []worker.Worker
+	queues  []string
+}
+
+// Start starts every worker, or none.
+func (e *engineWorker) Start() error {
+	for i, w := range e.workers {
+		if err := w.Start(); err != nil {
+			for _, started := range e.workers[:i] {
+				started.Stop()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Queues names the task queues the workers serve.
+func (e *engineWorker) Queues() []string { return e.queues }
+
+// Stop stops every worker.
+func (e *engineWorker) Stop() {
+	for _, w := range e.workers {
+		w.Stop()
+	}
+}
+
+// newWorker is the workers of a process that serves the cases and sends
+// the recovery transactions of the families given (config
+// worker_families).
+func newWorker(c client.Client, acts *activities.Activities, families []recovery.Family) *engineWorker {
+	e := &engineWorker{workers: []worker.Worker{newCaseWorker(c, acts)}, queues: []string{workflows.TaskQueue}}
+	for _, f := range families {
+		q := workflows.FamilyTaskQueue(f)
+		w := worker.New(c, q, worker.Options{})
+		registerSendActivities(w, acts)
+		e.workers = append(e.workers, w)
+		e.queues = append(e.queues, q)
+	}
+	return e
+}
+
+// registerSendActivities registers the activities that send a recovery's
+// transactions and follow them: on a family's task queue since
+// familyQueueChange, on the cases' queue for cases started before it.
+func registerSendActivities(w worker.Worker, acts *activities.Activities) {
+	w.RegisterActivityWithOptions(acts.SendRecovery, activity.RegisterOptions{Name: workflows.SendRecoveryActivityName})
+	w.RegisterActivityWithOptions(acts.CheckRecovery, activity.RegisterOptions{Name: workflows.CheckRecoveryActivityName})
+	w.RegisterActivityWithOptions(acts.SendBatch, activity.RegisterOptions{Name: workflows.SendBatchActivityName})
+}
+
+func newCaseWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AppealWorkflow, workflow.RegisterOptions{Name: workflows.AppealWorkflowName})
 	w.RegisterActivityWithOptions(acts.LookupDeposit, activity.RegisterOptions{Name: workflows.LookupActivityName})
@@ -133,8 +188,7 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.PolicyWorkflow, workflow.RegisterOptions{Name: workflows.PolicyWorkflowName})
 	w.RegisterActivityWithOptions(acts.ResumeParked, activity.RegisterOptions{Name: workflows.ResumeActivityName})
 	w.RegisterActivityWithOptions(acts.PlanRecovery, activity.RegisterOptions{Name: workflows.PlanRecoveryActivityName})
-	w.RegisterActivityWithOptions(acts.SendRecovery, activity.RegisterOptions{Name: workflows.SendRecoveryActivityName})
-	w.RegisterActivityWithOptions(acts.CheckRecovery, activity.RegisterOptions{Name: workflows.CheckRecoveryActivityName})
+	registerSendActivities(w, acts)
 	w.RegisterActivityWithOptions(acts.CreditRecovery, activity.RegisterOptions{Name: workflows.CreditActivityName})
 	w.RegisterActivityWithOptions(acts.JoinCase, activity.RegisterOptions{Name: workflows.JoinActivityName})
 	w.RegisterActivityWithOptions(acts.PostReturn, activity.RegisterOptions{Name: workflows.ReturnActivityName})
@@ -142,7 +196,6 @@ func newWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivityWithOptions(acts.JoinBatch, activity.RegisterOptions{Name: workflows.JoinBatchActivityName})
 	w.RegisterActivityWithOptions(acts.LockBatchMembers, activity.RegisterOptions{Name: workflows.LockBatchActivityName})
 	w.RegisterActivityWithOptions(acts.PlanBatch, activity.RegisterOptions{Name: workflows.PlanBatchActivityName})
-	w.RegisterActivityWithOptions(acts.SendBatch, activity.RegisterOptions{Name: workflows.SendBatchActivityName})
 	w.RegisterActivityWithOptions(acts.NotifyBatch, activity.RegisterOptions{Name: workflows.NotifyBatchActivityName})
 	w.RegisterActivityWithOptions(acts.NotifyUser, activity.RegisterOptions{Name: workflows.NotifyActivityName})
 	return w
@@ -220,6 +273,13 @@ func prices(cfg config.Config, dev bool) (fees.Prices, error) {
 		return fees.DevPrices(), nil
 	}
 	return nil, nil
+}
+
+// families are the chain families whose transactions the process's
+// worker sends (Validate has read worker_families).
+func families(cfg config.Config) []recovery.Family {
+	fs, _ := cfg.Families()
+	return fs
 }
 
 // signInThrottle counts failed sign-ins per client, behind the

@@ -16,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/misdeposit/recovery"
 	"github.com/misdeposit/recovery/addressbook"
@@ -57,7 +56,7 @@ type recoveryEngine struct {
 // pools, signer and ledger handle.
 type recoveryWorker struct {
 	c      client.Client
-	w      worker.Worker
+	w      *engineWorker
 	ledger *ledger.Store
 	cancel context.CancelFunc
 }
@@ -121,7 +120,7 @@ func (e *recoveryEngine) startWorker(t *testing.T) {
 	}
 	acts := newActivities(w.c, config.Config{Namespace: "default"}, e.reg, chains.NewScanner(e.reg, lookups), quoting,
 		e.book, fees.DevPrices(), signer.NewKeystore(e.h.Keystore()), w.ledger)
-	w.w = newWorker(w.c, acts)
+	w.w = newWorker(w.c, acts, workflows.FamilyQueues)
 	if err := w.w.Start(); err != nil {
 		t.Fatal(err)
 	}

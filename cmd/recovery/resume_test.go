@@ -111,7 +111,7 @@ func TestParkedCasesResumeWhenAPolicySupportsTheirNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorker(c, newActivities(c, config.Config{Namespace: "default"}, reg, chains.NewScanner(reg, lookups), quoting, book, fees.DevPrices(), nil, nil))
+	w := newWorker(c, newActivities(c, config.Config{Namespace: "default"}, reg, chains.NewScanner(reg, lookups), quoting, book, fees.DevPrices(), nil, nil), workflows.FamilyQueues)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

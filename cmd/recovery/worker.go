@@ -102,7 +102,7 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				cl.log.Warn("no notify_url (RECOVERY_NOTIFY_URL): users are not notified, and the API refuses appeals that give a contact")
 			}
 			boundWorkflowCache(cl.cfg)
-			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px, sg, journal))
+			w := newWorker(cl.temporal, newActivities(cl.temporal, cl.cfg, cl.reg, cl.scanner, cl.nodes, book, px, sg, journal), families(cl.cfg))
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -110,7 +110,7 @@ func workerCmd(getenv func(string) string, stderr io.Writer) *cobra.Command {
 				w.Stop()
 				return err
 			}
-			cl.log.Info("worker running", "temporal", cl.cfg.TemporalAddress, "namespace", cl.cfg.Namespace, "networks", len(cl.scanner.Networks()))
+			cl.log.Info("worker running", "temporal", cl.cfg.TemporalAddress, "namespace", cl.cfg.Namespace, "networks", len(cl.scanner.Networks()), "task_queues", w.Queues())
 			if addr := cl.cfg.MetricsAddr; addr != "" && addr != "off" {
 				l, err := listen(addr)
 				if err != nil {
