@@ -148,7 +148,9 @@ func Memo(memoType, memo, memoBytes string) (string, error) {
 // its to, of the amount the destination received; several XLM payments
 // to the same account are one transfer of their sum, so that the deposit
 // is what the address got. Tx.From is the transaction's source account,
-// Tx.Memo its memo (see Memo), Tx.Fee its fee_charged in stroops. A
+// Tx.Memo its memo (see Memo), or, without one, the muxed id of the first
+// payment to a muxed address (M…, whose account is the operation's to),
+// Tx.Fee its fee_charged in stroops. A
 // transaction that was not successful is failed, with no transfer. Every
 // transaction Horizon serves is in a closed ledger, which is final: 1
 // confirmation of 1 required, whatever the network's setting. Other
@@ -213,6 +215,7 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		return nil, err
 	}
 	records := page.Embedded.Records
+	muxedMemo := ""
 	if !found || len(records) != res.OperationCount {
 		// The transaction is there and its operations are not all: an
 		// incomplete answer, never a deposit that did not happen.
@@ -231,6 +234,19 @@ func (c *Client) LookupTx(ctx context.Context, hash string) (*recovery.Tx, error
 		}
 		t.Index = uint32(i)
 		tx.Transfers = addTransfer(tx.Transfers, t)
+		if o.ToMuxedID != "" && muxedMemo == "" {
+			if _, err := strconv.ParseUint(o.ToMuxedID, 10, 64); err != nil {
+				return nil, c.conn.Unavailable(op, fmt.Errorf("operation %d: to_muxed_id %q", i, o.ToMuxedID))
+			}
+			muxedMemo = o.ToMuxedID
+		}
+	}
+	if tx.Memo == "" {
+		// A payment to a muxed address carries its user's id there
+		// instead of in a memo: the id is what the exchange's memo would
+		// be (an id memo), so that an exchange that issues ids finds its
+		// user, and one that never issued it sees a wrong memo.
+		tx.Memo = muxedMemo
 	}
 	return tx, nil
 }
@@ -375,6 +391,9 @@ type operation struct {
 	AssetType       string `json:"asset_type"`
 	AssetCode       string `json:"asset_code"`
 	AssetIssuer     string `json:"asset_issuer"`
+	// ToMuxedID is the id of a muxed destination (an M… address, SEP-23):
+	// the account is To, the id what a memo would carry.
+	ToMuxedID string `json:"to_muxed_id"`
 }
 
 // get reads one Horizon resource into out. found is false on Horizon's

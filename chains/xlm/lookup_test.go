@@ -197,6 +197,44 @@ func TestLookupSeveralPayments(t *testing.T) {
 	}
 }
 
+// A payment to a muxed address (M…, here the shared account with id 7001)
+// carries the user's id in the address instead of a memo: without a memo
+// the muxed id is the transaction's memo, the account its destination; a
+// memo, when there is one, stays the memo.
+func TestLookupPaymentToAMuxedAddress(t *testing.T) {
+	for _, c := range []struct {
+		file, want string
+	}{
+		{"payment_no_memo.json", "7001"},
+		{"payment_id_memo.json", "1002"},
+	} {
+		h := fixture(t, c.file)
+		path := "/transactions/" + h.Hash + "/operations"
+		muxed := strings.Replace(string(h.Answers[path]), `"to": "`+hot+`",`,
+			`"to": "`+hot+`", "to_muxed": "MA3D5KRYM6CB7OWQ6TWYRR3Z4T7GNZLKERYNZGGA5SOAOPIFY6YQGAAAAAAAAAA3LHZ3O", "to_muxed_id": "7001",`, 1)
+		if muxed == string(h.Answers[path]) {
+			t.Fatalf("%s: no payment to %s to make muxed", c.file, hot)
+		}
+		h.Answers[path] = []byte(muxed)
+		cl, _ := xlm.Dial(network(t), server(t, h, nil).URL)
+		tx, err := cl.LookupTx(context.Background(), h.Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Memo != c.want || len(tx.Transfers) != 1 || tx.Transfers[0].To != hot {
+			t.Errorf("%s: memo %q transfers %+v, want memo %s to %s", c.file, tx.Memo, tx.Transfers, c.want, hot)
+		}
+	}
+	// A muxed id that is not a number is not an answer to stand on.
+	h := fixture(t, "payment_no_memo.json")
+	path := "/transactions/" + h.Hash + "/operations"
+	h.Answers[path] = []byte(strings.Replace(string(h.Answers[path]), `"to": "`+hot+`",`, `"to": "`+hot+`", "to_muxed_id": "x1",`, 1))
+	cl, _ := xlm.Dial(network(t), server(t, h, nil).URL)
+	if _, err := cl.LookupTx(context.Background(), h.Hash); recovery.ErrorCode(err) != recovery.EUnavailable {
+		t.Errorf("a muxed id %q: %v, want unavailable", "x1", err)
+	}
+}
+
 func TestLookupFailed(t *testing.T) {
 	var calls []string
 	h := fixture(t, "failed.json")
